@@ -1,0 +1,91 @@
+// Package flows holds the conversation logic of the privacy desk as pure functions: a step takes the
+// customer's conversation state and one input and returns the new state, the replies to send and the
+// effects to carry out. Flows know nothing of LINE, HTTP or the store; replies name catalog message IDs
+// (see package locales) plus template data, never literal text.
+package flows
+
+import "time"
+
+// Lang is a customer's language. Only the languages with a catalog in package locales are valid.
+type Lang string
+
+// The supported languages. Japanese is the default.
+const (
+	Ja Lang = "ja"
+	En Lang = "en"
+)
+
+// ParseLang maps a LINE profile language tag ("ja", "en", "en-US", …) to a supported language,
+// falling back to Japanese.
+func ParseLang(tag string) Lang {
+	if len(tag) >= 2 && (tag[:2] == "en" || tag[:2] == "EN") {
+		return En
+	}
+	return Ja
+}
+
+// InputKind says what happened in the chat.
+type InputKind int
+
+// The kinds of input a flow can receive.
+const (
+	InputText     InputKind = iota + 1 // the customer typed text
+	InputPostback                      // the customer tapped a button or quick reply that carries data
+	InputFollow                        // the customer added the account as a friend (or unblocked it)
+	InputUnfollow                      // the customer blocked the account; nothing can be sent back
+	InputMedia                         // an image, sticker, file or other non-text message
+)
+
+// Intent is what the classifier made of a text message. Name is one of the intent names of
+// shared/nlu/README.md (faq.1 … faq.13, optout, optin, disclosure, complaint, human, menu, none);
+// Topic, when set, narrows a faq intent to one knowledge-base topic.
+type Intent struct {
+	Name       string
+	Confidence float64
+	Topic      string
+}
+
+// Input is one customer action, already classified.
+type Input struct {
+	Kind      InputKind
+	Text      string // InputText: what the customer typed (normalised for display only by the caller)
+	Postback  string // InputPostback: the data of the tapped action
+	Unblocked bool   // InputFollow: the customer unblocked the account rather than adding it anew
+	Intent    Intent // InputText: the classifier's reading
+	Now       time.Time
+}
+
+// Choice is a quick-reply chip or button. Exactly one of Postback and Text is set: Postback sends data
+// back as an InputPostback (shown in the chat as the label), Text makes the customer say Text.
+type Choice struct {
+	LabelID  string // catalog ID of the label (LINE allows 20 characters)
+	Postback string
+	Text     string // literal text the customer sends (only for language switches such as "English")
+}
+
+// Reply is one outbound message described by a catalog message ID and its template data.
+type Reply struct {
+	ID      string
+	Data    map[string]string
+	Choices []Choice
+}
+
+// EffectKind names a side effect a step asks the pipeline to carry out.
+type EffectKind int
+
+// Effects carried out by the pipeline after the step's state and replies are stored.
+const (
+	EffectNone EffectKind = iota
+)
+
+// Effect is a side effect requested by a step, executed outside the flow.
+type Effect struct {
+	Kind EffectKind
+}
+
+// Result is the outcome of one step.
+type Result struct {
+	State   State
+	Replies []Reply
+	Effects []Effect
+}

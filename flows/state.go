@@ -1,0 +1,20 @@
+package flows
+
+// FlowID names the flow a conversation is in; the empty FlowID is the idle main menu.
+type FlowID string
+
+// The flows. Each flow that keeps data between steps has its own typed data struct in State.
+const (
+	FlowIdle FlowID = ""
+)
+
+// State is one customer's conversation state. It is stored as a whole after every step, so it stays
+// small and holds only typed fields (never map[string]any).
+type State struct {
+	// Lang is the language the customer chose in the chat ("" = use the profile language).
+	Lang Lang `json:"lang,omitempty" bson:"lang,omitempty"`
+	// Flow is the flow in progress.
+	Flow FlowID `json:"flow,omitempty" bson:"flow,omitempty"`
+	// Misses counts consecutive messages the bot could not answer.
+	Misses int `json:"misses,omitempty" bson:"misses,omitempty"`
+}
