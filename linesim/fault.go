@@ -1,0 +1,83 @@
+package linesim
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault makes the API misbehave, as the LINE Platform sometimes does. While a
+// fault applies to a request, the request is not processed: nothing is
+// delivered and no token is consumed.
+type Fault struct {
+	// Status is the HTTP status answered (500, 503, 429, ...). Zero means
+	// no error: the request is only delayed by Latency, then processed.
+	Status int
+	// Count is how many requests the fault applies to; 0 means until
+	// ClearFault.
+	Count int
+	// Latency delays each affected request (before the error, or before
+	// normal processing when Status is 0). It ends early if the client goes.
+	Latency time.Duration
+	// PathPrefix limits the fault to paths starting with it (after the API
+	// prefix), e.g. "/v2/bot/message/push". Empty means all paths.
+	PathPrefix string
+	// RetryAfter, when positive, is sent as a Retry-After header (whole
+	// seconds, at least 1), typically with Status 429.
+	RetryAfter time.Duration
+}
+
+// SetFault installs f, replacing any active fault.
+func (a *API) SetFault(f Fault) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fault = &f
+}
+
+// ClearFault removes the active fault, if any.
+func (a *API) ClearFault() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fault = nil
+}
+
+// serveFault applies the active fault to the request at path p. It reports
+// whether the response has been written (the request must not be processed).
+func (a *API) serveFault(w http.ResponseWriter, r *http.Request, p string) bool {
+	a.mu.Lock()
+	f := a.fault
+	if f == nil || !strings.HasPrefix(p, f.PathPrefix) {
+		a.mu.Unlock()
+		return false
+	}
+	cur := *f
+	if f.Count > 0 {
+		f.Count--
+		if f.Count == 0 {
+			a.fault = nil
+		}
+	}
+	if cur.Status != 0 {
+		a.stats.FaultsServed++
+	}
+	a.mu.Unlock()
+
+	sleepCtx(r.Context(), cur.Latency)
+	if cur.Status == 0 {
+		return false
+	}
+	if cur.RetryAfter > 0 {
+		secs := int((cur.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	msg := http.StatusText(cur.Status)
+	switch cur.Status {
+	case http.StatusTooManyRequests:
+		msg = "The API rate limit has been exceeded. Try again later."
+	case http.StatusInternalServerError:
+		msg = "Internal server error"
+	}
+	writeError(w, cur.Status, msg)
+	return true
+}
