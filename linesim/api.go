@@ -172,7 +172,9 @@ func (a *API) routes() {
 }
 
 // ServeHTTP serves the Messaging API under the configured prefix. Every
-// response carries an X-Line-Request-Id header, as LINE's do.
+// response carries an X-Line-Request-Id header, as LINE's do. Order of
+// checks: prefix and unknown paths (404), active fault, bearer token (401),
+// then the endpoint.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.count(func(s *Stats) { s.Requests++ })
 	p := r.URL.Path
@@ -189,15 +191,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.serveFault(w, r, p) {
 		return
 	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = p
+	r2.URL.RawPath = ""
+	if _, pattern := a.mux.Handler(r2); pattern == "/" {
+		a.count(func(s *Stats) { s.NotFound++ })
+		writeError(w, http.StatusNotFound, "Not found")
+		return
+	}
 	if !a.authorized(r) {
 		a.count(func(s *Stats) { s.Unauthorized++ })
 		writeError(w, http.StatusUnauthorized,
 			"Authentication failed. Confirm that the access token in the authorization header is valid.")
 		return
 	}
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = p
-	r2.URL.RawPath = ""
 	a.mux.ServeHTTP(w, r2)
 }
 

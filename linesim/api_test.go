@@ -274,6 +274,9 @@ func TestPrefixContentAndUnknownPath(t *testing.T) {
 			t.Errorf("%s: %d %v", p, r.StatusCode, body)
 		}
 	}
+	if r, _ := call(t, "GET", srv.URL+"/linesim/v2/bot/nothing", "", nil, nil); r.StatusCode != 404 {
+		t.Errorf("unknown path without token: %d", r.StatusCode)
+	}
 	c := sdkClient(t, srv.URL+"/linesim")
 	if _, err := c.GetProfile("U1"); err != nil {
 		t.Errorf("profile under prefix: %v", err)

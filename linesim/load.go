@@ -1,0 +1,344 @@
+package linesim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// LoadConfig configures RunLoad.
+type LoadConfig struct {
+	// BotURL is the webhook URL of the bot under test; it must be on a
+	// loopback address.
+	BotURL string
+	// Secret is the bot's channel secret (to sign webhooks).
+	Secret string
+	// Token is the channel access token the bot uses against the fake API.
+	Token string
+	// APIAddr is the loopback address the fake API listens on (e.g.
+	// "127.0.0.1:9091"); ignored when Listener is set.
+	APIAddr string
+	// Listener, when set, is used for the fake API instead of APIAddr.
+	// RunLoad closes it.
+	Listener net.Listener
+	// APIPrefix is an optional path prefix for the fake API.
+	APIPrefix string
+	// Rate is the offered rate in events per second (default 100).
+	Rate float64
+	// Users is the number of simulated users the events are spread over
+	// (default 100).
+	Users int
+	// Duration is how long events are offered (default 10 s).
+	Duration time.Duration
+	// MaxEvents caps the number of events (0: Rate × Duration).
+	MaxEvents int
+	// Drain is how long to wait for answers after the last event was
+	// acknowledged (default 15 s).
+	Drain time.Duration
+	// MaxInFlight bounds concurrent webhook requests (default 1000); when
+	// reached, sending falls behind the schedule (visible as a lower
+	// achieved rate).
+	MaxInFlight int
+	// AnswersPerEvent is how many deliveries (reply or push calls) the bot
+	// makes per text event (default 1). More are counted as doubles.
+	AnswersPerEvent int
+	// Destination is the bot user ID sent in webhooks (default generated).
+	Destination string
+	// ReplyTokenTTL is passed to the fake API (default one minute).
+	ReplyTokenTTL time.Duration
+}
+
+// LoadReport is the outcome of RunLoad.
+type LoadReport struct {
+	Offered       float64       `json:"offeredRate"`  // configured events/s
+	Achieved      float64       `json:"achievedRate"` // events sent / sending time
+	Events        int           `json:"events"`       // events sent
+	Acked         int           `json:"acked"`        // webhook answered 200
+	Non200        int           `json:"non200"`       // webhook answered another status
+	Errors        int           `json:"errors"`       // transport errors (no status)
+	Statuses      map[int]int   `json:"statuses"`     // count per webhook status
+	AckP50        time.Duration `json:"ackP50"`
+	AckP99        time.Duration `json:"ackP99"`
+	AckMax        time.Duration `json:"ackMax"`
+	Answered      int           `json:"answered"` // events with an answer
+	AnswerP50     time.Duration `json:"answerP50"`
+	AnswerP99     time.Duration `json:"answerP99"`
+	AnswerMax     time.Duration `json:"answerMax"`
+	Lost          int           `json:"lost"`    // acked events without answer
+	Doubled       int           `json:"doubled"` // answers beyond AnswersPerEvent
+	Replies       int           `json:"replies"`
+	Pushes        int           `json:"pushes"`
+	InvalidTokens int           `json:"invalidReplyTokens"`
+	SendTime      time.Duration `json:"sendTime"`
+	DrainTime     time.Duration `json:"drainTime"`
+}
+
+// loadEvent is one sent event and what became of it.
+type loadEvent struct {
+	user   int
+	token  string
+	sentAt time.Time
+	status int
+	ack    time.Duration
+}
+
+// IsLoopbackHost reports whether host (a name or IP, no port) is loopback.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *LoadConfig) defaults() error {
+	u, err := url.Parse(c.BotURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !IsLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("linesim: bot URL %q must be http(s) on a loopback address", c.BotURL)
+	}
+	if c.Listener == nil {
+		host, _, err := net.SplitHostPort(c.APIAddr)
+		if err != nil || !IsLoopbackHost(host) {
+			return fmt.Errorf("linesim: API address %q must be a loopback host:port", c.APIAddr)
+		}
+	}
+	if c.Rate <= 0 {
+		c.Rate = 100
+	}
+	if c.Users <= 0 {
+		c.Users = 100
+	}
+	if c.Duration <= 0 {
+		c.Duration = 10 * time.Second
+	}
+	if c.Drain <= 0 {
+		c.Drain = 15 * time.Second
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 1000
+	}
+	if c.AnswersPerEvent <= 0 {
+		c.AnswersPerEvent = 1
+	}
+	if c.Destination == "" {
+		c.Destination = NewBotUserID()
+	}
+	if c.MaxEvents <= 0 {
+		c.MaxEvents = int(c.Rate * c.Duration.Seconds())
+	}
+	if c.MaxEvents < 1 {
+		c.MaxEvents = 1
+	}
+	return nil
+}
+
+// RunLoad runs a fake Messaging API for the bot under test, offers it signed
+// text events at cfg.Rate (open loop: paced by the clock, not by answers)
+// spread round-robin over cfg.Users users, then waits for the answers and
+// reports acknowledgement and answer latencies, lost and doubled answers.
+// It stops after MaxEvents events or Duration, whichever comes first, and
+// after Drain; ctx cancels it early (the report so far is returned).
+func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
+	if err := cfg.defaults(); err != nil {
+		return LoadReport{}, err
+	}
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.APIAddr); err != nil {
+			return LoadReport{}, err
+		}
+	}
+	api := NewAPI(APIOptions{Prefix: cfg.APIPrefix, AccessToken: cfg.Token, ReplyTokenTTL: cfg.ReplyTokenTTL})
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	tr := &http.Transport{MaxIdleConns: cfg.MaxInFlight, MaxIdleConnsPerHost: cfg.MaxInFlight, IdleConnTimeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	sender := &Sender{BotURL: cfg.BotURL, ChannelSecret: cfg.Secret, Destination: cfg.Destination,
+		HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}, API: api}
+	users := make([]string, cfg.Users)
+	for i := range users {
+		users[i] = NewUserID()
+		api.SetProfile(users[i], "load"+strconv.Itoa(i), "ja")
+	}
+
+	events := make([]loadEvent, cfg.MaxEvents)
+	sem := make(chan struct{}, cfg.MaxInFlight)
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(cfg.Duration)
+	interval := time.Duration(float64(time.Second) / cfg.Rate)
+	n := 0
+	sendCtx, stopSend := context.WithCancel(ctx)
+	defer stopSend()
+loop:
+	for ; n < cfg.MaxEvents; n++ {
+		at := start.Add(time.Duration(n) * interval)
+		if at.After(deadline) {
+			break
+		}
+		if d := time.Until(at); d > 0 {
+			sleepCtx(ctx, d)
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		if ctx.Err() != nil {
+			<-sem
+			break
+		}
+		u := n % cfg.Users
+		ev := sender.TextEvent(users[u], "load "+strconv.Itoa(n))
+		events[n] = loadEvent{user: u, token: ev.ReplyToken, sentAt: time.Now()}
+		wg.Add(1)
+		go func(i int, ev Event) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			st, err := sender.Send(sendCtx, ev)
+			events[i].ack = time.Since(events[i].sentAt)
+			if err == nil {
+				events[i].status = st
+			}
+		}(n, ev)
+	}
+	wg.Wait()
+	sendTime := time.Since(start)
+	events = events[:n]
+
+	rep := LoadReport{Offered: cfg.Rate, Events: n, Statuses: map[int]int{}, SendTime: sendTime}
+	if sendTime > 0 {
+		rep.Achieved = float64(n) / sendTime.Seconds()
+	}
+	acks := make([]time.Duration, 0, n)
+	for _, e := range events {
+		switch {
+		case e.status == 0:
+			rep.Errors++
+		case e.status == http.StatusOK:
+			rep.Acked++
+		default:
+			rep.Non200++
+		}
+		if e.status != 0 {
+			rep.Statuses[e.status]++
+			acks = append(acks, e.ack)
+		}
+	}
+	rep.AckP50, rep.AckP99, rep.AckMax = percentiles(acks)
+
+	// Drain: wait for the expected answers, then a short grace for doubles.
+	drainStart := time.Now()
+	dctx, cancel := context.WithTimeout(ctx, cfg.Drain)
+	_, err := api.WaitDeliveries(dctx, "", rep.Acked*cfg.AnswersPerEvent)
+	cancel()
+	if err == nil {
+		sleepCtx(ctx, min(cfg.Drain/10, time.Second))
+	}
+	rep.DrainTime = time.Since(drainStart)
+	matchAnswers(&rep, events, users, api, cfg.AnswersPerEvent)
+	if ctx.Err() != nil {
+		return rep, ctx.Err()
+	}
+	return rep, nil
+}
+
+// matchAnswers attributes deliveries to events: a reply by its token; pushes
+// to a user, in order, to that user's events that got fewer answers than
+// expected. What is left over is doubled; acked events without any answer
+// are lost.
+func matchAnswers(rep *LoadReport, events []loadEvent, users []string, api *API, per int) {
+	byToken := make(map[string]int, len(events))
+	perUser := make([][]int, len(users))
+	for i, e := range events {
+		byToken[e.token] = i
+		perUser[e.user] = append(perUser[e.user], i)
+	}
+	answers := make([]int, len(events))
+	first := make([]time.Time, len(events))
+	note := func(i int, at time.Time) {
+		if answers[i] == 0 {
+			first[i] = at
+		}
+		answers[i]++
+	}
+	pushes := make([][]time.Time, len(users))
+	userIdx := make(map[string]int, len(users))
+	for i, u := range users {
+		userIdx[u] = i
+	}
+	for _, d := range api.Deliveries("") {
+		if d.Via == "reply" {
+			rep.Replies++
+			if i, ok := byToken[d.ReplyToken]; ok {
+				note(i, d.At)
+			}
+			continue
+		}
+		rep.Pushes++
+		if u, ok := userIdx[d.UserID]; ok {
+			pushes[u] = append(pushes[u], d.At)
+		}
+	}
+	for u, ps := range pushes {
+		k := 0
+		for _, i := range perUser[u] {
+			for answers[i] < per && k < len(ps) {
+				note(i, ps[k])
+				k++
+			}
+		}
+		rep.Doubled += len(ps) - k
+	}
+	lat := make([]time.Duration, 0, len(events))
+	for i, e := range events {
+		if answers[i] > 0 {
+			rep.Answered++
+			lat = append(lat, first[i].Sub(e.sentAt))
+		} else if e.status == http.StatusOK {
+			rep.Lost++
+		}
+		if answers[i] > per {
+			rep.Doubled += answers[i] - per
+		}
+	}
+	rep.AnswerP50, rep.AnswerP99, rep.AnswerMax = percentiles(lat)
+	rep.InvalidTokens = api.Stats().InvalidReplyTokens
+}
+
+// percentiles returns p50, p99 and max of ds (zeros when empty).
+func percentiles(ds []time.Duration) (p50, p99, maxD time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	at := func(q float64) time.Duration { return s[int(q*float64(len(s)-1)+0.5)] }
+	return at(0.50), at(0.99), s[len(s)-1]
+}
+
+// ErrLoss is returned by LoadReport.Check when answers were lost or doubled.
+var ErrLoss = errors.New("linesim: lost or doubled answers")
+
+// Check returns ErrLoss (wrapped with the counts) when any acknowledged
+// event was not answered exactly AnswersPerEvent times, nil otherwise.
+func (r LoadReport) Check() error {
+	if r.Lost > 0 || r.Doubled > 0 {
+		return fmt.Errorf("%w: %d lost, %d doubled", ErrLoss, r.Lost, r.Doubled)
+	}
+	return nil
+}
