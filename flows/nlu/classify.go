@@ -1,0 +1,76 @@
+package nlu
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Decision thresholds. A policy answer (or any action) needs both a confident model and a training
+// phrase of the same intent that looks reasonably like the message; otherwise the answer is "none".
+const (
+	minProb = 0.45 // lowest probability of the top intent
+	minSim  = 0.20 // lowest cosine similarity to the nearest training phrase of the top intent
+)
+
+var (
+	// keepContact matches a customer asking NOT to stop marketing contact ("メールは止めないで").
+	keepContact = regexp.MustCompile(`(止め|とめ|停止し|やめ|辞め|解除し|切ら|送るのをやめ)(ないで|なくていい|なくて大丈夫|なくてよい|ません?で)|` +
+		`(don't|do not|dont|never) (stop|unsubscribe|opt me out|opt out|remove me)|keep (sending|send|mailing|calling|contacting|me (on|in))|` +
+		`(still|continue to) (want|like|receive|get)`)
+	// howQuestion matches a question about how a request works rather than the request itself.
+	howQuestion = regexp.MustCompile(`方法|どうやって|どうすれば|どうしたら|どのように|どうやったら|どういう手続|手続き|手順|やり方|必要な(書類|もの)|何が必要|なにが必要|流れ|` +
+		`how (do|can|should|would|to)|what (do i need|documents|is the process|are the steps)|which (documents|id)|process for|procedure|steps (to|for)`)
+)
+
+// Classify reads one customer message. It never fails: anything it cannot read confidently is "none".
+func (m *Model) Classify(text string) Result {
+	s := normalize(text)
+	res := Result{Intent: None, Confidence: 1, Lang: detectLang(s)}
+	if !hasLetters(s) {
+		return res
+	}
+	x := m.vectorize(m.fz.extract(s))
+	if len(x) == 0 {
+		return res
+	}
+	p := make([]float32, len(m.classes))
+	m.scores(x, p)
+	softmax(p)
+	top := argmax(p)
+	intent := m.classes[top]
+
+	switch {
+	case intent == "optout" && keepContact.MatchString(s):
+		intent = "optin"
+	case intent == "disclosure" && howQuestion.MatchString(s) && p[m.classOf["faq.5"]] > 0.02:
+		intent = "faq.5"
+	}
+	conf := p[m.classOf[intent]]
+	if intent != m.classes[top] {
+		// A rule moved the answer: the rule is the evidence, so keep the model's confidence level.
+		conf = p[top]
+	}
+	if intent != None {
+		sim := m.neighbours(x)
+		if conf < minProb || sim[m.classOf[intent]] < minSim {
+			res.Confidence = float64(1 - conf)
+			return res
+		}
+	}
+	res.Intent = intent
+	res.Confidence = float64(conf)
+	if strings.HasPrefix(intent, "faq.") {
+		res.Topic = topicFor(intent, s)
+	}
+	return res
+}
+
+func argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
