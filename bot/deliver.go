@@ -1,0 +1,133 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// deliver sends a step's messages exactly once. A fresh event's reply token is used (free, and LINE
+// ties the answer to the message); an old event, or one whose token turns out unusable, is answered
+// by push with a retry key derived from the event ID, so a resend after a crash is deduplicated by
+// LINE. recovered is set when the step was stored before (a crash or a redelivery): then a recorded
+// delivery ends the matter, and a reply attempt whose outcome is unknown is never blindly followed by
+// a push (LINE answering "Invalid reply token" to the retry means the token was used).
+func (p *Processor) deliver(ctx context.Context, ev Event, st Step, recovered bool) error {
+	if len(st.Out) == 0 {
+		return nil
+	}
+	if recovered {
+		if _, done, err := p.cfg.Journal.Delivery(ctx, ev.ID); err != nil || done {
+			return err
+		}
+	}
+	d := Delivery{EventID: ev.ID, UserID: ev.UserID}
+	began := p.cfg.Now()
+	if st.ReplyToken != "" && p.fresh(st) {
+		first, err := p.cfg.Journal.RecordReplyAttempt(ctx, ev.ID)
+		if err != nil {
+			return err
+		}
+		done := p.replyLoop(ctx, st, first, &d)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if done {
+			return p.record(ctx, d, began)
+		}
+	}
+	p.pushLoop(ctx, st, &d)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return p.record(ctx, d, began)
+}
+
+func (p *Processor) fresh(st Step) bool {
+	return p.cfg.Now().Sub(st.EventAt) < p.cfg.ReplyWindow
+}
+
+// replyLoop tries the reply token while it is fresh. It returns true when the matter is settled (sent,
+// assumed sent, or refused for good) and false when the push path must take over.
+func (p *Processor) replyLoop(ctx context.Context, st Step, first bool, d *Delivery) bool {
+	for attempt := 0; ; attempt++ {
+		d.Attempts++
+		r := p.cfg.Messenger.Reply(ctx, st.ReplyToken, st.Out)
+		switch r.Outcome {
+		case Accepted:
+			d.Status, d.Via, d.RequestIDs = DeliverySent, "reply", []string{r.RequestID}
+			p.metrics.replies.Add(1)
+			return true
+		case InvalidToken:
+			if !first {
+				// Our earlier attempt used the token; its answer was delivered.
+				d.Status, d.Via = DeliverySent, "reply-assumed"
+				return true
+			}
+			p.log.Info("reply token refused; pushing instead", "event", st.EventID)
+			return false
+		case Permanent:
+			d.Status, d.Via, d.Detail = DeliveryFailed, "reply", errText(r)
+			p.metrics.failures.Add(1)
+			return true
+		case Retryable:
+			p.metrics.retries.Add(1)
+			wait := backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, r.RetryAfter)
+			if p.cfg.Now().Add(wait).Sub(st.EventAt) >= p.cfg.ReplyWindow {
+				return false // the token will be stale: push
+			}
+			p.log.Warn("reply failed; retrying", "event", st.EventID, "status", r.Status, "attempt", attempt+1)
+			if !p.sleep(wait) {
+				return true
+			}
+		}
+	}
+}
+
+// pushLoop pushes the messages (at most five per call, one retry key per call) until LINE accepts,
+// refuses for good, or GiveUpAfter passes.
+func (p *Processor) pushLoop(ctx context.Context, st Step, d *Delivery) {
+	d.Via = "push"
+	deadline := p.cfg.Now().Add(p.cfg.GiveUpAfter)
+	for chunk := 0; chunk*maxMessagesPerCall < len(st.Out); chunk++ {
+		msgs := st.Out[chunk*maxMessagesPerCall : min(len(st.Out), (chunk+1)*maxMessagesPerCall)]
+		key := RetryKey(st.EventID, chunk)
+		for attempt := 0; ; attempt++ {
+			d.Attempts++
+			r := p.cfg.Messenger.Push(ctx, st.UserID, key, msgs)
+			if r.Outcome == Accepted || r.Outcome == AlreadyDone {
+				d.RequestIDs = append(d.RequestIDs, r.RequestID)
+				p.metrics.pushes.Add(1)
+				break
+			}
+			if r.Outcome != Retryable || p.cfg.Now().After(deadline) {
+				d.Status, d.Detail = DeliveryFailed, errText(r)
+				p.metrics.failures.Add(1)
+				p.log.Warn("push failed for good", "event", st.EventID, "status", r.Status)
+				return
+			}
+			p.metrics.retries.Add(1)
+			p.log.Warn("push failed; retrying", "event", st.EventID, "status", r.Status, "attempt", attempt+1)
+			if !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, r.RetryAfter)) {
+				return
+			}
+		}
+	}
+	d.Status = DeliverySent
+}
+
+func (p *Processor) record(ctx context.Context, d Delivery, began time.Time) error {
+	d.At = p.cfg.Now()
+	p.metrics.observeSend(d.At.Sub(began))
+	return p.cfg.Journal.RecordDelivery(ctx, d)
+}
+
+func errText(r CallResult) string {
+	if r.Err == nil {
+		return ""
+	}
+	s := r.Err.Error()
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}

@@ -1,0 +1,32 @@
+package bot
+
+import "context"
+
+// Journal is the durable side of the pipeline. Implementations must make each call atomic on its own;
+// no call spans two documents.
+type Journal interface {
+	// AddToInbox stores events durably and returns those not already in the inbox. An error means
+	// nothing can be assumed stored, and the webhook must not be acknowledged.
+	AddToInbox(ctx context.Context, events []Event) (fresh []Event, err error)
+	// Inbox returns every event still in the inbox (not yet fully handled), for resuming after a restart.
+	Inbox(ctx context.Context) ([]Event, error)
+	// RemoveFromInbox drops handled events from the inbox.
+	RemoveFromInbox(ctx context.Context, ids []string) error
+	// CommitStep stores a step; ErrDuplicate when the event was already processed.
+	CommitStep(ctx context.Context, s Step) error
+	// Step loads the step of an event.
+	Step(ctx context.Context, eventID string) (Step, error)
+	// RecordReplyAttempt notes that the reply token of an event is about to be used. It returns false
+	// when an earlier attempt was recorded (its outcome is unknown).
+	RecordReplyAttempt(ctx context.Context, eventID string) (first bool, err error)
+	// RecordDelivery stores the outcome of sending a step (a duplicate is ignored).
+	RecordDelivery(ctx context.Context, d Delivery) error
+	// Delivery loads the recorded outcome of an event's step, if any.
+	Delivery(ctx context.Context, eventID string) (Delivery, bool, error)
+	// Conversation loads a customer's checkpoint, if any.
+	Conversation(ctx context.Context, userID string) (Conversation, bool, error)
+	// SaveConversations writes checkpoints.
+	SaveConversations(ctx context.Context, convs []Conversation) error
+	// AppendTranscript stores transcript lines.
+	AppendTranscript(ctx context.Context, entries ...TranscriptEntry) error
+}

@@ -1,0 +1,382 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/enemane/privacybot/flows"
+)
+
+// Messenger is what the processor needs of the Messaging API.
+type Messenger interface {
+	Reply(ctx context.Context, token string, msgs []Message) CallResult
+	Push(ctx context.Context, to, retryKey string, msgs []Message) CallResult
+	ProfileLanguage(ctx context.Context, userID string) (string, error)
+}
+
+// Config wires a Processor.
+type Config struct {
+	Journal   Journal
+	Messenger Messenger
+	Renderer  *Renderer
+	// Step is the conversation logic (flows.Step in production).
+	Step func(flows.State, flows.Input) flows.Result
+	// Classify reads a text message (nil: every text is Intent{Name: "none"}).
+	Classify func(text string) flows.Intent
+	Log      *slog.Logger
+	Now      func() time.Time
+
+	// ReplyWindow is how old an event may be for its reply token to be used (default 50 s; tokens
+	// live about a minute).
+	ReplyWindow time.Duration
+	// MaxActiveUsers bounds how many customers are processed at once (default 256).
+	MaxActiveUsers int
+	// RetryBase and RetryMax shape the backoff of retried calls (defaults 200 ms and 10 s).
+	RetryBase, RetryMax time.Duration
+	// GiveUpAfter is how long a send is retried before it is recorded as failed (default 24 h, the
+	// lifetime of a retry key).
+	GiveUpAfter time.Duration
+	// CheckpointEvery is how often state checkpoints are written and handled events leave the inbox
+	// (default 500 ms).
+	CheckpointEvery time.Duration
+}
+
+// Processor handles inbox events after they are acknowledged: one goroutine per customer with pending
+// events (so a customer's events run one at a time, in timestamp order, while customers run in
+// parallel), each event turned into a stored Step and then delivered exactly once.
+type Processor struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	queues  map[string]*userQueue
+	convs   map[string]*convEntry
+	handled []string // events fully handled, to leave the inbox after the next checkpoint
+	stopped bool
+
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	runCtx  context.Context
+	cancel  context.CancelFunc
+	ckDone  chan struct{}
+	ckStop  chan struct{}
+	metrics Metrics
+}
+
+type userQueue struct {
+	pending []Event
+	running bool
+}
+
+type convEntry struct {
+	conv  Conversation
+	dirty bool
+}
+
+// NewProcessor returns a processor; call Start to run it.
+func NewProcessor(cfg Config) *Processor {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.ReplyWindow == 0 {
+		cfg.ReplyWindow = 50 * time.Second
+	}
+	if cfg.MaxActiveUsers == 0 {
+		cfg.MaxActiveUsers = 256
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = 200 * time.Millisecond
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = 10 * time.Second
+	}
+	if cfg.GiveUpAfter == 0 {
+		cfg.GiveUpAfter = 24 * time.Hour
+	}
+	if cfg.CheckpointEvery == 0 {
+		cfg.CheckpointEvery = 500 * time.Millisecond
+	}
+	if cfg.Classify == nil {
+		cfg.Classify = func(string) flows.Intent { return flows.Intent{Name: "none"} }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Processor{
+		cfg: cfg, log: cfg.Log,
+		queues: map[string]*userQueue{}, convs: map[string]*convEntry{},
+		sem:    make(chan struct{}, cfg.MaxActiveUsers),
+		runCtx: ctx, cancel: cancel,
+		ckDone: make(chan struct{}), ckStop: make(chan struct{}),
+	}
+}
+
+// Start resumes whatever the inbox still holds (events acknowledged before a crash or a stop) and starts
+// the checkpointer.
+func (p *Processor) Start(ctx context.Context) error {
+	evs, err := p.cfg.Journal.Inbox(ctx)
+	if err != nil {
+		return err
+	}
+	if len(evs) > 0 {
+		p.log.Info("resuming unfinished events", "count", len(evs))
+	}
+	go p.checkpointLoop()
+	p.Enqueue(evs)
+	return nil
+}
+
+// Enqueue schedules events for processing. Events of one customer are processed in timestamp order.
+func (p *Processor) Enqueue(evs []Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return // they are in the inbox and resume at the next start
+	}
+	for _, ev := range evs {
+		q := p.queues[ev.UserID]
+		if q == nil {
+			q = &userQueue{}
+			p.queues[ev.UserID] = q
+		}
+		i, _ := slices.BinarySearchFunc(q.pending, ev, func(a, b Event) int {
+			return a.Timestamp.Compare(b.Timestamp)
+		})
+		for i < len(q.pending) && q.pending[i].Timestamp.Equal(ev.Timestamp) {
+			i++ // equal timestamps keep arrival order
+		}
+		q.pending = slices.Insert(q.pending, i, ev)
+		if !q.running {
+			q.running = true
+			p.wg.Add(1)
+			go p.work(ev.UserID)
+		}
+	}
+}
+
+func (p *Processor) work(user string) {
+	defer p.wg.Done()
+	p.sem <- struct{}{}
+	defer func() { <-p.sem }()
+	for {
+		p.mu.Lock()
+		q := p.queues[user]
+		if p.stopped || len(q.pending) == 0 {
+			q.running = false
+			if len(q.pending) == 0 {
+				delete(p.queues, user)
+			}
+			p.mu.Unlock()
+			return
+		}
+		ev := q.pending[0]
+		q.pending = q.pending[1:]
+		p.mu.Unlock()
+
+		for attempt := 0; ; attempt++ {
+			err := p.handle(p.runCtx, ev)
+			if err == nil {
+				break
+			}
+			if p.runCtx.Err() != nil {
+				return // stopping: the event stays in the inbox
+			}
+			p.metrics.storeErrors.Add(1)
+			p.log.Warn("event processing failed; retrying", "event", ev.ID, "attempt", attempt+1, "err", err)
+			if !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
+				return
+			}
+		}
+	}
+}
+
+// Stop stops taking events, lets the events in progress finish until ctx ends (then interrupts them:
+// they stay in the inbox and resume at the next start), and writes the last checkpoint.
+func (p *Processor) Stop(ctx context.Context) {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		p.cancel()
+		<-done
+	}
+	p.cancel()
+	close(p.ckStop)
+	<-p.ckDone
+}
+
+func (p *Processor) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.runCtx.Done():
+		return false
+	}
+}
+
+// handle processes one event to the end: step stored, messages delivered (or recorded as failed).
+// An error means the store failed; the caller retries the same event.
+func (p *Processor) handle(ctx context.Context, ev Event) error {
+	start := p.cfg.Now()
+	if !ev.Answerable() && ev.Kind != EventUnfollow {
+		p.markHandled(ev.ID)
+		p.metrics.ignored.Add(1)
+		return nil
+	}
+	conv, err := p.conversation(ctx, ev)
+	if err != nil {
+		return err
+	}
+	in := p.input(ev)
+	res := p.cfg.Step(conv.State, in)
+	conv.State = res.State
+	lang := conv.Lang()
+	var out []Message
+	if ev.Kind != EventUnfollow {
+		out, err = p.cfg.Renderer.Render(lang, res.Replies)
+		if err != nil {
+			p.log.Error("rendering replies failed", "event", ev.ID, "err", err)
+			out, _ = p.cfg.Renderer.Render(lang, []flows.Reply{{ID: "error.generic"}})
+		}
+	}
+	seq := max(conv.Seq+1, p.cfg.Now().UnixNano())
+	st := Step{EventID: ev.ID, UserID: ev.UserID, Seq: seq, State: res.State, Lang: lang, Out: out,
+		ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now()}
+	err = p.cfg.Journal.CommitStep(ctx, st)
+	dup := errors.Is(err, ErrDuplicate)
+	switch {
+	case dup:
+		// Processed before (a crash after the step, or a redelivery): the stored outcome stands.
+		if st, err = p.cfg.Journal.Step(ctx, ev.ID); err != nil {
+			return err
+		}
+		p.metrics.duplicates.Add(1)
+	case err != nil:
+		return err
+	default:
+		p.writeTranscript(ctx, ev, st)
+	}
+	p.applyStep(ev.UserID, st)
+	if err := p.deliver(ctx, ev, st, dup); err != nil {
+		return err
+	}
+	p.markHandled(ev.ID)
+	p.metrics.processed.Add(1)
+	p.log.Debug("event handled", "event", ev.ID, "kind", ev.Kind, "messages", len(st.Out),
+		"ms", p.cfg.Now().Sub(start).Milliseconds(), "duplicate", dup)
+	return nil
+}
+
+func (p *Processor) input(ev Event) flows.Input {
+	in := flows.Input{Now: p.cfg.Now()}
+	switch ev.Kind {
+	case EventMessage:
+		if ev.MessageType == "text" {
+			in.Kind, in.Text = flows.InputText, ev.Text
+			in.Intent = p.cfg.Classify(ev.Text)
+		} else {
+			in.Kind = flows.InputMedia
+		}
+	case EventPostback:
+		in.Kind, in.Postback = flows.InputPostback, ev.Postback
+	case EventFollow:
+		in.Kind, in.Unblocked = flows.InputFollow, ev.Unblocked
+	case EventUnfollow:
+		in.Kind = flows.InputUnfollow
+	}
+	return in
+}
+
+// conversation returns the customer's cached conversation, loading the checkpoint (and, the first time,
+// the profile language) on a miss.
+func (p *Processor) conversation(ctx context.Context, ev Event) (Conversation, error) {
+	p.mu.Lock()
+	if e, ok := p.convs[ev.UserID]; ok {
+		c := e.conv
+		p.mu.Unlock()
+		return c, nil
+	}
+	p.mu.Unlock()
+	conv, found, err := p.cfg.Journal.Conversation(ctx, ev.UserID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	dirty := false
+	if !found {
+		conv = Conversation{UserID: ev.UserID}
+	}
+	if conv.ProfileLang == "" && ev.Kind != EventUnfollow {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		tag, err := p.cfg.Messenger.ProfileLanguage(pctx, ev.UserID)
+		cancel()
+		if err != nil {
+			p.log.Warn("profile lookup failed; answering in Japanese", "err", err)
+		} else {
+			conv.ProfileLang, dirty = flows.ParseLang(tag), true
+		}
+	}
+	p.mu.Lock()
+	p.convs[ev.UserID] = &convEntry{conv: conv, dirty: dirty}
+	p.mu.Unlock()
+	return conv, nil
+}
+
+func (p *Processor) applyStep(user string, st Step) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e := p.convs[user]
+	if e == nil || st.Seq <= e.conv.Seq {
+		return // an old step redelivered: newer state stands
+	}
+	if e.conv.State != st.State {
+		e.dirty = true
+	}
+	e.conv.State, e.conv.Seq = st.State, st.Seq
+}
+
+func (p *Processor) markHandled(id string) {
+	p.mu.Lock()
+	p.handled = append(p.handled, id)
+	p.mu.Unlock()
+}
+
+func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) {
+	entries := make([]TranscriptEntry, 0, 1+len(st.Out))
+	in := TranscriptEntry{ID: ev.ID + "/in", UserID: ev.UserID, Role: RoleCustomer, Kind: string(ev.Kind), EventID: ev.ID, At: ev.Timestamp}
+	switch ev.Kind {
+	case EventMessage:
+		in.Kind, in.Text = ev.MessageType, ev.Text
+	case EventPostback:
+		in.Text = ev.Postback
+	}
+	entries = append(entries, in)
+	for i, m := range st.Out {
+		entries = append(entries, TranscriptEntry{ID: ev.ID + "/out/" + strconv.Itoa(i), UserID: ev.UserID, Role: RoleBot,
+			Kind: "text", Text: m.Text, EventID: ev.ID, At: st.At.Add(time.Duration(i) * time.Microsecond)})
+	}
+	if err := p.cfg.Journal.AppendTranscript(ctx, entries...); err != nil {
+		p.log.Warn("transcript write failed", "event", ev.ID, "err", err)
+	}
+}
+
+func backoff(base, maxD time.Duration, attempt int, hint time.Duration) time.Duration {
+	d := base << min(attempt, 16)
+	if d > maxD || d <= 0 {
+		d = maxD
+	}
+	// Jitter in [d/2, d) keeps retries of many customers from marching in step.
+	d = d/2 + time.Duration(time.Now().UnixNano()%int64(d/2+1))
+	return max(d, hint)
+}

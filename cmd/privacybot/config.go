@@ -1,0 +1,77 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// config is everything the server reads from the environment. README's configuration table lists
+// the same variables with the same defaults.
+type config struct {
+	Port            int
+	DataDir         string
+	MongoURI        string
+	MongoDatabase   string
+	ChannelSecret   string
+	ChannelToken    string
+	APIBaseURL      string
+	APIDataBaseURL  string
+	BaseURL         string
+	PolicyURL       string
+	LogLevel        slog.Level
+	LocalMode       bool // no LINE credentials: the built-in simulator plays LINE
+	apiBaseExplicit bool
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func loadConfig() (config, error) {
+	c := config{
+		DataDir:        env("DATA_DIR", "./data"),
+		MongoURI:       os.Getenv("MONGODB_URI"),
+		MongoDatabase:  env("MONGODB_DATABASE", "privacybot"),
+		ChannelSecret:  os.Getenv("LINE_CHANNEL_SECRET"),
+		ChannelToken:   os.Getenv("LINE_CHANNEL_ACCESS_TOKEN"),
+		APIBaseURL:     env("LINE_API_BASE_URL", "https://api.line.me"),
+		APIDataBaseURL: env("LINE_API_DATA_BASE_URL", "https://api-data.line.me"),
+		PolicyURL:      env("POLICY_URL", "https://www.e-mana.co.jp/privacy/"),
+	}
+	_, c.apiBaseExplicit = os.LookupEnv("LINE_API_BASE_URL")
+	port, err := strconv.Atoi(env("PORT", "8080"))
+	if err != nil || port <= 0 || port > 65535 {
+		return c, fmt.Errorf("PORT must be a TCP port number, got %q", os.Getenv("PORT"))
+	}
+	c.Port = port
+	c.BaseURL = strings.TrimRight(env("BASE_URL", fmt.Sprintf("http://localhost:%d", port)), "/")
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	switch {
+	case c.ChannelSecret == "" && c.ChannelToken == "":
+		c.LocalMode = true
+		c.ChannelSecret, c.ChannelToken = randomHex(16), randomHex(24)
+		if !c.apiBaseExplicit {
+			c.APIBaseURL = fmt.Sprintf("http://127.0.0.1:%d/linesim", port)
+			c.APIDataBaseURL = c.APIBaseURL
+		}
+	case c.ChannelSecret == "" || c.ChannelToken == "":
+		return c, fmt.Errorf("set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither (local mode)")
+	}
+	return c, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

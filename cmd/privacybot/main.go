@@ -1,0 +1,31 @@
+// Command privacybot is the LINE privacy desk of 株式会社エネマネ.
+//
+//	privacybot [serve]   run the webhook server (the default)
+//	privacybot nlu ...   classify messages from stdin, or evaluate the classifier on a TSV file
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args)
+	case "help", "-h", "--help":
+		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv]]")
+	default:
+		err = fmt.Errorf("unknown command %q (try: serve, nlu)", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "privacybot:", err)
+		os.Exit(1)
+	}
+}

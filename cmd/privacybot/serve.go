@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/handlers"
+	"github.com/enemane/privacybot/linesim"
+	"github.com/enemane/privacybot/store"
+)
+
+func serve(_ []string) error {
+	started := time.Now()
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	if cfg.LocalMode {
+		log.Info("local mode: no LINE credentials set, the built-in LINE simulator answers for LINE",
+			"chat", cfg.BaseURL+"/sim", "fake_api", cfg.APIBaseURL)
+	} else {
+		log.Info("LINE mode", "api", cfg.APIBaseURL, "webhook", cfg.BaseURL+"/callback")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, Database: cfg.MongoDatabase, DataDir: cfg.DataDir, Log: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	log.Info("store ready", "embedded", st.Embedded(), "database", cfg.MongoDatabase)
+
+	app, err := wire(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if err := app.proc.Start(ctx); err != nil {
+		return fmt.Errorf("resume inbox: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		app.proc.Stop(context.Background())
+		return err
+	}
+	srv := &http.Server{Handler: app.router, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 0, IdleTimeout: 120 * time.Second} // no write timeout: the simulator streams events
+	errCh := make(chan error, 1)
+	go func() { errCh <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "ready_ms", time.Since(started).Milliseconds())
+	if cfg.LocalMode {
+		fmt.Fprintf(os.Stderr, "\n  privacybot is running in local mode. Chat with it at %s/sim\n\n", cfg.BaseURL)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errCh:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("server failed", "err", err)
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx) // stop accepting; let acknowledged requests finish
+	app.proc.Stop(sctx)    // finish or leave in-flight events in the inbox
+	log.Info("stopped", "stats", app.proc.Stats())
+	return nil
+}
+
+type app struct {
+	proc   *bot.Processor
+	router http.Handler
+	sim    *linesim.API
+}
+
+// wire builds the pipeline and the HTTP routes on a store.
+func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
+	rend, err := bot.NewRenderer(map[string]string{"PolicyURL": cfg.PolicyURL})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{}
+	routes := handlers.Routes{Health: &handlers.Health{Store: st}, Extra: map[string]http.Handler{}}
+	var hc *http.Client
+	if cfg.LocalMode {
+		a.sim = linesim.NewAPI(linesim.APIOptions{Prefix: "/linesim", AccessToken: cfg.ChannelToken})
+		routes.Extra["/linesim"] = a.sim
+	}
+	line := bot.NewLINE(cfg.ChannelToken, cfg.APIBaseURL, hc)
+	a.proc = bot.NewProcessor(bot.Config{
+		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log,
+	})
+	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: a.proc, Log: log, Now: time.Now}
+	a.router = handlers.NewRouter(log, routes)
+	return a, nil
+}

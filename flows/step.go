@@ -1,0 +1,91 @@
+package flows
+
+import (
+	"net/url"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Postback actions understood by Step ("do=<action>&…").
+const (
+	actMenu   = "menu"
+	actTopics = "topics"
+	actLang   = "lang"
+)
+
+// Step is the conversation logic: one input in, the new state, the replies and the effects out.
+func Step(st State, in Input) Result {
+	switch in.Kind {
+	case InputFollow:
+		return greet(st, in)
+	case InputUnfollow:
+		return Result{State: st}
+	case InputPostback:
+		return onPostback(st, in)
+	case InputMedia:
+		return Result{State: st, Replies: []Reply{{ID: msgMediaUnanswered}, mainMenu(st)}}
+	case InputText:
+		return onText(st, in)
+	}
+	return Result{State: st}
+}
+
+func greet(st State, in Input) Result {
+	st.Flow, st.Misses = FlowIdle, 0
+	id := msgGreeting
+	if in.Unblocked {
+		id = msgWelcomeBack
+	}
+	return Result{State: st, Replies: []Reply{{ID: id}, mainMenu(st)}}
+}
+
+func onText(st State, in Input) Result {
+	if lang, ok := languageRequest(in.Text); ok {
+		return switchLang(st, lang)
+	}
+	st.Misses = 0
+	return Result{State: st, Replies: []Reply{mainMenu(st)}}
+}
+
+func onPostback(st State, in Input) Result {
+	q, err := url.ParseQuery(in.Postback)
+	if err != nil {
+		return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	}
+	switch q.Get("do") {
+	case actLang:
+		return switchLang(st, ParseLang(q.Get("l")))
+	}
+	return Result{State: st, Replies: []Reply{mainMenu(st)}}
+}
+
+func switchLang(st State, lang Lang) Result {
+	st.Lang = lang
+	return Result{State: st, Replies: []Reply{{ID: msgLangSwitched}, mainMenu(st)}}
+}
+
+// mainMenu is the menu reply with its quick replies: the things the desk can do, and a switch to the
+// other language.
+func mainMenu(st State) Reply {
+	r := Reply{ID: msgMenu}
+	if st.Lang == En {
+		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: "do=lang&l=ja"})
+	} else {
+		r.Choices = append(r.Choices, Choice{LabelID: lblEnglish, Postback: "do=lang&l=en"})
+	}
+	return r
+}
+
+// languageRequest recognises a message that only asks for a language: "English", "英語", "日本語", ….
+func languageRequest(text string) (Lang, bool) {
+	t := strings.ToLower(strings.TrimSpace(norm.NFKC.String(text)))
+	t = strings.Trim(t, "!.。！ 　")
+	switch t {
+	case "english", "英語", "in english", "英語で", "english please":
+		return En, true
+	case "日本語", "japanese", "nihongo", "日本語で", "日本語でお願いします":
+		return Ja, true
+	}
+	return "", false
+}

@@ -1,0 +1,183 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/handlers"
+	"github.com/enemane/privacybot/linesim"
+	"github.com/enemane/privacybot/store"
+)
+
+// engineURI is the embedded engine shared by the tests of this package; each test gets its own database.
+var engineURI string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "privacybot-handlers-")
+	if err != nil {
+		panic(err)
+	}
+	e, err := store.StartEmbedded(dir, "", quietLog())
+	if err != nil {
+		panic(err)
+	}
+	engineURI = e.URI()
+	code := m.Run()
+	e.Stop()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+const (
+	testSecret = "0123456789abcdef0123456789abcdef"
+	testToken  = "test-channel-access-token"
+)
+
+var dbSeq atomic.Int64
+
+// harness is the bot under test: real router, real processor, the real embedded engine, and the
+// simulator as the LINE Platform.
+type harness struct {
+	t      *testing.T
+	st     *store.Store
+	api    *linesim.API
+	proc   *bot.Processor
+	bot    *httptest.Server
+	sender *linesim.Sender
+}
+
+type harnessOpts struct {
+	storeURI  string // default: the package's engine
+	procTweak func(*bot.Config)
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	h := &harness{t: t}
+	h.api = linesim.NewAPI(linesim.APIOptions{AccessToken: testToken})
+	apiSrv := httptest.NewServer(h.api)
+	t.Cleanup(apiSrv.Close)
+	uri := o.storeURI
+	if uri == "" {
+		uri = engineURI
+	}
+	var err error
+	h.st, err = store.Open(context.Background(), store.Config{URI: uri, Database: fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1)), Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rend, err := bot.NewRenderer(map[string]string{"PolicyURL": "https://example.invalid/policy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bot.Config{
+		Journal: h.st, Messenger: bot.NewLINE(testToken, apiSrv.URL, nil), Renderer: rend,
+		Step: flows.Step, Log: quietLog(), RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+		CheckpointEvery: 50 * time.Millisecond,
+	}
+	if o.procTweak != nil {
+		o.procTweak(&cfg)
+	}
+	h.proc = bot.NewProcessor(cfg)
+	if err := h.proc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	router := handlers.NewRouter(quietLog(), handlers.Routes{
+		Callback: &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: h.proc, Log: quietLog(), Now: time.Now},
+		Health:   &handlers.Health{Store: h.st},
+	})
+	h.bot = httptest.NewServer(router)
+	t.Cleanup(func() {
+		h.bot.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.proc.Stop(ctx)
+		h.st.Close(ctx)
+	})
+	h.sender = &linesim.Sender{BotURL: h.bot.URL + "/callback", ChannelSecret: testSecret, Destination: "Ubot", API: h.api}
+	return h
+}
+
+// send posts events in one signed webhook and returns the status.
+func (h *harness) send(evs ...linesim.Event) int {
+	h.t.Helper()
+	code, err := h.sender.Send(context.Background(), evs...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return code
+}
+
+// waitDeliveries waits until user has n deliveries, then a little longer to catch any extra one.
+func (h *harness) waitDeliveries(user string, n int) []linesim.Delivered {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	ds, err := h.api.WaitDeliveries(ctx, user, n)
+	if err != nil {
+		h.t.Fatalf("waiting for %d deliveries to %s: %v (got %d)", n, user, err, len(h.api.Deliveries(user)))
+	}
+	return ds
+}
+
+// settle waits for the processor to go idle so that "no more deliveries" can be asserted.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if h.proc.Stats().QueuedUsers == 0 {
+			time.Sleep(150 * time.Millisecond)
+			if h.proc.Stats().QueuedUsers == 0 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatal("processor did not go idle")
+}
+
+// texts returns the text of every message in the deliveries.
+func texts(ds []linesim.Delivered) []string {
+	var out []string
+	for _, d := range ds {
+		for _, m := range d.Messages {
+			var v struct {
+				Text string `json:"text"`
+			}
+			_ = json.Unmarshal(m, &v)
+			out = append(out, v.Text)
+		}
+	}
+	return out
+}
+
+func postRaw(t *testing.T, url string, body []byte, sig string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytesReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set("X-Line-Signature", sig)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}

@@ -1,0 +1,41 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Routes is everything the router serves. Nil parts are left out.
+type Routes struct {
+	Callback *Callback
+	Health   *Health
+	// Extra mounts plain http.Handlers under path prefixes (e.g. the simulator at /sim in local mode).
+	Extra map[string]http.Handler
+}
+
+// NewRouter builds the gin engine with the shared middleware: recovery, access log, error handler.
+func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
+		log.Error("panic in handler", "route", c.FullPath(), "panic", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal", "message": "internal error"})
+	}))
+	e.Use(AccessLog(log), ErrorHandler(log))
+	if r.Callback != nil {
+		e.POST("/callback", r.Callback.Handle)
+	}
+	if r.Health != nil {
+		e.GET("/healthz", r.Health.Live)
+		e.GET("/readyz", r.Health.Ready)
+	}
+	for prefix, h := range r.Extra {
+		p := strings.TrimRight(prefix, "/")
+		e.Any(p, gin.WrapH(h))
+		e.Any(p+"/*rest", gin.WrapH(h))
+	}
+	return e
+}

@@ -1,0 +1,307 @@
+// Package store persists the pipeline in MongoDB through the official driver (v2). With no MongoDB URI it
+// starts an embedded FerretDB engine (see Embedded) and talks to it through the same driver.
+//
+// The embedded engine scans the whole collection on every update and delete (finds by _id are fast), so
+// the hot path here is insert-only and group-committed, and the collections that are updated or
+// deleted from stay small: the inbox holds only unhandled events and conversations are checkpointed in
+// the background.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/enemane/privacybot/bot"
+)
+
+// opTimeout bounds every single store operation.
+const opTimeout = 10 * time.Second
+
+// Collection names.
+const (
+	colInbox         = "inbox"
+	colSteps         = "steps"
+	colDeliveries    = "deliveries"
+	colConversations = "conversations"
+	colTranscript    = "transcript"
+)
+
+// Config says which store to use.
+type Config struct {
+	URI      string // mongodb://… ; empty: start the embedded engine
+	Database string
+	DataDir  string // embedded engine files
+	// EmbeddedAddr is the loopback address of the embedded engine ("" picks a free port).
+	EmbeddedAddr string
+	Log          *slog.Logger
+}
+
+// Store is the MongoDB-backed Journal of the pipeline.
+type Store struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	embedded *Embedded
+	log      *slog.Logger
+
+	inbox, steps, deliveries, transcript *appender
+}
+
+var _ bot.Journal = (*Store)(nil)
+
+// Open connects (starting the embedded engine when cfg.URI is empty), creates the indexes and returns
+// the store.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Database == "" {
+		cfg.Database = "privacybot"
+	}
+	s := &Store{log: cfg.Log}
+	uri := cfg.URI
+	if uri == "" {
+		e, err := StartEmbedded(cfg.DataDir, cfg.EmbeddedAddr, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.embedded = e
+		uri = e.URI()
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetTimeout(opTimeout))
+	if err != nil {
+		s.stopEmbedded()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	s.client = client
+	s.db = client.Database(cfg.Database)
+	if err := s.Ping(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, fmt.Errorf("store unreachable: %w", err)
+	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, err
+	}
+	s.inbox = newAppender(s.db.Collection(colInbox), 1000)
+	s.steps = newAppender(s.db.Collection(colSteps), 1000)
+	s.deliveries = newAppender(s.db.Collection(colDeliveries), 1000)
+	s.transcript = newAppender(s.db.Collection(colTranscript), 2000)
+	return s, nil
+}
+
+// Embedded reports whether the store runs the embedded engine.
+func (s *Store) Embedded() bool { return s.embedded != nil }
+
+// DB exposes the database to the other repositories of this package.
+func (s *Store) DB() *mongo.Database { return s.db }
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	idx := map[string][]mongo.IndexModel{
+		colTranscript: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "at", Value: 1}}}},
+		colSteps:      {{Keys: bson.D{{Key: "at", Value: 1}}}},
+	}
+	for coll, models := range idx {
+		if _, err := s.db.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("create indexes on %s: %w", coll, err)
+		}
+	}
+	return nil
+}
+
+// Ping checks that the store answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.client.Ping(ctx, readpref.Primary())
+}
+
+// Close flushes the group-commit queues, disconnects and stops the embedded engine.
+func (s *Store) Close(ctx context.Context) {
+	for _, a := range []*appender{s.inbox, s.steps, s.deliveries, s.transcript} {
+		if a != nil {
+			a.close()
+			<-a.done
+		}
+	}
+	if s.client != nil {
+		_ = s.client.Disconnect(ctx)
+	}
+	s.stopEmbedded()
+}
+
+func (s *Store) stopEmbedded() {
+	if s.embedded != nil {
+		s.embedded.Stop()
+	}
+}
+
+// AddToInbox implements bot.Journal.
+func (s *Store) AddToInbox(ctx context.Context, events []bot.Event) ([]bot.Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	docs := make([]any, len(events))
+	for i := range events {
+		docs[i] = events[i]
+	}
+	errs, err := s.inbox.insert(ctx, docs...)
+	if err != nil {
+		return nil, err
+	}
+	fresh := make([]bot.Event, 0, len(events))
+	for i, e := range errs {
+		switch {
+		case e == nil:
+			fresh = append(fresh, events[i])
+		case errors.Is(e, bot.ErrDuplicate):
+		default:
+			return nil, e
+		}
+	}
+	return fresh, nil
+}
+
+// Inbox implements bot.Journal.
+func (s *Store) Inbox(ctx context.Context) ([]bot.Event, error) {
+	cur, err := s.db.Collection(colInbox).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, err
+	}
+	var evs []bot.Event
+	if err := cur.All(ctx, &evs); err != nil {
+		return nil, err
+	}
+	return evs, nil
+}
+
+// RemoveFromInbox implements bot.Journal.
+func (s *Store) RemoveFromInbox(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.Collection(colInbox).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	return err
+}
+
+// CommitStep implements bot.Journal.
+func (s *Store) CommitStep(ctx context.Context, st bot.Step) error {
+	return one(s.steps.insert(ctx, st))
+}
+
+// Step implements bot.Journal.
+func (s *Store) Step(ctx context.Context, eventID string) (bot.Step, error) {
+	var st bot.Step
+	err := s.db.Collection(colSteps).FindOne(ctx, bson.D{{Key: "_id", Value: eventID}}).Decode(&st)
+	return st, err
+}
+
+// RecordReplyAttempt implements bot.Journal. The marker shares the deliveries collection, keyed
+// "<event>/reply".
+func (s *Store) RecordReplyAttempt(ctx context.Context, eventID string) (bool, error) {
+	err := one(s.deliveries.insert(ctx, bson.D{{Key: "_id", Value: eventID + "/reply"}, {Key: "at", Value: time.Now()}}))
+	if errors.Is(err, bot.ErrDuplicate) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// RecordDelivery implements bot.Journal.
+func (s *Store) RecordDelivery(ctx context.Context, d bot.Delivery) error {
+	err := one(s.deliveries.insert(ctx, d))
+	if errors.Is(err, bot.ErrDuplicate) {
+		return nil
+	}
+	return err
+}
+
+// Delivery implements bot.Journal.
+func (s *Store) Delivery(ctx context.Context, eventID string) (bot.Delivery, bool, error) {
+	var d bot.Delivery
+	err := s.db.Collection(colDeliveries).FindOne(ctx, bson.D{{Key: "_id", Value: eventID}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return d, false, nil
+	}
+	return d, err == nil, err
+}
+
+// Conversation implements bot.Journal.
+func (s *Store) Conversation(ctx context.Context, userID string) (bot.Conversation, bool, error) {
+	var c bot.Conversation
+	err := s.db.Collection(colConversations).FindOne(ctx, bson.D{{Key: "_id", Value: userID}}).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return c, false, nil
+	}
+	return c, err == nil, err
+}
+
+// SaveConversations implements bot.Journal: one upsert per conversation, in one bulk write.
+func (s *Store) SaveConversations(ctx context.Context, convs []bot.Conversation) error {
+	if len(convs) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(convs))
+	for i, c := range convs {
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: c.UserID}}).SetReplacement(c).SetUpsert(true)
+	}
+	_, err := s.db.Collection(colConversations).BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return err
+}
+
+// AppendTranscript implements bot.Journal.
+func (s *Store) AppendTranscript(ctx context.Context, entries ...bot.TranscriptEntry) error {
+	docs := make([]any, len(entries))
+	for i := range entries {
+		docs[i] = entries[i]
+	}
+	errs, err := s.transcript.insert(ctx, docs...)
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, bot.ErrDuplicate) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Transcript returns a customer's conversation, oldest first, at most limit lines (the newest).
+func (s *Store) Transcript(ctx context.Context, userID string, limit int) ([]bot.TranscriptEntry, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}})
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := s.db.Collection(colTranscript).Find(ctx, bson.D{{Key: "user", Value: userID}}, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []bot.TranscriptEntry
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+func one(errs []error, err error) error {
+	if err != nil {
+		return err
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return nil
+}

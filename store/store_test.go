@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
+)
+
+var engineURI string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "privacybot-store-")
+	if err != nil {
+		panic(err)
+	}
+	e, err := StartEmbedded(dir, "", quiet())
+	if err != nil {
+		panic(err)
+	}
+	engineURI = e.URI()
+	code := m.Run()
+	e.Stop()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{URI: engineURI, Database: fmt.Sprintf("s%d", time.Now().UnixNano()), Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+func ev(id, user string) bot.Event {
+	return bot.Event{ID: id, Kind: bot.EventMessage, Type: "message", UserID: user, Timestamp: time.Now(), MessageType: "text", Text: "テスト 😊"}
+}
+
+func TestInboxDeduplicatesConcurrently(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	freshCount := make([]int, 20)
+	for i := range freshCount {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fresh, err := s.AddToInbox(ctx, []bot.Event{ev("E1", "U1"), ev(fmt.Sprintf("E-%d", i), "U1")})
+			if err != nil {
+				t.Error(err)
+			}
+			freshCount[i] = len(fresh)
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range freshCount {
+		total += n
+	}
+	if total != 21 { // E1 once, plus 20 distinct
+		t.Fatalf("fresh events = %d, want 21", total)
+	}
+	all, err := s.Inbox(ctx)
+	if err != nil || len(all) != 21 {
+		t.Fatalf("inbox holds %d (%v), want 21", len(all), err)
+	}
+	if all[0].Text != "テスト 😊" && all[1].Text != "テスト 😊" {
+		t.Fatalf("event text did not round-trip: %q", all[0].Text)
+	}
+	if err := s.RemoveFromInbox(ctx, []string{"E1", "E-0"}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ = s.Inbox(ctx)
+	if len(all) != 19 {
+		t.Fatalf("inbox holds %d after removing 2, want 19", len(all))
+	}
+}
+
+func TestStepIsWrittenOnce(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	st := bot.Step{EventID: "E1", UserID: "U1", Seq: 1, State: flows.State{Lang: flows.En, Misses: 1},
+		Out: []bot.Message{{Text: "hi", QuickReplies: []bot.QuickReply{{Label: "Menu", Data: "do=menu"}}}}, At: time.Now()}
+	if err := s.CommitStep(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	st2 := st
+	st2.Out = nil
+	if err := s.CommitStep(ctx, st2); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("second commit: %v, want ErrDuplicate", err)
+	}
+	got, err := s.Step(ctx, "E1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != st.State || len(got.Out) != 1 || got.Out[0].QuickReplies[0].Data != "do=menu" {
+		t.Fatalf("stored step = %+v", got)
+	}
+}
+
+func TestReplyAttemptAndDelivery(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	first, err := s.RecordReplyAttempt(ctx, "E1")
+	if err != nil || !first {
+		t.Fatalf("first attempt: %v %v", first, err)
+	}
+	if first, _ = s.RecordReplyAttempt(ctx, "E1"); first {
+		t.Fatal("second attempt reported as first")
+	}
+	if _, ok, _ := s.Delivery(ctx, "E1"); ok {
+		t.Fatal("delivery found before it was recorded")
+	}
+	d := bot.Delivery{EventID: "E1", UserID: "U1", Status: bot.DeliverySent, Via: "reply", At: time.Now()}
+	if err := s.RecordDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordDelivery(ctx, d); err != nil {
+		t.Fatalf("recording twice must be harmless: %v", err)
+	}
+	got, ok, err := s.Delivery(ctx, "E1")
+	if err != nil || !ok || got.Via != "reply" {
+		t.Fatalf("delivery = %+v %v %v", got, ok, err)
+	}
+}
+
+func TestConversationsCheckpoint(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if _, ok, err := s.Conversation(ctx, "U1"); ok || err != nil {
+		t.Fatalf("unknown conversation: %v %v", ok, err)
+	}
+	c := bot.Conversation{UserID: "U1", Seq: 5, State: flows.State{Lang: flows.En}, ProfileLang: flows.Ja, UpdatedAt: time.Now()}
+	if err := s.SaveConversations(ctx, []bot.Conversation{c}); err != nil {
+		t.Fatal(err)
+	}
+	c.Seq, c.State.Misses = 6, 2
+	if err := s.SaveConversations(ctx, []bot.Conversation{c, {UserID: "U2", Seq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Conversation(ctx, "U1")
+	if err != nil || !ok || got.Seq != 6 || got.State.Misses != 2 || got.Lang() != flows.En {
+		t.Fatalf("conversation = %+v %v %v", got, ok, err)
+	}
+}
+
+func TestTranscriptOrderAndLimit(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	base := time.Now()
+	for i := range 5 {
+		if err := s.AppendTranscript(ctx, bot.TranscriptEntry{ID: fmt.Sprintf("E%d/in", i), UserID: "U1", Role: bot.RoleCustomer,
+			Text: fmt.Sprintf("m%d", i), At: base.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.AppendTranscript(ctx, bot.TranscriptEntry{ID: "other", UserID: "U2", Text: "x", At: base})
+	got, err := s.Transcript(ctx, "U1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Text != "m2" || got[2].Text != "m4" {
+		t.Fatalf("transcript = %+v", got)
+	}
+}
+
+func TestStoreDownFailsLoudly(t *testing.T) {
+	dir := t.TempDir()
+	e, err := StartEmbedded(dir, "", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), Config{URI: e.URI(), Database: "down", Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	e.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := s.AddToInbox(ctx, []bot.Event{ev("E1", "U1")}); err == nil {
+		t.Fatal("insert into a stopped store reported success")
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("ping of a stopped store succeeded")
+	}
+}
