@@ -1,9 +1,3 @@
-// Package linesim simulates the LINE Platform as a bot sees it, in-process:
-// a fake Messaging API (api.line.me and api-data.line.me on one handler),
-// webhook events built the way LINE sends them, a signing webhook sender,
-// a chat page for people and a load tool.
-//
-// Nothing in the package talks to the real LINE Platform.
 package linesim
 
 import (

@@ -175,7 +175,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		api.SetProfile(users[i], "load"+strconv.Itoa(i), "ja")
 	}
 
-	events := make([]loadEvent, cfg.MaxEvents)
+	events := make([]*loadEvent, 0, min(cfg.MaxEvents, 1<<16))
 	sem := make(chan struct{}, cfg.MaxInFlight)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -204,21 +204,21 @@ loop:
 		}
 		u := n % cfg.Users
 		ev := sender.TextEvent(users[u], "load "+strconv.Itoa(n))
-		events[n] = loadEvent{user: u, token: ev.ReplyToken, sentAt: time.Now()}
+		le := &loadEvent{user: u, token: ev.ReplyToken, sentAt: time.Now()}
+		events = append(events, le)
 		wg.Add(1)
-		go func(i int, ev Event) {
+		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			st, err := sender.Send(sendCtx, ev)
-			events[i].ack = time.Since(events[i].sentAt)
+			le.ack = time.Since(le.sentAt)
 			if err == nil {
-				events[i].status = st
+				le.status = st
 			}
-		}(n, ev)
+		}()
 	}
 	wg.Wait()
 	sendTime := time.Since(start)
-	events = events[:n]
 
 	rep := LoadReport{Offered: cfg.Rate, Events: n, Statuses: map[int]int{}, SendTime: sendTime}
 	if sendTime > 0 {
@@ -261,7 +261,7 @@ loop:
 // to a user, in order, to that user's events that got fewer answers than
 // expected. What is left over is doubled; acked events without any answer
 // are lost.
-func matchAnswers(rep *LoadReport, events []loadEvent, users []string, api *API, per int) {
+func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API, per int) {
 	byToken := make(map[string]int, len(events))
 	perUser := make([][]int, len(users))
 	for i, e := range events {

@@ -143,9 +143,9 @@ func TestMatchAnswersCountsExactly(t *testing.T) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	users := []string{"Ua", "Ub"}
-	var events []loadEvent
+	var events []*loadEvent
 	for i := range 4 {
-		events = append(events, loadEvent{user: i % 2, token: api.IssueReplyToken(users[i%2]), sentAt: time.Now(), status: 200})
+		events = append(events, &loadEvent{user: i % 2, token: api.IssueReplyToken(users[i%2]), sentAt: time.Now(), status: 200})
 	}
 	reply := func(tok string) {
 		r, _ := http.NewRequest("POST", srv.URL+"/v2/bot/message/reply", strings.NewReader(`{"replyToken":"`+tok+`","messages":[{"type":"text","text":"x"}]}`))

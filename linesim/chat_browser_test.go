@@ -1,0 +1,167 @@
+package linesim
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
+)
+
+// flexBot answers a text with a Flex bubble and quick-reply chips, and the
+// postback "optout" with a confirmation text, all by raw JSON as a bot would
+// send it.
+func flexBot(t *testing.T, apiURL string) http.Handler {
+	reply := func(token, messages string) {
+		body := `{"replyToken":"` + token + `","messages":` + messages + `}`
+		req, _ := http.NewRequest("POST", apiURL+"/v2/bot/message/reply", bytes.NewReader([]byte(body)))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("reply: %v %v", resp, err)
+			return
+		}
+		resp.Body.Close()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cb, err := webhook.ParseRequest(testSecret, r)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		for _, ev := range cb.Events {
+			switch e := ev.(type) {
+			case webhook.MessageEvent:
+				reply(e.ReplyToken, `[{"type":"flex","altText":"menu","contents":{"type":"bubble",
+				  "body":{"type":"box","layout":"vertical","spacing":"md","contents":[
+				    {"type":"text","text":"見出し","weight":"bold","size":"xl","color":"#1DB446"},
+				    {"type":"separator"},
+				    {"type":"box","layout":"baseline","contents":[{"type":"text","text":"左","flex":1},{"type":"text","text":"右","flex":3,"color":"javascript:alert(1)"}]},
+				    {"type":"button","style":"primary","action":{"type":"message","label":"ボタン","text":"押した"}}]}},
+				  "quickReply":{"items":[{"type":"action","action":{"type":"postback","label":"やめる","data":"optout","displayText":"配信停止"}}]}}]`)
+			case webhook.PostbackEvent:
+				reply(e.ReplyToken, `[{"type":"text","text":"停止しました <script>x</script>"}]`)
+			}
+		}
+	})
+}
+
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func TestChatPageInBrowser(t *testing.T) {
+	chrome := findChromium()
+	if chrome == "" || os.Getenv("LINESIM_SKIP_BROWSER") != "" {
+		t.Skip("no chromium on PATH")
+	}
+	api, apiSrv, _ := newTestAPI(t, APIOptions{Now: time.Now})
+	bot := httptest.NewServer(flexBot(t, apiSrv.URL))
+	defer bot.Close()
+	chat := NewChat(api, &Sender{BotURL: bot.URL, ChannelSecret: testSecret, Destination: "Ubot", API: api}, ChatOptions{})
+	srv := httptest.NewServer(chat)
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	bctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/sim/")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	defer cancel()
+	poll := func(what, expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return s
+	}
+
+	// The first customer is added automatically (with a follow event).
+	poll("first pane", `document.querySelectorAll(".phone").length === 1 && !!document.querySelector(".phone .sys")`)
+	hostile := `<img src=x onerror="document.title='pwned'">`
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(".phone .text"), hostile),
+		chromedp.Click(chromedp.CSS(".phone .send")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	poll("flex reply", `!!document.querySelector(".phone .fx-bubble")`)
+	if got := eval(`document.querySelector(".row.user .bubble").textContent`); got != hostile {
+		t.Errorf("customer bubble %q", got)
+	}
+	if n := eval(`String(document.querySelectorAll(".log img").length) + document.title`); n != "0LINE simulator" {
+		t.Errorf("customer text was parsed as HTML: %s", n)
+	}
+	head := eval(`(() => { const e = [...document.querySelectorAll(".fx-text")].find(x => x.textContent === "見出し");
+		return e ? getComputedStyle(e).fontWeight + " " + getComputedStyle(e).color : "missing"; })()`)
+	if head != "700 rgb(29, 180, 70)" {
+		t.Errorf("flex heading style %q", head)
+	}
+	if c := eval(`(() => { const e = [...document.querySelectorAll(".fx-text")].find(x => x.textContent === "右"); return e.style.color + "|" + e.style.flex; })()`); c != "|3 1 0px" {
+		t.Errorf("flex text style %q (colour must be dropped, flex kept)", c)
+	}
+
+	// Tap the quick-reply chip: postback with displayText shown as the customer's bubble.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".phone .chip"))); err != nil {
+		t.Fatal(err)
+	}
+	poll("postback answer", `[...document.querySelectorAll(".row.bot .bubble")].some(b => b.textContent === "停止しました <script>x</script>")`)
+	poll("displayText bubble", `[...document.querySelectorAll(".row.user .bubble")].some(b => b.textContent === "配信停止")`)
+	if n := eval(`String(document.querySelectorAll(".phone .chip").length)`); n != "0" {
+		t.Errorf("chips stay after tapping: %s", n)
+	}
+
+	// Flex button (message action) sends its text.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".phone .fx-button"))); err != nil {
+		t.Fatal(err)
+	}
+	poll("button text", `[...document.querySelectorAll(".row.user .bubble")].some(b => b.textContent === "押した")`)
+
+	// Block, language switch, second customer.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".phone .block"))); err != nil {
+		t.Fatal(err)
+	}
+	poll("blocked", `document.querySelector(".phone .text").disabled`)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(".phone .lang"), "en")); err != nil {
+		t.Fatal(err)
+	}
+	eval(`(() => { document.querySelector(".phone .lang").dispatchEvent(new Event("change")); return ""; })()`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("add"))); err != nil {
+		t.Fatal(err)
+	}
+	poll("second pane", `document.querySelectorAll(".phone").length === 2`)
+	cs := chat.Customers()
+	if len(cs) != 2 || !cs[0].Blocked || !api.Blocked(cs[0].UserID) {
+		t.Errorf("customers %+v", cs)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p, _ := api.Profile(cs[0].UserID); p.Language != "en" && time.Now().Before(deadline); p, _ = api.Profile(cs[0].UserID) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if p, _ := api.Profile(cs[0].UserID); p.Language != "en" {
+		t.Errorf("language switch: %+v", p)
+	}
+}

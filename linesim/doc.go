@@ -1,0 +1,26 @@
+// Package linesim simulates the LINE Platform as a bot sees it, in-process
+// and on loopback only: nothing here talks to the real LINE Platform.
+//
+//   - API is a fake Messaging API serving the paths of both api.line.me and
+//     api-data.line.me (reply with single-use expiring reply tokens, push with
+//     X-Line-Retry-Key deduplication, profile, loading animation,
+//     mark-as-read by token, message content, rich menus), with LINE's status
+//     codes and error bodies, fault injection and observation for tests.
+//   - Sender builds webhook events exactly as LINE sends them (tokens issued
+//     by the API) and POSTs them signed to the bot.
+//   - Chat is a LINE-like chat page with simulated customers.
+//   - RunLoad is the load tool behind "linesim load".
+//
+// Mounting: the API is an http.Handler; serve it on a loopback listener (or
+// httptest.Server) and point the bot's SDK at it:
+//
+//	api := linesim.NewAPI(linesim.APIOptions{AccessToken: token, Prefix: "/linesim"})
+//	mux.Handle("/linesim/", api)
+//	bot, _ := messaging_api.NewMessagingApiAPI(token, messaging_api.WithEndpoint(base+"/linesim"))
+//	blob, _ := messaging_api.NewMessagingApiBlobAPI(token, messaging_api.WithBlobEndpoint(base+"/linesim"))
+//
+// and the chat page next to it:
+//
+//	sender := &linesim.Sender{BotURL: base + "/callback", ChannelSecret: secret, Destination: linesim.NewBotUserID(), API: api}
+//	mux.Handle("/sim/", linesim.NewChat(api, sender, linesim.ChatOptions{}))
+package linesim
