@@ -8,15 +8,21 @@ import (
 // Decision thresholds. A policy answer (or any action) needs both a confident model and a training
 // phrase of the same intent that looks reasonably like the message; otherwise the answer is "none".
 const (
-	minProb = 0.45 // lowest probability of the top intent
-	minSim  = 0.20 // lowest cosine similarity to the nearest training phrase of the top intent
+	minProb = 0.45 // lowest probability of the chosen intent
+	minSim  = 0.20 // lowest cosine similarity to the nearest training phrase of the chosen intent
+	// vetoMargin: when a training phrase of another intent is more similar to the message than the
+	// best phrase of the chosen intent by more than this, the regression and the neighbours disagree.
+	vetoMargin = 0.30
+	// noneMargin: the same veto, tighter, when the closer phrase is an off-topic ("none") example.
+	noneMargin = 0.05
 )
 
 var (
 	// keepContact matches a customer asking NOT to stop marketing contact ("メールは止めないで").
 	keepContact = regexp.MustCompile(`(止め|とめ|停止し|やめ|辞め|解除し|切ら|送るのをやめ)(ないで|なくていい|なくて大丈夫|なくてよい|ません?で)|` +
 		`(don't|do not|dont|never) (stop|unsubscribe|opt me out|opt out|remove me)|keep (sending|send|mailing|calling|contacting|me (on|in))|` +
-		`(still|continue to) (want|like|receive|get)`)
+		`(still|continue to) (want|like|receive|get)|(don't|do not|dont) want to (unsubscribe|opt out|stop (getting|receiving))|continue (sending|to send)|` +
+		`(このまま|そのまま|引き続き|今まで通り|いままで通り|これまで通り).*(続け|送って|受け取|お願い)|続けて(ください|ほしい|下さい)`)
 	// howQuestion matches a question about how a request works rather than the request itself.
 	howQuestion = regexp.MustCompile(`方法|どうやって|どうすれば|どうしたら|どのように|どうやったら|どういう手続|手続き|手順|やり方|必要な(書類|もの)|何が必要|なにが必要|流れ|` +
 		`how (do|can|should|would|to)|what (do i need|documents|is the process|are the steps)|which (documents|id)|process for|procedure|steps (to|for)`)
@@ -52,7 +58,8 @@ func (m *Model) Classify(text string) Result {
 	}
 	if intent != None {
 		sim := m.neighbours(x)
-		if conf < minProb || sim[m.classOf[intent]] < minSim {
+		own := sim[m.classOf[intent]]
+		if conf < minProb || own < minSim || sim[argmax(sim)]-own > vetoMargin || sim[m.classOf[None]]-own > noneMargin {
 			res.Confidence = float64(1 - conf)
 			return res
 		}

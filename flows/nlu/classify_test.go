@@ -62,6 +62,14 @@ func TestClassifyTable(t *testing.T) {
 		{"", "none", ""},
 		{"🙂🙂", "none", ""},
 		{"asdf qwer", "none", ""},
+		{"クッキーのレシピを教えて", "none", ""},
+		{"I love chocolate chip cookies", "none", ""},
+		{"my roof is leaking", "none", ""},
+		{"電話番号を変えたい", "disclosure", ""},
+		{"I don't want to unsubscribe", "optin", ""},
+		{"停止", "optout", ""},
+		// A long message about the drawings is a purpose question, not a marketing one.
+		{"先日御社の営業の方が来られて家の図面を渡しました。あの図面は何に使われるのでしょうか。", "faq.2", "2.purpose"},
 	}
 	for _, tt := range tests {
 		got := m.Classify(tt.text)

@@ -17,7 +17,7 @@ const (
 )
 
 // groupWeight is the share of each group in the joined vector.
-var groupWeight = [numGroups]float32{groupWord: 1.0, groupBigram: 0.6, groupChar: 0.8}
+var groupWeight = [numGroups]float32{groupWord: 1.0, groupBigram: 0.4, groupChar: 0.5}
 
 // featurizer turns a normalised message into feature strings. It is safe for concurrent use: the
 // kagome tokenizer builds a fresh lattice per call.

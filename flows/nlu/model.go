@@ -202,7 +202,7 @@ func (m *Model) vectorize(f features) sparse {
 
 // Training settings of the softmax regression (variables only so that tests can compare settings).
 var (
-	fitEpochs         = 15
+	fitEpochs         = 20
 	fitRate   float32 = 0.5
 	fitL2     float32 = 1e-5
 )

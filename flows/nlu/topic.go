@@ -9,7 +9,8 @@ type topicRule struct {
 }
 
 // topicRules are tried in order per intent; the first match wins and an intent without a match gets
-// its default topic (the last entry, whose pattern is nil). Topic IDs are those of the knowledge base
+// its default topic (the last entry, whose pattern is nil). A topic may appear twice (a specific
+// pattern early, the catch-all last). Topic IDs are those of the knowledge base
 // in package flows (a test there checks that every one exists).
 var topicRules = map[string][]topicRule{
 	"faq.1": {
@@ -17,6 +18,7 @@ var topicRules = map[string][]topicRule{
 		{"1.def", nil},
 	},
 	"faq.2": {
+		{"2.purpose", re(`図面|口座|工事|点検|メンテナンス|請求|floor plan|drawing|bank|billing|installation|maintenance`)},
 		{"2.marketing", re(`ダイレクトメール|dm|広告|宣伝|営業|キャンペーン|勧誘|アンケート|販促|セール|marketing|advert|promot|campaign|survey|direct mail|mailing|offers?\b|sales`)},
 		{"2.stats", re(`統計|集計|分析|匿名|statistic|analy|aggregat|anonym`)},
 		{"2.newuse", re(`目的外|他の目的|別の目的|ほかの目的|目的以外|同意なく|勝手に|other purpose|new purpose|different purpose|without (my )?consent|without asking`)},
