@@ -45,6 +45,10 @@ type APIOptions struct {
 	// (default DefaultSubscriberBuffer). A full subscriber loses deliveries
 	// (counted in Stats.SubscriberDrops); the API never blocks on it.
 	SubscriberBuffer int
+	// RateLimits maps a path prefix (after Prefix) to the requests per
+	// second allowed on it; requests beyond answer 429 and are not
+	// processed. Nil means no limits; LINERateLimits gives LINE's.
+	RateLimits map[string]int
 }
 
 // API is a fake LINE Messaging API. It serves the paths of api.line.me and
@@ -68,6 +72,8 @@ type API struct {
 	deliveries  []Delivered
 	byUser      map[string][]int
 	subs        map[int]chan Delivered
+	actSubs     map[int]chan Activity
+	windows     map[string]*rateWindow
 	nextSub     int
 	changed     chan struct{}
 	fault       *Fault
@@ -135,6 +141,8 @@ func NewAPI(opts APIOptions) *API {
 		richMenus:   map[string]*RichMenu{},
 		byUser:      map[string][]int{},
 		subs:        map[int]chan Delivered{},
+		actSubs:     map[int]chan Activity{},
+		windows:     map[string]*rateWindow{},
 		changed:     make(chan struct{}),
 	}
 	a.routes()
@@ -168,7 +176,7 @@ func (a *API) routes() {
 // ServeHTTP serves the Messaging API under the configured prefix. Every
 // response carries an X-Line-Request-Id header, as LINE's do. Order of
 // checks: prefix and unknown paths (404), active fault, bearer token (401),
-// then the endpoint.
+// rate limit (429), then the endpoint.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.count(func(s *Stats) { s.Requests++ })
 	p := r.URL.Path
@@ -197,6 +205,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.count(func(s *Stats) { s.Unauthorized++ })
 		writeError(w, http.StatusUnauthorized,
 			"Authentication failed. Confirm that the access token in the authorization header is valid.")
+		return
+	}
+	if a.rateLimited(w, p) {
 		return
 	}
 	a.mux.ServeHTTP(w, r2)

@@ -354,3 +354,42 @@ func TestSubscribeAndWait(t *testing.T) {
 		t.Error("channel not closed")
 	}
 }
+
+func TestRateLimitsAndActivity(t *testing.T) {
+	a, srv, clk := newTestAPI(t, APIOptions{RateLimits: map[string]int{"/v2/bot/chat/loading/start": 2}})
+	acts, cancel := a.SubscribeActivity()
+	defer cancel()
+	load := func() int {
+		r, _ := call(t, "POST", srv.URL+"/v2/bot/chat/loading/start", testToken, nil, map[string]any{"chatId": "U1", "loadingSeconds": 5})
+		return r.StatusCode
+	}
+	got := []int{load(), load(), load()}
+	clk.Advance(time.Second)
+	got = append(got, load())
+	if got[0] != 202 || got[1] != 202 || got[2] != 429 || got[3] != 202 {
+		t.Errorf("statuses %v", got)
+	}
+	if s := a.Stats(); s.RateLimited != 1 || s.LoadingStarts != 3 {
+		t.Errorf("stats %+v", s)
+	}
+	if r, _ := call(t, "GET", srv.URL+"/v2/bot/profile/U1", testToken, nil, nil); r.StatusCode != 200 {
+		t.Errorf("unlimited path: %d", r.StatusCode)
+	}
+	tok := a.IssueMarkAsReadToken("U1", "m7")
+	call(t, "POST", srv.URL+"/v2/bot/chat/markAsRead", testToken, nil, map[string]any{"markAsReadToken": tok})
+	call(t, "POST", srv.URL+"/v2/bot/chat/markAsRead", testToken, nil, map[string]any{"markAsReadToken": tok})
+	var kinds []string
+	for len(kinds) < 4 {
+		act := <-acts
+		kinds = append(kinds, act.Kind+":"+act.MessageID)
+	}
+	if strings.Join(kinds, ",") != "loading:,loading:,loading:,read:m7" {
+		t.Errorf("activities %v", kinds)
+	}
+	if len(a.ReadMarks("U1")) != 1 {
+		t.Error("a repeated read must be recorded once")
+	}
+	if LINERateLimits()["/v2/bot/chat/loading/start"] != 100 {
+		t.Error("LINE's loading limit is 100/s")
+	}
+}

@@ -55,10 +55,12 @@ type Customer struct {
 type chatEntry struct {
 	ID       string            `json:"id"`
 	UserID   string            `json:"userId"`
-	From     string            `json:"from"`           // "user" or "bot"
-	Kind     string            `json:"kind"`           // text, postback, follow, unfollow, reply, push
-	Text     string            `json:"text,omitempty"` // what the customer's bubble shows
-	Data     string            `json:"data,omitempty"` // postback data
+	From     string            `json:"from"`                // "user" or "bot"
+	Kind     string            `json:"kind"`                // text, postback, follow, unfollow, reply, push
+	Text     string            `json:"text,omitempty"`      // what the customer's bubble shows
+	Data     string            `json:"data,omitempty"`      // postback data
+	MsgID    string            `json:"messageId,omitempty"` // the customer's message ID
+	Read     bool              `json:"read,omitempty"`      // the bot marked it read
 	Messages []json.RawMessage `json:"messages,omitempty"`
 	Status   int               `json:"status,omitempty"` // bot's webhook answer
 	Error    string            `json:"error,omitempty"`
@@ -177,6 +179,9 @@ func (c *Chat) AddCustomer(ctx context.Context, displayName, language string) (C
 // shows the bot's webhook status.
 func (c *Chat) send(ctx context.Context, e chatEntry, ev Event) error {
 	e.ID = ev.WebhookEventID
+	if ev.Message != nil {
+		e.MsgID = ev.Message.ID
+	}
 	e.At = time.UnixMilli(ev.Timestamp).UnixMilli()
 	c.mu.Lock()
 	c.seq++

@@ -23,6 +23,15 @@ func (c *Chat) snapshot() ([]Customer, []chatEntry) {
 	}
 	entries := append([]chatEntry(nil), c.inbound...)
 	c.mu.Unlock()
+	read := map[string]bool{}
+	for _, cu := range custs {
+		for _, m := range c.api.ReadMarks(cu.UserID) {
+			read[m.MessageID] = true
+		}
+	}
+	for i := range entries {
+		entries[i].Read = entries[i].MsgID != "" && read[entries[i].MsgID]
+	}
 	for _, cu := range custs {
 		for _, d := range c.api.Deliveries(cu.UserID) {
 			e := deliveryEntry(d)
@@ -48,14 +57,19 @@ func (c *Chat) known(userID string) bool {
 	return c.customerLocked(userID) != nil
 }
 
+// activityJSON is an Activity as the page receives it.
+type activityJSON struct {
+	UserID    string `json:"userId"`
+	Kind      string `json:"kind"`
+	MessageID string `json:"messageId,omitempty"`
+	Seconds   int    `json:"seconds,omitempty"`
+}
+
 // handleStream is the page's server-sent event stream: "customer", "entry",
-// "status" and, after the replayed history, "ready".
+// "status", "activity" and, after the replayed history, "ready".
 func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives server write timeouts
 	hub := make(chan sseMsg, 1024)
 	c.mu.Lock()
 	id := c.nextSub
@@ -69,6 +83,8 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 	}()
 	dels, cancel := c.api.Subscribe()
 	defer cancel()
+	acts, cancelActs := c.api.SubscribeActivity()
+	defer cancelActs()
 
 	custs, entries := c.snapshot()
 	h := w.Header()
@@ -90,7 +106,9 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 		write("entry", e)
 	}
 	write("ready", struct{}{})
-	fl.Flush()
+	if rc.Flush() != nil {
+		return
+	}
 
 	tick := time.NewTicker(c.opts.KeepAlive)
 	defer tick.Stop()
@@ -99,10 +117,9 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 		// bot's answer to it.
 		select {
 		case m := <-hub:
-			if !write(m.event, m.data) {
+			if !write(m.event, m.data) || rc.Flush() != nil {
 				return
 			}
-			fl.Flush()
 			continue
 		default:
 		}
@@ -118,6 +135,13 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 			if c.known(d.UserID) && !write("entry", deliveryEntry(d)) {
 				return
 			}
+		case act, ok := <-acts:
+			if !ok {
+				return
+			}
+			if c.known(act.UserID) && !write("activity", activityJSON{act.UserID, act.Kind, act.MessageID, act.Seconds}) {
+				return
+			}
 		case <-tick.C:
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil {
 				return
@@ -125,7 +149,9 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
-		fl.Flush()
+		if rc.Flush() != nil {
+			return
+		}
 	}
 }
 

@@ -39,6 +39,16 @@ func flexBot(t *testing.T, apiURL string) http.Handler {
 		for _, ev := range cb.Events {
 			switch e := ev.(type) {
 			case webhook.MessageEvent:
+				tm := e.Message.(webhook.TextMessageContent)
+				call := func(path, body string) {
+					req, _ := http.NewRequest("POST", apiURL+path, bytes.NewReader([]byte(body)))
+					req.Header.Set("Authorization", "Bearer "+testToken)
+					if resp, err := http.DefaultClient.Do(req); err == nil {
+						resp.Body.Close()
+					}
+				}
+				call("/v2/bot/chat/markAsRead", `{"markAsReadToken":"`+tm.MarkAsReadToken+`"}`)
+				call("/v2/bot/chat/loading/start", `{"chatId":"`+e.Source.(webhook.UserSource).UserId+`","loadingSeconds":5}`)
 				reply(e.ReplyToken, `[{"type":"flex","altText":"menu","contents":{"type":"bubble",
 				  "body":{"type":"box","layout":"vertical","spacing":"md","contents":[
 				    {"type":"text","text":"見出し","weight":"bold","size":"xl","color":"#1DB446"},
@@ -109,6 +119,10 @@ func TestChatPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll("flex reply", `!!document.querySelector(".phone .fx-bubble")`)
+	poll("read mark", `!!document.querySelector(".row.user .meta .read")`)
+	if n := eval(`String(document.querySelectorAll(".typing").length)`); n != "0" {
+		t.Errorf("loading indicator stays after the answer: %s", n)
+	}
 	if got := eval(`document.querySelector(".row.user .bubble").textContent`); got != hostile {
 		t.Errorf("customer bubble %q", got)
 	}

@@ -42,6 +42,56 @@ func (a *API) ClearFault() {
 	a.fault = nil
 }
 
+// LINERateLimits returns the Messaging API's documented per-channel rate
+// limits (requests per second) for the endpoints the simulator serves, for
+// APIOptions.RateLimits.
+func LINERateLimits() map[string]int {
+	return map[string]int{
+		"/v2/bot/message/reply":      2000,
+		"/v2/bot/message/push":       2000,
+		"/v2/bot/profile/":           2000,
+		"/v2/bot/chat/markAsRead":    2000,
+		"/v2/bot/chat/loading/start": 100,
+	}
+}
+
+// rateWindow counts requests in one clock second.
+type rateWindow struct {
+	sec int64
+	n   int
+}
+
+// rateLimited answers 429 when the request at path p exceeds its rate
+// limit (the longest matching prefix of RateLimits) in the current second.
+func (a *API) rateLimited(w http.ResponseWriter, p string) bool {
+	best, limit := "", 0
+	for prefix, n := range a.opts.RateLimits {
+		if strings.HasPrefix(p, prefix) && len(prefix) > len(best) {
+			best, limit = prefix, n
+		}
+	}
+	if best == "" {
+		return false
+	}
+	a.mu.Lock()
+	sec := a.now().Unix()
+	win := a.windows[best]
+	if win == nil || win.sec != sec {
+		win = &rateWindow{sec: sec}
+		a.windows[best] = win
+	}
+	win.n++
+	over := win.n > limit
+	if over {
+		a.stats.RateLimited++
+	}
+	a.mu.Unlock()
+	if over {
+		writeError(w, http.StatusTooManyRequests, "The API rate limit has been exceeded. Try again later.")
+	}
+	return over
+}
+
 // serveFault applies the active fault to the request at path p. It reports
 // whether the response has been written (the request must not be processed).
 func (a *API) serveFault(w http.ResponseWriter, r *http.Request, p string) bool {

@@ -53,6 +53,9 @@ type LoadConfig struct {
 	Destination string
 	// ReplyTokenTTL is passed to the fake API (default one minute).
 	ReplyTokenTTL time.Duration
+	// RateLimits is passed to the fake API (nil: none; LINERateLimits():
+	// LINE's, so a bot exceeding them sees 429s as it would in production).
+	RateLimits map[string]int
 }
 
 // LoadReport is the outcome of RunLoad.
@@ -76,6 +79,9 @@ type LoadReport struct {
 	Replies       int           `json:"replies"`
 	Pushes        int           `json:"pushes"`
 	InvalidTokens int           `json:"invalidReplyTokens"`
+	RateLimited   int           `json:"rateLimited"` // 429s the fake API answered
+	Loadings      int           `json:"loadings"`    // loading animations started
+	Faults        int           `json:"apiErrors"`   // other 4xx the fake API answered (400, 401, 404, 409)
 	SendTime      time.Duration `json:"sendTime"`
 	DrainTime     time.Duration `json:"drainTime"`
 }
@@ -156,7 +162,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 			return LoadReport{}, err
 		}
 	}
-	api := NewAPI(APIOptions{Prefix: cfg.APIPrefix, AccessToken: cfg.Token, ReplyTokenTTL: cfg.ReplyTokenTTL})
+	api := NewAPI(APIOptions{Prefix: cfg.APIPrefix, AccessToken: cfg.Token, ReplyTokenTTL: cfg.ReplyTokenTTL, RateLimits: cfg.RateLimits})
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer func() {
@@ -317,7 +323,11 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 		}
 	}
 	rep.AnswerP50, rep.AnswerP99, rep.AnswerMax = percentiles(lat)
-	rep.InvalidTokens = api.Stats().InvalidReplyTokens
+	st := api.Stats()
+	rep.InvalidTokens = st.InvalidReplyTokens
+	rep.RateLimited = st.RateLimited
+	rep.Loadings = st.LoadingStarts
+	rep.Faults = st.BadRequests + st.BlockedPushes + st.Unauthorized + st.NotFound + st.DuplicateRetryKeys
 }
 
 // percentiles returns p50, p99 and max of ds (zeros when empty).

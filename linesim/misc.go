@@ -48,6 +48,7 @@ func (a *API) handleLoading(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.loadings[req.ChatID] = append(a.loadings[req.ChatID], Loading{Seconds: secs, At: a.now()})
 	a.stats.LoadingStarts++
+	a.notifyActivityLocked(Activity{UserID: req.ChatID, Kind: "loading", Seconds: secs, At: a.now()})
 	a.mu.Unlock()
 	writeJSON(w, http.StatusAccepted, struct{}{})
 }
@@ -74,6 +75,7 @@ func (a *API) handleMarkAsRead(w http.ResponseWriter, r *http.Request) {
 	}
 	if !seen {
 		a.reads[t.userID] = append(marks, ReadMark{MessageID: t.messageID, At: a.now()})
+		a.notifyActivityLocked(Activity{UserID: t.userID, Kind: "read", MessageID: t.messageID, At: a.now()})
 	}
 	a.stats.MarkAsReads++
 	a.mu.Unlock()

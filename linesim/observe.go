@@ -40,7 +40,8 @@ type Stats struct {
 	Profiles           int // profiles served
 	LoadingStarts      int // accepted loading animations
 	MarkAsReads        int // accepted mark-as-read calls
-	SubscriberDrops    int // deliveries a full subscriber channel lost
+	SubscriberDrops    int // deliveries or activities a full subscriber channel lost
+	RateLimited        int // 429 answers from APIOptions.RateLimits
 }
 
 // ReadMark records that the bot marked a user's message as read.
@@ -53,6 +54,49 @@ type ReadMark struct {
 type Loading struct {
 	Seconds int
 	At      time.Time
+}
+
+// Activity is something the bot did in a user's chat other than sending
+// messages: marking a message read or starting the loading animation.
+type Activity struct {
+	UserID    string
+	Kind      string // "read" or "loading"
+	MessageID string // the message marked read ("read")
+	Seconds   int    // the animation's duration ("loading")
+	At        time.Time
+}
+
+// notifyActivityLocked sends act to activity subscribers without blocking.
+// a.mu must be held.
+func (a *API) notifyActivityLocked(act Activity) {
+	for _, ch := range a.actSubs {
+		select {
+		case ch <- act:
+		default:
+			a.stats.SubscriberDrops++
+		}
+	}
+}
+
+// SubscribeActivity is Subscribe for activities (read marks and loading
+// animations), with the same buffering and non-blocking rules.
+func (a *API) SubscribeActivity() (<-chan Activity, func()) {
+	ch := make(chan Activity, a.opts.SubscriberBuffer)
+	a.mu.Lock()
+	id := a.nextSub
+	a.nextSub++
+	a.actSubs[id] = ch
+	a.mu.Unlock()
+	var done bool
+	return ch, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if !done {
+			done = true
+			delete(a.actSubs, id)
+			close(ch)
+		}
+	}
 }
 
 // deliverLocked records d and notifies subscribers and waiters. a.mu must be held.

@@ -24,7 +24,7 @@ func (r LoadReport) MarshalJSON() ([]byte, error) {
 		"ackP50Ms": ms(r.AckP50), "ackP99Ms": ms(r.AckP99), "ackMaxMs": ms(r.AckMax),
 		"answered": r.Answered, "answerP50Ms": ms(r.AnswerP50), "answerP99Ms": ms(r.AnswerP99), "answerMaxMs": ms(r.AnswerMax),
 		"lost": r.Lost, "doubled": r.Doubled, "replies": r.Replies, "pushes": r.Pushes,
-		"invalidReplyTokens": r.InvalidTokens, "sendTimeMs": ms(r.SendTime), "drainTimeMs": ms(r.DrainTime),
+		"invalidReplyTokens": r.InvalidTokens, "rateLimited": r.RateLimited, "loadings": r.Loadings, "apiErrors": r.Faults, "sendTimeMs": ms(r.SendTime), "drainTimeMs": ms(r.DrainTime),
 	})
 }
 
@@ -53,6 +53,9 @@ func (r LoadReport) Table() string {
 		{"answer latency p50/p99/max", fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.AnswerP50), ms(r.AnswerP99), ms(r.AnswerMax))},
 		{"replies / pushes", fmt.Sprintf("%d / %d", r.Replies, r.Pushes)},
 		{"invalid reply tokens", fmt.Sprint(r.InvalidTokens)},
+		{"API 429 (rate limits)", fmt.Sprint(r.RateLimited)},
+		{"other API 4xx", fmt.Sprint(r.Faults)},
+		{"loading animations", fmt.Sprint(r.Loadings)},
 		{"LOST answers", fmt.Sprint(r.Lost)},
 		{"DOUBLED answers", fmt.Sprint(r.Doubled)},
 		{"send / drain time", fmt.Sprintf("%s / %s", r.SendTime.Round(time.Millisecond), r.DrainTime.Round(time.Millisecond))},

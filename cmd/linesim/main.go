@@ -136,8 +136,12 @@ func load(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Drain, "drain", 15*time.Second, "how long to wait for answers afterwards")
 	fs.IntVar(&cfg.MaxInFlight, "inflight", 1000, "max concurrent webhook requests")
 	fs.IntVar(&cfg.AnswersPerEvent, "answers", 1, "deliveries the bot makes per event")
+	limits := fs.Bool("line-limits", true, "enforce LINE's API rate limits (429 beyond them)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	_ = fs.Parse(args)
+	if *limits {
+		cfg.RateLimits = linesim.LINERateLimits()
+	}
 	if cfg.Secret == "" || cfg.Token == "" {
 		return errors.New("load: -secret and -token are required")
 	}

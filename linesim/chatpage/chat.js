@@ -162,12 +162,16 @@
       let meta = null;
       if (e.kind === "follow") sys(p, "友だち追加 / ブロック解除");
       else if (e.kind === "unfollow") sys(p, "ブロックしました");
-      else if (e.text) meta = row(p, "user", el("div", "bubble", e.text), clock(e.at));
+      else if (e.text) {
+        meta = row(p, "user", el("div", "bubble", e.text), clock(e.at));
+        if (e.messageId) { meta.dataset.messageId = e.messageId; if (e.read) markRead(meta); }
+      }
       else sys(p, "postback: " + String(e.data || ""));
       if (!meta) { meta = el("span", "meta"); p.log.lastElementChild.appendChild(meta); }
       metas.set(e.id, meta);
       if (e.status) status(e);
     } else {
+      stopLoading(p);
       const msgs = Array.isArray(e.messages) ? e.messages : [];
       msgs.forEach(function (m, i) {
         row(p, "bot", message(p, m), i === msgs.length - 1 ? clock(e.at) + " " + e.kind : "");
@@ -178,11 +182,37 @@
     scroll(p);
   }
 
+  function markRead(meta) {
+    if (meta.querySelector(".read")) return;
+    meta.prepend(el("span", "read", "既読 "));
+  }
+
+  function stopLoading(p) {
+    if (p.loading) { p.loading.remove(); p.loading = null; clearTimeout(p.loadingTimer); }
+  }
+
+  function activity(a) {
+    const p = customers.get(a.userId);
+    if (!p) return;
+    if (a.kind === "read") {
+      for (const m of p.log.querySelectorAll(".meta")) if (m.dataset.messageId === a.messageId) markRead(m);
+    } else if (a.kind === "loading") {
+      stopLoading(p);
+      p.loading = el("div", "row bot");
+      p.loading.appendChild(el("div", "bubble typing", "• • •"));
+      p.log.appendChild(p.loading);
+      p.loadingTimer = setTimeout(function () { stopLoading(p); }, (a.seconds || 20) * 1000);
+      scroll(p);
+    }
+  }
+
   function status(s) {
     const meta = metas.get(s.id);
     if (!meta) return;
     const ok = s.status === 200;
-    meta.textContent = (meta.textContent.replace(/ ?(webhook .*)$/, "")) + (ok ? "" : " webhook " + (s.status || s.error || "error"));
+    let st = meta.querySelector(".st");
+    if (!st) { st = el("span", "st"); meta.appendChild(st); }
+    st.textContent = ok ? "" : " webhook " + String(s.status || s.error || "error");
     meta.classList.toggle("bad", !ok);
     meta.title = ok ? "webhook 200" : String(s.error || "");
   }
@@ -194,6 +224,7 @@
     es.addEventListener("customer", function (ev) { pane(JSON.parse(ev.data)); });
     es.addEventListener("entry", function (ev) { entry(JSON.parse(ev.data)); });
     es.addEventListener("status", function (ev) { status(JSON.parse(ev.data)); });
+    es.addEventListener("activity", function (ev) { activity(JSON.parse(ev.data)); });
     es.addEventListener("ready", function () {
       if (!ready && customers.size === 0) post("customers", {});
       ready = true;
