@@ -71,15 +71,16 @@ type Message struct {
 // Step is the durable outcome of processing one event: the conversation state after it and the messages
 // to send for it. It is written in one insert, keyed by the event ID, which makes processing idempotent.
 type Step struct {
-	EventID    string      `bson:"_id"`
-	UserID     string      `bson:"user"`
-	Seq        int64       `bson:"seq"` // orders a customer's steps across restarts (see Processor)
-	State      flows.State `bson:"state"`
-	Lang       flows.Lang  `bson:"lang"`
-	Out        []Message   `bson:"out,omitempty"`
-	ReplyToken string      `bson:"rt,omitempty"`
-	EventAt    time.Time   `bson:"eventAt"`
-	At         time.Time   `bson:"at"`
+	EventID    string         `bson:"_id"`
+	UserID     string         `bson:"user"`
+	Seq        int64          `bson:"seq"` // orders a customer's steps across restarts (see Processor)
+	State      flows.State    `bson:"state"`
+	Lang       flows.Lang     `bson:"lang"`
+	Out        []Message      `bson:"out,omitempty"`
+	Effects    []flows.Effect `bson:"effects,omitempty"`
+	ReplyToken string         `bson:"rt,omitempty"`
+	EventAt    time.Time      `bson:"eventAt"`
+	At         time.Time      `bson:"at"`
 }
 
 // Delivery statuses.

@@ -8,7 +8,7 @@ import (
 
 // Metrics counts what the processor did. Read it with Processor.Stats.
 type Metrics struct {
-	processed, duplicates, ignored, replies, pushes, retries, failures, storeErrors atomic.Int64
+	processed, duplicates, ignored, silenced, replies, pushes, retries, failures, storeErrors atomic.Int64
 
 	mu      sync.Mutex
 	sendSum time.Duration
@@ -27,6 +27,7 @@ type Stats struct {
 	Processed   int64   `json:"processed"`
 	Duplicates  int64   `json:"duplicates"`
 	Ignored     int64   `json:"ignored"`
+	Silenced    int64   `json:"silenced"`
 	Replies     int64   `json:"replies"`
 	Pushes      int64   `json:"pushes"`
 	Retries     int64   `json:"retries"`
@@ -41,7 +42,7 @@ type Stats struct {
 func (p *Processor) Stats() Stats {
 	m := &p.metrics
 	s := Stats{
-		Processed: m.processed.Load(), Duplicates: m.duplicates.Load(), Ignored: m.ignored.Load(),
+		Processed: m.processed.Load(), Duplicates: m.duplicates.Load(), Ignored: m.ignored.Load(), Silenced: m.silenced.Load(),
 		Replies: m.replies.Load(), Pushes: m.pushes.Load(), Retries: m.retries.Load(),
 		Failures: m.failures.Load(), StoreErrors: m.storeErrors.Load(),
 	}

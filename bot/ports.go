@@ -30,3 +30,15 @@ type Journal interface {
 	// AppendTranscript stores transcript lines.
 	AppendTranscript(ctx context.Context, entries ...TranscriptEntry) error
 }
+
+// EffectSink carries out the effects of a step (consent changes, escalations, …). Apply is called
+// again after a crash or a store failure, so it must be idempotent per (st.EventID, effect index).
+type EffectSink interface {
+	Apply(ctx context.Context, st Step) error
+}
+
+// Handoff says whether staff own a customer's chat. While they do, the bot stays silent for that
+// customer: events are stored in the transcript and nothing else happens.
+type Handoff interface {
+	OwnedByStaff(userID string) bool
+}

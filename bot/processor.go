@@ -30,6 +30,12 @@ type Config struct {
 	Classify func(text string) flows.Intent
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Effects applies step effects (nil: steps must have none).
+	Effects EffectSink
+	// Handoff silences the bot for chats staff own (nil: never).
+	Handoff Handoff
+	// OnTranscript is told, after the fact, that a customer's transcript grew (live views).
+	OnTranscript func(userID string)
 
 	// ReplyWindow is how old an event may be for its reply token to be used (default 50 s; tokens
 	// live about a minute).
@@ -235,6 +241,14 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		p.metrics.ignored.Add(1)
 		return nil
 	}
+	if p.cfg.Handoff != nil && ev.Kind != EventUnfollow && p.cfg.Handoff.OwnedByStaff(ev.UserID) {
+		// Staff own the chat: the message joins the transcript (and so the escalation); the bot
+		// says nothing.
+		p.writeTranscript(ctx, ev, Step{})
+		p.markHandled(ev.ID)
+		p.metrics.silenced.Add(1)
+		return nil
+	}
 	conv, err := p.conversation(ctx, ev)
 	if err != nil {
 		return err
@@ -253,7 +267,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	}
 	seq := max(conv.Seq+1, p.cfg.Now().UnixNano())
 	st := Step{EventID: ev.ID, UserID: ev.UserID, Seq: seq, State: res.State, Lang: lang, Out: out,
-		ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now()}
+		Effects: res.Effects, ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now()}
 	err = p.cfg.Journal.CommitStep(ctx, st)
 	dup := errors.Is(err, ErrDuplicate)
 	switch {
@@ -269,6 +283,13 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		p.writeTranscript(ctx, ev, st)
 	}
 	p.applyStep(ev.UserID, st)
+	if len(st.Effects) > 0 {
+		if p.cfg.Effects == nil {
+			p.log.Error("step has effects but no effect sink is wired", "event", ev.ID)
+		} else if err := p.cfg.Effects.Apply(ctx, st); err != nil {
+			return err
+		}
+	}
 	if err := p.deliver(ctx, ev, st, dup); err != nil {
 		return err
 	}
@@ -368,6 +389,10 @@ func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) {
 	}
 	if err := p.cfg.Journal.AppendTranscript(ctx, entries...); err != nil {
 		p.log.Warn("transcript write failed", "event", ev.ID, "err", err)
+		return
+	}
+	if p.cfg.OnTranscript != nil {
+		p.cfg.OnTranscript(ev.UserID)
 	}
 }
 

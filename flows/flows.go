@@ -71,16 +71,19 @@ type Reply struct {
 }
 
 // EffectKind names a side effect a step asks the pipeline to carry out.
-type EffectKind int
+type EffectKind string
 
-// Effects carried out by the pipeline after the step's state and replies are stored.
+// Effects carried out by the pipeline after the step is stored and before its replies are sent. Each
+// kind's payload is a field of Effect named after it; the pipeline applies every effect of a step
+// exactly once (keyed by the event and the effect's index), also across crashes.
 const (
-	EffectNone EffectKind = iota
+	EffectNone EffectKind = ""
 )
 
-// Effect is a side effect requested by a step, executed outside the flow.
+// Effect is a side effect requested by a step, executed outside the flow. It is stored with the step,
+// so it holds only plain data.
 type Effect struct {
-	Kind EffectKind
+	Kind EffectKind `bson:"kind"`
 }
 
 // Result is the outcome of one step.

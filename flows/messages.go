@@ -3,12 +3,15 @@ package flows
 // Catalog message IDs used by the flows in this package (the knowledge base lists its own with
 // FAQMessageIDs). Every ID must exist in every catalog language; locales' tests check it.
 const (
-	msgGreeting        = "greeting.follow"
-	msgWelcomeBack     = "greeting.unblocked"
-	msgMenu            = "menu.main"
-	msgMediaUnanswered = "media.unsupported"
-	msgLangSwitched    = "lang.switched"
-	msgGeneric         = "error.generic"
+	msgGreeting          = "greeting.follow"
+	msgWelcomeBack       = "greeting.unblocked"
+	msgMenu              = "menu.main"
+	msgMediaUnanswered   = "media.unsupported"
+	msgLangSwitched      = "lang.switched"
+	msgGeneric           = "error.generic"
+	msgCannotAnswer      = "miss.first"
+	msgCannotAnswerAgain = "miss.again"
+	msgContactWindow     = "contact.window"
 
 	lblTopics   = "label.topics"
 	lblEnglish  = "label.english"
@@ -19,5 +22,6 @@ const (
 // MessageIDs lists the catalog IDs this package's flows use directly.
 func MessageIDs() []string {
 	return []string{msgGreeting, msgWelcomeBack, msgMenu, msgMediaUnanswered, msgLangSwitched, msgGeneric,
+		msgCannotAnswer, msgCannotAnswerAgain, msgContactWindow,
 		lblTopics, lblEnglish, lblJapanese, lblMenu}
 }

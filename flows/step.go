@@ -9,9 +9,7 @@ import (
 
 // Postback actions understood by Step ("do=<action>&…").
 const (
-	actMenu   = "menu"
-	actTopics = "topics"
-	actLang   = "lang"
+	actLang = "lang"
 )
 
 // Step is the conversation logic: one input in, the new state, the replies and the effects out.
@@ -44,11 +42,40 @@ func onText(st State, in Input) Result {
 	if lang, ok := languageRequest(in.Text); ok {
 		return switchLang(st, lang)
 	}
+	if replies, ok := FAQReplies(in); ok {
+		st.Misses = 0
+		return Result{State: st, Replies: replies}
+	}
+	switch in.Intent.Name {
+	case "menu":
+		st.Misses = 0
+		return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	case "none", "":
+		return miss(st)
+	}
+	// Recognised needs whose flows are handled elsewhere (opt-out, requests, complaints, staff) reach
+	// here only until those flows exist: answer with the contact window, never with silence.
 	st.Misses = 0
-	return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	return Result{State: st, Replies: []Reply{{ID: msgContactWindow}, mainMenu(st)}}
+}
+
+// miss answers a message the desk cannot answer: honestly, with the menu; the second miss in a row
+// also gives the contact window, so the customer is never stuck with the bot.
+func miss(st State) Result {
+	st.Misses++
+	if st.Misses >= 2 {
+		return Result{State: st, Replies: []Reply{{ID: msgCannotAnswerAgain}, mainMenu(st)}}
+	}
+	return Result{State: st, Replies: []Reply{{ID: msgCannotAnswer}, mainMenu(st)}}
 }
 
 func onPostback(st State, in Input) Result {
+	if topic, ok := ParseFAQPostback(in.Postback); ok {
+		if replies, ok := FAQTopicReplies(topic); ok {
+			st.Misses = 0
+			return Result{State: st, Replies: replies}
+		}
+	}
 	q, err := url.ParseQuery(in.Postback)
 	if err != nil {
 		return Result{State: st, Replies: []Reply{mainMenu(st)}}
@@ -68,7 +95,7 @@ func switchLang(st State, lang Lang) Result {
 // mainMenu is the menu reply with its quick replies: the things the desk can do, and a switch to the
 // other language.
 func mainMenu(st State) Reply {
-	r := Reply{ID: msgMenu}
+	r := Reply{ID: msgMenu, Choices: []Choice{{LabelID: lblTopics, Postback: FAQPostback(FAQMenuTopic)}}}
 	if st.Lang == En {
 		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: "do=lang&l=ja"})
 	} else {

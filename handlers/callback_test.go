@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/linesim"
+	"github.com/enemane/privacybot/store"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -69,10 +71,10 @@ func TestFollowAndTextAreAnswered(t *testing.T) {
 	if len(got) != 2 || !strings.Contains(got[0], "友だち追加ありがとうございます") {
 		t.Fatalf("follow answer = %q", got)
 	}
-	h.send(h.sender.TextEvent("Ufollow", "こんにちは"))
+	h.send(h.sender.TextEvent("Ufollow", "個人情報の保存期間はどのくらい？"))
 	ds = h.waitDeliveries("Ufollow", 2)
-	if !strings.Contains(texts(ds[1:])[0], "ご用件") {
-		t.Fatalf("text answer = %q", texts(ds[1:]))
+	if answer := texts(ds[1:])[0]; !strings.Contains(answer, "第13項") {
+		t.Fatalf("retention question answered with %q, want a citation of item 13", answer)
 	}
 	// The quick replies arrive as LINE postback actions.
 	var msg struct {
@@ -269,4 +271,66 @@ func TestReadiness(t *testing.T) {
 		}
 	}
 	_ = context.Background()
+}
+
+func TestStoreDownAnswers503AndLosesNothing(t *testing.T) {
+	// A store of its own on a fixed port, so it can be stopped and started again in place.
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	eng, err := store.StartEmbedded(dir, addr, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, harnessOpts{storeURI: eng.URI()})
+	h.send(h.sender.TextEvent("Udown", "はじめまして"))
+	h.waitDeliveries("Udown", 1)
+	h.settle()
+
+	eng.Stop()
+	ev := h.sender.TextEvent("Udown", "聞こえますか")
+	if code := h.send(ev); code != http.StatusServiceUnavailable {
+		t.Fatalf("store down: status %d, want 503", code)
+	}
+	res, err := http.Get(h.bot.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the store down: %d", res.StatusCode)
+	}
+
+	// The store comes back; LINE redelivers the refused event.
+	eng, err = store.StartEmbedded(dir, addr, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code := h.send(ev.Redelivered())
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redelivery after recovery: status %d", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	h.waitDeliveries("Udown", 2)
+	h.settle()
+	if n := len(h.api.Deliveries("Udown")); n != 2 {
+		t.Fatalf("%d answers to 2 events", n)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

@@ -15,10 +15,14 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/linesim"
 	"github.com/enemane/privacybot/store"
 )
+
+// classify is the production intent model.
+var classify func(string) flows.Intent
 
 // engineURI is the embedded engine shared by the tests of this package; each test gets its own database.
 var engineURI string
@@ -33,6 +37,14 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	engineURI = e.URI()
+	model, err := nlu.Load()
+	if err != nil {
+		panic(err)
+	}
+	classify = func(text string) flows.Intent {
+		r := model.Classify(text)
+		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic}
+	}
 	code := m.Run()
 	e.Stop()
 	_ = os.RemoveAll(dir)
@@ -87,7 +99,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	cfg := bot.Config{
 		Journal: h.st, Messenger: bot.NewLINE(testToken, apiSrv.URL, nil), Renderer: rend,
-		Step: flows.Step, Log: quietLog(), RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+		Step: flows.Step, Log: quietLog(), Classify: classify, RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		CheckpointEvery: 50 * time.Millisecond,
 	}
 	if o.procTweak != nil {

@@ -19,6 +19,8 @@ func main() {
 	switch cmd {
 	case "serve":
 		err = serve(args)
+	case "nlu":
+		err = runNLU(args, os.Stdin, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv]]")
 	default:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/linesim"
 	"github.com/enemane/privacybot/store"
@@ -82,6 +83,14 @@ func serve(_ []string) error {
 	return nil
 }
 
+// classifier adapts the intent model to the pipeline.
+func classifier(m *nlu.Model) func(string) flows.Intent {
+	return func(text string) flows.Intent {
+		r := m.Classify(text)
+		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic}
+	}
+}
+
 type app struct {
 	proc   *bot.Processor
 	router http.Handler
@@ -101,11 +110,21 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		a.sim = linesim.NewAPI(linesim.APIOptions{Prefix: "/linesim", AccessToken: cfg.ChannelToken})
 		routes.Extra["/linesim"] = a.sim
 	}
+	model, err := nlu.Load()
+	if err != nil {
+		return nil, fmt.Errorf("intent model: %w", err)
+	}
 	line := bot.NewLINE(cfg.ChannelToken, cfg.APIBaseURL, hc)
 	a.proc = bot.NewProcessor(bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log,
+		Classify: classifier(model),
 	})
 	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: a.proc, Log: log, Now: time.Now}
+	if cfg.LocalMode {
+		sender := &linesim.Sender{BotURL: fmt.Sprintf("http://127.0.0.1:%d/callback", cfg.Port),
+			ChannelSecret: cfg.ChannelSecret, Destination: "Uprivacybot0000000000000000000000", API: a.sim}
+		routes.Extra["/sim"] = linesim.NewChat(a.sim, sender, linesim.ChatOptions{Prefix: "/sim"})
+	}
 	a.router = handlers.NewRouter(log, routes)
 	return a, nil
 }
