@@ -23,6 +23,9 @@ var (
 		`(don't|do not|dont|never) (stop|unsubscribe|opt me out|opt out|remove me)|keep (sending|send|mailing|calling|contacting|me (on|in))|` +
 		`(still|continue to) (want|like|receive|get)|(don't|do not|dont) want to (unsubscribe|opt out|stop (getting|receiving))|continue (sending|to send)|` +
 		`(このまま|そのまま|引き続き|今まで通り|いままで通り|これまで通り).*(続け|送って|受け取|お願い)|続けて(ください|ほしい|下さい)`)
+	// stopRequest matches a demand to stop sharing or using data, which starts a request (利用停止,
+	// 第三者提供の停止) even when it reads like a question about items 2 or 3.
+	stopRequest = regexp.MustCompile(`(渡さ|提供し|共有し|売ら|流さ|使わ|利用し)ないで|(don't|do not|dont|never) (share|give|sell|pass|hand|use)|stop (sharing|giving|selling|passing|using)`)
 	// howQuestion matches a question about how a request works rather than the request itself.
 	howQuestion = regexp.MustCompile(`方法|どうやって|どうすれば|どうしたら|どのように|どうやったら|どういう手続|手続き|手順|やり方|必要な(書類|もの)|何が必要|なにが必要|流れ|` +
 		`how (do|can|should|would|to)|what (do i need|documents|is the process|are the steps)|which (documents|id)|process for|procedure|steps (to|for)`)
@@ -48,6 +51,8 @@ func (m *Model) Classify(text string) Result {
 	switch {
 	case intent == "optout" && keepContact.MatchString(s):
 		intent = "optin"
+	case (intent == "faq.2" || intent == "faq.3") && stopRequest.MatchString(s) && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "？"):
+		intent = "disclosure"
 	case intent == "disclosure" && howQuestion.MatchString(s) && p[m.classOf["faq.5"]] > 0.02:
 		intent = "faq.5"
 	}

@@ -38,6 +38,8 @@ func TestClassifyTable(t *testing.T) {
 		{"開示請求はどうやってするんですか", "faq.5", ""},
 		{"Disclose my data", "disclosure", ""},
 		{"私の個人情報を開示して", "disclosure", ""},
+		{"私の情報を他の会社に渡さないで", "disclosure", ""},
+		{"Don't share my data with anyone", "disclosure", ""},
 		{"Delete my personal data please", "disclosure", ""},
 		{"How do I get my personal data deleted?", "faq.5", ""},
 		// Opt-out, opt-in and negations.
