@@ -42,6 +42,11 @@ func TestClassifyTable(t *testing.T) {
 		{"Don't share my data with anyone", "disclosure", ""},
 		{"Delete my personal data please", "disclosure", ""},
 		{"How do I get my personal data deleted?", "faq.5", ""},
+		// The phrases the FAQ answers tell customers to send (2.marketing, 5.how) must work.
+		{"営業の連絡を止めて", "optout", ""},
+		{"stop marketing", "optout", ""},
+		{"開示請求したい", "disclosure", ""},
+		{"I want to make a disclosure request", "disclosure", ""},
 		// Opt-out, opt-in and negations.
 		{"営業の電話はもうかけないで", "optout", ""},
 		{"Stop sending me marketing emails", "optout", ""},
