@@ -78,12 +78,21 @@ type EffectKind string
 // exactly once (keyed by the event and the effect's index), also across crashes.
 const (
 	EffectNone EffectKind = ""
+	// EffectEscalate hands the customer to staff (payload: Escalation).
+	EffectEscalate EffectKind = "escalate"
+	// EffectCancelEscalation withdraws the customer's queued escalation.
+	EffectCancelEscalation EffectKind = "escalation.cancel"
+	// EffectRateEscalation records the customer's satisfaction with a closed escalation (payload:
+	// Escalation.Ticket and Escalation.Rating).
+	EffectRateEscalation EffectKind = "escalation.rate"
 )
 
 // Effect is a side effect requested by a step, executed outside the flow. It is stored with the step,
 // so it holds only plain data.
 type Effect struct {
 	Kind EffectKind `bson:"kind"`
+	// Escalation is the payload of the escalation effects.
+	Escalation *EscalationRequest `bson:"escalation,omitempty"`
 }
 
 // Result is the outcome of one step.

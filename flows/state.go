@@ -6,6 +6,11 @@ type FlowID string
 // The flows. Each flow that keeps data between steps has its own typed data struct in State.
 const (
 	FlowIdle FlowID = ""
+	// FlowComplaint is the complaint flow (category, description, confirm); see HandoffState.
+	FlowComplaint FlowID = "complaint"
+	// FlowStaff: the customer's chat is with staff (queued or assigned). The bot answers only the
+	// first message while queued, and the escalation manager's resume event ends it.
+	FlowStaff FlowID = "staff"
 )
 
 // State is one customer's conversation state. It is stored as a whole after every step, so it stays
@@ -17,4 +22,6 @@ type State struct {
 	Flow FlowID `json:"flow,omitempty" bson:"flow,omitempty"`
 	// Misses counts consecutive messages the bot could not answer.
 	Misses int `json:"misses,omitempty" bson:"misses,omitempty"`
+	// Handoff is the complaint flow's data and the customer's place in the staff queue.
+	Handoff HandoffState `json:"handoff,omitzero" bson:"handoff,omitempty"`
 }

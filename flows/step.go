@@ -14,6 +14,17 @@ const (
 
 // Step is the conversation logic: one input in, the new state, the replies and the effects out.
 func Step(st State, in Input) Result {
+	// Flows in progress see the input first; they leave what they do not handle to the dispatch below.
+	switch st.Flow {
+	case FlowComplaint:
+		if r, ok := complaintStep(st, in); ok {
+			return r
+		}
+	case FlowStaff:
+		if r, ok := staffStep(st, in); ok {
+			return r
+		}
+	}
 	switch in.Kind {
 	case InputFollow:
 		return greet(st, in)
@@ -46,6 +57,9 @@ func onText(st State, in Input) Result {
 		st.Misses = 0
 		return Result{State: st, Replies: replies}
 	}
+	if r, ok := onIntentHandoff(st, in); ok {
+		return r
+	}
 	switch in.Intent.Name {
 	case "menu":
 		st.Misses = 0
@@ -64,7 +78,7 @@ func onText(st State, in Input) Result {
 func miss(st State) Result {
 	st.Misses++
 	if st.Misses >= 2 {
-		return Result{State: st, Replies: []Reply{{ID: msgCannotAnswerAgain}, mainMenu(st)}}
+		return Result{State: st, Replies: []Reply{{ID: msgCannotAnswerAgain}, staffOffer(st)}}
 	}
 	return Result{State: st, Replies: []Reply{{ID: msgCannotAnswer}, mainMenu(st)}}
 }
@@ -79,6 +93,9 @@ func onPostback(st State, in Input) Result {
 	q, err := url.ParseQuery(in.Postback)
 	if err != nil {
 		return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	}
+	if r, ok := handoffPostback(st, q); ok {
+		return r
 	}
 	switch q.Get("do") {
 	case actLang:
@@ -96,6 +113,7 @@ func switchLang(st State, lang Lang) Result {
 // other language.
 func mainMenu(st State) Reply {
 	r := Reply{ID: msgMenu, Choices: []Choice{{LabelID: lblTopics, Postback: FAQPostback(FAQMenuTopic)}}}
+	r.Choices = append(r.Choices, handoffChoices()...)
 	if st.Lang == En {
 		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: "do=lang&l=ja"})
 	} else {
