@@ -85,6 +85,8 @@ const (
 	// EffectRateEscalation records the customer's satisfaction with a closed escalation (payload:
 	// Escalation.Ticket and Escalation.Rating).
 	EffectRateEscalation EffectKind = "escalation.rate"
+	// EffectConsent records an opt-out or opt-in of marketing contact (payload: Consent).
+	EffectConsent EffectKind = "consent"
 )
 
 // Effect is a side effect requested by a step, executed outside the flow. It is stored with the step,
@@ -93,6 +95,8 @@ type Effect struct {
 	Kind EffectKind `bson:"kind"`
 	// Escalation is the payload of the escalation effects.
 	Escalation *EscalationRequest `bson:"escalation,omitempty"`
+	// Consent is the payload of EffectConsent.
+	Consent *ConsentChange `bson:"consent,omitempty"`
 }
 
 // Result is the outcome of one step.

@@ -24,4 +24,6 @@ type State struct {
 	Misses int `json:"misses,omitempty" bson:"misses,omitempty"`
 	// Handoff is the complaint flow's data and the customer's place in the staff queue.
 	Handoff HandoffState `json:"handoff,omitzero" bson:"handoff,omitempty"`
+	// OptOut is the opt-out/opt-in flows' data and what this chat has stopped (see OptOutData).
+	OptOut OptOutData `json:"optout,omitzero" bson:"optout,omitempty"`
 }

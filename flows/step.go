@@ -13,7 +13,8 @@ const (
 )
 
 // Step is the conversation logic: one input in, the new state, the replies and the effects out.
-func Step(st State, in Input) Result {
+func Step(st State, in Input) (res Result) {
+	defer func() { res = recordBlockChange(res, in) }() // blocks and unblocks are consent records
 	// Flows in progress see the input first; they leave what they do not handle to the dispatch below.
 	switch st.Flow {
 	case FlowComplaint:
@@ -23,6 +24,10 @@ func Step(st State, in Input) Result {
 	case FlowStaff:
 		if r, ok := staffStep(st, in); ok {
 			return r
+		}
+	case FlowOptOut, FlowOptIn:
+		if in.Kind == InputText || in.Kind == InputPostback || in.Kind == InputMedia {
+			return stepOptOut(st, in)
 		}
 	}
 	switch in.Kind {
@@ -61,6 +66,8 @@ func onText(st State, in Input) Result {
 		return r
 	}
 	switch in.Intent.Name {
+	case "optout", "optin":
+		return onOptText(st, in)
 	case "menu":
 		st.Misses = 0
 		return Result{State: st, Replies: []Reply{mainMenu(st)}}
@@ -100,6 +107,8 @@ func onPostback(st State, in Input) Result {
 	switch q.Get("do") {
 	case actLang:
 		return switchLang(st, ParseLang(q.Get("l")))
+	case actOptOut, actOptIn, actOptStatus, actOptStep:
+		return onOptPostback(st, q)
 	}
 	return Result{State: st, Replies: []Reply{mainMenu(st)}}
 }
@@ -114,6 +123,7 @@ func switchLang(st State, lang Lang) Result {
 func mainMenu(st State) Reply {
 	r := Reply{ID: msgMenu, Choices: []Choice{{LabelID: lblTopics, Postback: FAQPostback(FAQMenuTopic)}}}
 	r.Choices = append(r.Choices, handoffChoices()...)
+	r.Choices = append(r.Choices, Choice{LabelID: lblOptOut, Postback: "do=" + actOptOut})
 	if st.Lang == En {
 		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: "do=lang&l=ja"})
 	} else {
