@@ -37,6 +37,20 @@ type EffectSink interface {
 	Apply(ctx context.Context, st Step) error
 }
 
+// EffectSinks applies a step's effects with every sink in turn (each ignores the kinds it does not
+// own). An error stops the chain; the pipeline calls Apply again, and every sink is idempotent.
+type EffectSinks []EffectSink
+
+// Apply implements EffectSink.
+func (s EffectSinks) Apply(ctx context.Context, st Step) error {
+	for _, sink := range s {
+		if err := sink.Apply(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Handoff says whether staff own a customer's chat. While they do, the bot stays silent for that
 // customer: events are stored in the transcript and nothing else happens.
 type Handoff interface {

@@ -89,6 +89,8 @@ const (
 	NoticeQueuedClosedHours = "handoff.queued_after_hours"
 	// NoticeJoined tells the customer that a named staff member joined; data: Name.
 	NoticeJoined = "handoff.joined"
+	// NoticeStaffAlert is the staff group's alert; data: Reason, Category, Priority, Lang, URL.
+	NoticeStaffAlert = "handoff.staff.alert"
 
 	lblCatData       = "label.cat_data"
 	lblCatConduct    = "label.cat_conduct"
@@ -114,7 +116,7 @@ func HandoffMessageIDs() []string {
 	return []string{msgComplaintCategory, msgComplaintCategoryAgain, msgComplaintDescribe, msgComplaintConfirm,
 		msgComplaintQuit, msgComplaintTextOnly, msgHandoffWaiting, msgHandoffStillQueued, msgHandoffCancelled,
 		msgHandoffNothingToCancel, msgHandoffBack, msgHandoffClosed, msgHandoffRateAsk, msgHandoffRateThanks,
-		msgHandoffOffer, NoticeQueued, NoticeQueuedClosedHours, NoticeJoined,
+		msgHandoffOffer, NoticeQueued, NoticeQueuedClosedHours, NoticeJoined, NoticeStaffAlert,
 		lblCatData, lblCatConduct, lblCatService, lblCatOther, lblQuit, lblSend, lblRewrite, lblCancelRequest,
 		lblTalkToStaff, lblComplain, lblRateGood, lblRateOK, lblRateBad}
 }

@@ -12,6 +12,10 @@ import (
 type Routes struct {
 	Callback *Callback
 	Health   *Health
+	// Console is the staff console at /console.
+	Console *Console
+	// Marketing is the marketing API at /api/v1.
+	Marketing *Marketing
 	// Extra mounts plain http.Handlers under path prefixes (e.g. the simulator at /sim in local mode).
 	Extra map[string]http.Handler
 }
@@ -31,6 +35,12 @@ func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
 	if r.Health != nil {
 		e.GET("/healthz", r.Health.Live)
 		e.GET("/readyz", r.Health.Ready)
+	}
+	if r.Console != nil {
+		r.Console.Register(e)
+	}
+	if r.Marketing != nil {
+		r.Marketing.Register(e)
 	}
 	for prefix, h := range r.Extra {
 		p := strings.TrimRight(prefix, "/")

@@ -25,6 +25,13 @@ type config struct {
 	PolicyURL       string
 	LogLevel        slog.Level
 	LocalMode       bool // no LINE credentials: the built-in simulator plays LINE
+	// Staff handoff (issue 5): business hours, holidays, staff alerts.
+	BusinessHours      string   // BUSINESS_HOURS, e.g. "Mon-Fri 09:00-18:00" ("" = always open)
+	TimeZone           string   // TZ (default Asia/Tokyo)
+	Holidays           []string // HOLIDAYS: comma-separated YYYY-MM-DD
+	StaffLineGroupID   string   // STAFF_LINE_GROUP_ID
+	StaffWebhookURL    string   // STAFF_WEBHOOK_URL
+	StaffWebhookSecret string   // STAFF_WEBHOOK_SECRET (signs the webhook's body)
 	apiBaseExplicit bool
 }
 
@@ -56,6 +63,10 @@ func loadConfig() (config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
+	c.loadHandoffConfig()
+	if c.StaffWebhookURL != "" && c.StaffWebhookSecret == "" {
+		return c, fmt.Errorf("STAFF_WEBHOOK_URL needs STAFF_WEBHOOK_SECRET to sign the alerts")
+	}
 	switch {
 	case c.ChannelSecret == "" && c.ChannelToken == "":
 		c.LocalMode = true
@@ -74,4 +85,18 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// loadHandoffConfig reads the staff handoff's variables.
+func (c *config) loadHandoffConfig() {
+	c.BusinessHours = os.Getenv("BUSINESS_HOURS")
+	c.TimeZone = env("TZ", "Asia/Tokyo")
+	for _, d := range strings.Split(os.Getenv("HOLIDAYS"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.Holidays = append(c.Holidays, d)
+		}
+	}
+	c.StaffLineGroupID = os.Getenv("STAFF_LINE_GROUP_ID")
+	c.StaffWebhookURL = os.Getenv("STAFF_WEBHOOK_URL")
+	c.StaffWebhookSecret = os.Getenv("STAFF_WEBHOOK_SECRET")
 }

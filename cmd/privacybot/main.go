@@ -2,6 +2,7 @@
 //
 //	privacybot [serve]   run the webhook server (the default)
 //	privacybot nlu ...   classify messages from stdin, or evaluate the classifier on a TSV file
+//	privacybot user ...  staff accounts of the console: user add --role admin EMAIL, user list
 package main
 
 import (
@@ -21,6 +22,8 @@ func main() {
 		err = serve(args)
 	case "nlu":
 		err = runNLU(args, os.Stdin, os.Stdout)
+	case "user":
+		err = runUser(args, os.Stdin, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv]]")
 	default:

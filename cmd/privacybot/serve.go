@@ -64,7 +64,11 @@ func serve(_ []string) error {
 	go func() { errCh <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "ready_ms", time.Since(started).Milliseconds())
 	if cfg.LocalMode {
-		fmt.Fprintf(os.Stderr, "\n  privacybot is running in local mode. Chat with it at %s/sim\n\n", cfg.BaseURL)
+		fmt.Fprintf(os.Stderr, "\n  privacybot is running in local mode. Chat with it at %s/sim\n", cfg.BaseURL)
+		if err := localAdmin(ctx, st, os.Stderr); err != nil {
+			log.Error("local admin", "err", err)
+		}
+		fmt.Fprintf(os.Stderr, "  Staff console: %s/console\n\n", cfg.BaseURL)
 	}
 
 	select {
@@ -79,6 +83,7 @@ func serve(_ []string) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx) // stop accepting; let acknowledged requests finish
 	app.proc.Stop(sctx)    // finish or leave in-flight events in the inbox
+	app.handoffs.Wait()    // staff alerts in flight
 	log.Info("stopped", "stats", app.proc.Stats())
 	return nil
 }
@@ -92,9 +97,10 @@ func classifier(m *nlu.Model) func(string) flows.Intent {
 }
 
 type app struct {
-	proc   *bot.Processor
-	router http.Handler
-	sim    *linesim.API
+	proc     *bot.Processor
+	handoffs *bot.Handoffs
+	router   http.Handler
+	sim      *linesim.API
 }
 
 // wire builds the pipeline and the HTTP routes on a store.
@@ -115,11 +121,20 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("intent model: %w", err)
 	}
 	line := bot.NewLINE(cfg.ChannelToken, cfg.APIBaseURL, hc)
+	handoffs, console, err := wireHandoff(cfg, st, line, rend, log)
+	if err != nil {
+		return nil, err
+	}
+	a.handoffs = handoffs
+	routes.Console = console
 	a.proc = bot.NewProcessor(bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log,
 		Classify: classifier(model),
+		Effects:  bot.EffectSinks{handoffs},
+		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
 	})
-	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: a.proc, Log: log, Now: time.Now}
+	handoffs.SetDispatcher(a.proc)
+	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: handoffs.Tap(a.proc), Log: log, Now: time.Now}
 	if cfg.LocalMode {
 		sender := &linesim.Sender{BotURL: fmt.Sprintf("http://127.0.0.1:%d/callback", cfg.Port),
 			ChannelSecret: cfg.ChannelSecret, Destination: "Uprivacybot0000000000000000000000", API: a.sim}

@@ -1,0 +1,380 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/enemane/privacybot/flows"
+)
+
+// EscalationStatus is where an escalation is in its life: queued → assigned → closed, or cancelled
+// (by the customer while queued).
+type EscalationStatus string
+
+// The statuses of an escalation.
+const (
+	StatusQueued    EscalationStatus = "queued"
+	StatusAssigned  EscalationStatus = "assigned"
+	StatusClosed    EscalationStatus = "closed"
+	StatusCancelled EscalationStatus = "cancelled"
+)
+
+// Open reports whether staff still have to act on the escalation.
+func (s EscalationStatus) Open() bool { return s == StatusQueued || s == StatusAssigned }
+
+// Escalation is a customer's chat handed to staff. It stays small (the conversation itself is the
+// customer's transcript, from CreatedAt on, plus what came before): the embedded store scans the
+// whole collection on every update.
+type Escalation struct {
+	ID           string           `bson:"_id"`
+	UserID       string           `bson:"user"`
+	Name         string           `bson:"name,omitempty"` // the customer's LINE display name, when known
+	Lang         flows.Lang       `bson:"lang"`
+	Reason       string           `bson:"reason"`
+	Category     string           `bson:"category,omitempty"`
+	Description  string           `bson:"description,omitempty"`
+	Priority     string           `bson:"priority"`
+	Status       EscalationStatus `bson:"status"`
+	Assignee     string           `bson:"assignee,omitempty"` // staff ID (e-mail)
+	AssigneeName string           `bson:"assigneeName,omitempty"`
+	EventID      string           `bson:"eventId"` // the step that escalated
+	CreatedAt    time.Time        `bson:"createdAt"`
+	ClaimedAt    time.Time        `bson:"claimedAt,omitempty"`
+	ClosedAt     time.Time        `bson:"closedAt,omitempty"`
+	Resolution   string           `bson:"resolution,omitempty"`
+	Rating       string           `bson:"rating,omitempty"`
+	// Version counts updates; every update is conditional on the version read (several instances).
+	Version int64 `bson:"version"`
+}
+
+// Errors of the escalation manager.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the escalation changed since it was read (another staff member was faster).
+	ErrConflict = errors.New("the chat was changed by someone else")
+	// ErrNotAllowed: the action does not fit the escalation's status or owner.
+	ErrNotAllowed = errors.New("not allowed in this state")
+)
+
+// EscalationStore persists escalations.
+type EscalationStore interface {
+	// CreateEscalation inserts e; ErrDuplicate when its ID exists.
+	CreateEscalation(ctx context.Context, e Escalation) error
+	// Escalation loads one escalation; ErrNotFound when there is none.
+	Escalation(ctx context.Context, id string) (Escalation, error)
+	// OpenEscalations returns every queued or assigned escalation.
+	OpenEscalations(ctx context.Context) ([]Escalation, error)
+	// UpdateEscalation replaces the stored escalation whose version is e.Version-1; ErrConflict when
+	// the stored one has another version.
+	UpdateEscalation(ctx context.Context, e Escalation) error
+	// AppendTranscript stores transcript lines (duplicates by ID are ignored).
+	AppendTranscript(ctx context.Context, entries ...TranscriptEntry) error
+}
+
+// StaffLINE is what the handoff needs of the Messaging API.
+type StaffLINE interface {
+	Push(ctx context.Context, to, retryKey string, msgs []Message) CallResult
+	MarkAsRead(ctx context.Context, token string) error
+}
+
+// Enqueuer takes events for processing (the Processor).
+type Enqueuer interface {
+	Enqueue(events []Event)
+}
+
+// InboxAdder stores events durably before they are processed.
+type InboxAdder interface {
+	AddToInbox(ctx context.Context, events []Event) ([]Event, error)
+}
+
+// HandoffConfig wires a Handoffs manager.
+type HandoffConfig struct {
+	Store    EscalationStore
+	Inbox    InboxAdder
+	LINE     StaffLINE
+	Renderer *Renderer
+	Hours    BusinessHours
+	// Profile looks up a customer's display name (optional).
+	Profile func(ctx context.Context, userID string) (string, error)
+	// Alerters are told of every new escalation (staff LINE group, webhook).
+	Alerters []Alerter
+	// BaseURL is the public address of the console, for links in alerts.
+	BaseURL string
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Handoffs is the escalation manager: the EffectSink that opens, cancels and rates escalations, the
+// Handoff that silences the bot while staff own a chat, and the staff actions of the console. Open
+// escalations are indexed in memory (one per customer), written through to the store.
+type Handoffs struct {
+	cfg  HandoffConfig
+	hub  *Hub
+	disp Enqueuer
+
+	mu     sync.Mutex
+	open   map[string]*Escalation // by user ID
+	read   map[string]string      // latest markAsReadToken per escalated user
+	alerts sync.WaitGroup
+}
+
+var (
+	_ EffectSink = (*Handoffs)(nil)
+	_ Handoff    = (*Handoffs)(nil)
+)
+
+// NewHandoffs returns the manager; call Load before the processor starts.
+func NewHandoffs(cfg HandoffConfig) *Handoffs {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{}}
+}
+
+// Load fills the index with the open escalations of the store.
+func (h *Handoffs) Load(ctx context.Context) error {
+	es, err := h.cfg.Store.OpenEscalations(ctx)
+	if err != nil {
+		return fmt.Errorf("load escalations: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range es {
+		e := es[i]
+		if cur, ok := h.open[e.UserID]; !ok || cur.CreatedAt.Before(e.CreatedAt) {
+			h.open[e.UserID] = &e
+		}
+	}
+	return nil
+}
+
+// SetDispatcher gives the manager the processor, which answers the resume events of hand-backs.
+func (h *Handoffs) SetDispatcher(d Enqueuer) { h.disp = d }
+
+// Hub is the notification hub of the console's live view.
+func (h *Handoffs) Hub() *Hub { return h.hub }
+
+// Wait waits for alerts in flight (at shutdown).
+func (h *Handoffs) Wait() { h.alerts.Wait() }
+
+// OwnedByStaff implements Handoff: true while a staff member holds the customer's chat.
+func (h *Handoffs) OwnedByStaff(userID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e := h.open[userID]
+	return e != nil && e.Status == StatusAssigned
+}
+
+// TranscriptGrew is the processor's OnTranscript hook: a customer with an open escalation wrote, so
+// the console's views of it refresh.
+func (h *Handoffs) TranscriptGrew(userID string) {
+	h.mu.Lock()
+	e := h.open[userID]
+	h.mu.Unlock()
+	if e != nil {
+		h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
+		h.hub.Publish(Notice{Kind: NoticeQueue})
+	}
+}
+
+// Tap wraps the processor's Enqueue: it keeps the latest markAsReadToken of customers with an open
+// escalation, so that staff opening the chat mark the customer's messages as read.
+func (h *Handoffs) Tap(next Enqueuer) Enqueuer {
+	return enqueueFunc(func(evs []Event) {
+		h.mu.Lock()
+		for _, ev := range evs {
+			if ev.MarkAsReadToken != "" && h.open[ev.UserID] != nil {
+				h.read[ev.UserID] = ev.MarkAsReadToken
+			}
+		}
+		h.mu.Unlock()
+		next.Enqueue(evs)
+	})
+}
+
+type enqueueFunc func([]Event)
+
+func (f enqueueFunc) Enqueue(evs []Event) { f(evs) }
+
+// Apply implements EffectSink. Each effect is idempotent: the escalation's ID derives from the event
+// and the effect's index, and the notices go out by push with retry keys derived from it.
+func (h *Handoffs) Apply(ctx context.Context, st Step) error {
+	for i, ef := range st.Effects {
+		var err error
+		switch ef.Kind {
+		case flows.EffectEscalate:
+			err = h.escalate(ctx, st, i, ef.Escalation)
+		case flows.EffectCancelEscalation:
+			err = h.cancel(ctx, st.UserID)
+		case flows.EffectRateEscalation:
+			err = h.rate(ctx, st.UserID, ef.Escalation)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EscalationID is the ID of the escalation opened by effect index of an event's step.
+func EscalationID(eventID string, index int) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s#%d", eventID, index))
+	return hex.EncodeToString(sum[:10])
+}
+
+func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.EscalationRequest) error {
+	if req == nil {
+		req = &flows.EscalationRequest{Reason: flows.ReasonHuman}
+	}
+	id := EscalationID(st.EventID, index)
+	h.mu.Lock()
+	cur := h.open[st.UserID]
+	h.mu.Unlock()
+	if cur != nil && cur.ID != id {
+		return nil // already with staff: the flow said so; one open escalation per customer
+	}
+	e := Escalation{ID: id, UserID: st.UserID, Lang: st.Lang, Reason: req.Reason, Category: req.Category,
+		Description: req.Description, Priority: req.Priority, Status: StatusQueued, EventID: st.EventID,
+		CreatedAt: st.At, Version: 1}
+	if e.Priority == "" {
+		e.Priority = flows.PriorityNormal
+	}
+	if cur == nil && h.cfg.Profile != nil {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		e.Name, _ = h.cfg.Profile(pctx, st.UserID)
+		cancel()
+	}
+	err := h.cfg.Store.CreateEscalation(ctx, e)
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		// Applied before a crash: the stored escalation stands; the notice below is re-sent under
+		// the same retry key, which LINE accepts once.
+		if e, err = h.cfg.Store.Escalation(ctx, id); err != nil {
+			return err
+		}
+		if !e.Status.Open() {
+			return nil
+		}
+	case err != nil:
+		return err
+	}
+	h.mu.Lock()
+	h.open[e.UserID] = &e
+	h.mu.Unlock()
+	h.system(ctx, e, "escalated", "escalated: "+e.Reason)
+	h.notifyQueued(ctx, e)
+	h.hub.Publish(Notice{Kind: NoticeQueue})
+	h.alert(e)
+	return nil
+}
+
+func (h *Handoffs) cancel(ctx context.Context, userID string) error {
+	h.mu.Lock()
+	cur := h.open[userID]
+	h.mu.Unlock()
+	if cur == nil || cur.Status != StatusQueued {
+		return nil
+	}
+	_, err := h.update(ctx, cur.ID, func(e *Escalation) error {
+		if e.Status != StatusQueued {
+			return ErrNotAllowed
+		}
+		e.Status, e.ClosedAt, e.Resolution = StatusCancelled, h.cfg.Now(), "cancelled by the customer"
+		return nil
+	})
+	if errors.Is(err, ErrNotAllowed) {
+		return nil // staff joined meanwhile; the joined notice tells the customer
+	}
+	return err
+}
+
+func (h *Handoffs) rate(ctx context.Context, userID string, req *flows.EscalationRequest) error {
+	if req == nil || req.Ticket == "" {
+		return nil
+	}
+	_, err := h.update(ctx, req.Ticket, func(e *Escalation) error {
+		if e.UserID != userID || e.Status != StatusClosed {
+			return ErrNotAllowed // a rating for someone else's or an open escalation
+		}
+		e.Rating = req.Rating
+		return nil
+	})
+	if errors.Is(err, ErrNotAllowed) || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// update reads an escalation, applies change and writes it back conditionally on the version, keeping
+// the index in sync. A concurrent writer makes it fail with ErrConflict (after a reread, change decides
+// again: a second claim then fails with ErrNotAllowed).
+func (h *Handoffs) update(ctx context.Context, id string, change func(*Escalation) error) (Escalation, error) {
+	for attempt := 0; ; attempt++ {
+		e, err := h.cfg.Store.Escalation(ctx, id)
+		if err != nil {
+			return e, err
+		}
+		if err := change(&e); err != nil {
+			return e, err
+		}
+		e.Version++
+		err = h.cfg.Store.UpdateEscalation(ctx, e)
+		if errors.Is(err, ErrConflict) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return e, err
+		}
+		h.mu.Lock()
+		if e.Status.Open() {
+			h.open[e.UserID] = &e
+		} else if cur := h.open[e.UserID]; cur != nil && cur.ID == e.ID {
+			delete(h.open, e.UserID)
+			delete(h.read, e.UserID)
+		}
+		h.mu.Unlock()
+		h.hub.Publish(Notice{Kind: NoticeQueue})
+		h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
+		return e, nil
+	}
+}
+
+// Queue returns the open escalations: high priority first, then the longest waiting.
+func (h *Handoffs) Queue() []Escalation {
+	h.mu.Lock()
+	out := make([]Escalation, 0, len(h.open))
+	for _, e := range h.open {
+		out = append(out, *e)
+	}
+	h.mu.Unlock()
+	slices.SortFunc(out, func(a, b Escalation) int {
+		if (a.Priority == flows.PriorityHigh) != (b.Priority == flows.PriorityHigh) {
+			if a.Priority == flows.PriorityHigh {
+				return -1
+			}
+			return 1
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
+	return out
+}
+
+// system writes a system line into the customer's transcript (what happened to the escalation).
+// key makes the line's ID, so that a repeated action writes it once.
+func (h *Handoffs) system(ctx context.Context, e Escalation, key, text string) {
+	entry := TranscriptEntry{ID: e.ID + "/sys/" + key, UserID: e.UserID, Role: RoleSystem,
+		Kind: "text", Text: text, At: h.cfg.Now()}
+	if err := h.cfg.Store.AppendTranscript(ctx, entry); err != nil {
+		h.cfg.Log.Warn("transcript write failed", "escalation", e.ID, "err", err)
+	}
+}

@@ -1,0 +1,242 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/enemane/privacybot/flows"
+)
+
+// Actor is the staff member doing something in the console.
+type Actor struct {
+	ID   string // e-mail
+	Name string // shown to the customer when they join
+	// Admin may act on chats assigned to someone else.
+	Admin bool
+}
+
+// DeliveryError is a staff message LINE refused; it is recorded in the transcript and shown.
+type DeliveryError struct {
+	Status int
+	Detail string
+}
+
+func (e *DeliveryError) Error() string {
+	if e.Status == 400 {
+		return "LINE refused the message (400): the customer may have blocked the account"
+	}
+	return fmt.Sprintf("LINE refused the message (%d): %s", e.Status, e.Detail)
+}
+
+// Get returns one escalation.
+func (h *Handoffs) Get(ctx context.Context, id string) (Escalation, error) {
+	return h.cfg.Store.Escalation(ctx, id)
+}
+
+// Claim assigns a queued escalation to a staff member. Of two staff claiming at once, one wins; the
+// other gets ErrNotAllowed (already assigned) or ErrConflict. The customer is told who joined.
+func (h *Handoffs) Claim(ctx context.Context, id string, who Actor) (Escalation, error) {
+	e, err := h.update(ctx, id, func(e *Escalation) error {
+		if e.Status != StatusQueued {
+			return ErrNotAllowed
+		}
+		e.Status, e.Assignee, e.AssigneeName, e.ClaimedAt = StatusAssigned, who.ID, who.Name, h.cfg.Now()
+		return nil
+	})
+	if err != nil {
+		return e, err
+	}
+	h.system(ctx, e, "claimed", "claimed by "+who.Name)
+	text, rerr := h.cfg.Renderer.Text(e.Lang, flows.NoticeJoined, map[string]string{"Name": who.Name})
+	if rerr == nil {
+		h.notify(ctx, e, "joined", Message{Text: text})
+	}
+	return e, nil
+}
+
+// Reply sends a staff message to the customer by push. msgID identifies the message (the console's
+// form carries it), so a resubmitted form is delivered once: the transcript line and the retry key
+// derive from it. A refusal by LINE is recorded in the transcript and returned as a *DeliveryError.
+func (h *Handoffs) Reply(ctx context.Context, id string, who Actor, msgID, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" || msgID == "" {
+		return ErrNotAllowed
+	}
+	if utf8.RuneCountInString(text) > maxTextRunes {
+		return fmt.Errorf("%w: a LINE message holds at most %d characters", ErrNotAllowed, maxTextRunes)
+	}
+	e, err := h.owned(ctx, id, who)
+	if err != nil {
+		return err
+	}
+	lineID := e.ID + "/staff/" + msgID
+	if err := h.cfg.Store.AppendTranscript(ctx, TranscriptEntry{ID: lineID, UserID: e.UserID, Role: RoleStaff,
+		Kind: "text", Text: text, At: h.cfg.Now()}); err != nil {
+		return err
+	}
+	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
+	r := h.push(ctx, e.UserID, RetryKey(lineID, 0), []Message{{Text: text}})
+	if r.Outcome == Accepted || r.Outcome == AlreadyDone {
+		return nil
+	}
+	derr := &DeliveryError{Status: r.Status, Detail: errText(r)}
+	h.system(ctx, e, "failed/"+msgID, "delivery failed: "+derr.Error())
+	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
+	return derr
+}
+
+// Note adds a private note, never sent to the customer.
+func (h *Handoffs) Note(ctx context.Context, id string, who Actor, noteID, text string) error {
+	text = strings.TrimSpace(text)
+	if text == "" || noteID == "" {
+		return ErrNotAllowed
+	}
+	e, err := h.cfg.Store.Escalation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.Store.AppendTranscript(ctx, TranscriptEntry{ID: e.ID + "/note/" + noteID, UserID: e.UserID,
+		Role: RoleNote, Kind: "text", Text: text, At: h.cfg.Now()}); err != nil {
+		return err
+	}
+	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
+	return nil
+}
+
+// HandBack ends the handoff without closing the matter for the customer: the bot answers again. The
+// escalation is closed with the resolution "handed back".
+func (h *Handoffs) HandBack(ctx context.Context, id string, who Actor) (Escalation, error) {
+	return h.finish(ctx, id, who, "handback", "handed back to the bot", false)
+}
+
+// Close closes the escalation with a resolution category; ask adds the satisfaction question.
+func (h *Handoffs) Close(ctx context.Context, id string, who Actor, resolution string, ask bool) (Escalation, error) {
+	if resolution == "" {
+		return Escalation{}, fmt.Errorf("%w: choose a resolution", ErrNotAllowed)
+	}
+	return h.finish(ctx, id, who, "closed", resolution, ask)
+}
+
+func (h *Handoffs) finish(ctx context.Context, id string, who Actor, why, resolution string, ask bool) (Escalation, error) {
+	e, err := h.update(ctx, id, func(e *Escalation) error {
+		if !e.Status.Open() || (e.Status == StatusAssigned && e.Assignee != who.ID && !who.Admin) {
+			return ErrNotAllowed
+		}
+		e.Status, e.ClosedAt, e.Resolution = StatusClosed, h.cfg.Now(), resolution
+		if e.Assignee == "" {
+			e.Assignee, e.AssigneeName = who.ID, who.Name
+		}
+		return nil
+	})
+	if err != nil {
+		return e, err
+	}
+	h.system(ctx, e, why, why+" by "+who.Name+": "+resolution)
+	// The bot resumes through the pipeline itself: an internal event, durable in the inbox, answered
+	// exactly once by push (it has no reply token) in the customer's language.
+	now := h.cfg.Now()
+	ev := Event{ID: "esc-" + e.ID + "-" + why, Kind: EventPostback, Type: "internal", UserID: e.UserID,
+		Timestamp: now, ReceivedAt: now, Postback: flows.ResumePostback(why, e.ID, ask)}
+	fresh, err := h.cfg.Inbox.AddToInbox(ctx, []Event{ev})
+	if err != nil {
+		return e, fmt.Errorf("closed, but the bot could not be resumed: %w", err)
+	}
+	if h.disp != nil {
+		h.disp.Enqueue(fresh)
+	}
+	return e, nil
+}
+
+// MarkRead marks the customer's messages as read, up to the latest one seen (when staff open the chat).
+func (h *Handoffs) MarkRead(ctx context.Context, id string) error {
+	e, err := h.cfg.Store.Escalation(ctx, id)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	tok := h.read[e.UserID]
+	delete(h.read, e.UserID)
+	h.mu.Unlock()
+	if tok == "" {
+		return nil
+	}
+	return h.cfg.LINE.MarkAsRead(ctx, tok)
+}
+
+// owned returns the escalation if who may write to its customer: assigned to them (or an admin).
+func (h *Handoffs) owned(ctx context.Context, id string, who Actor) (Escalation, error) {
+	e, err := h.cfg.Store.Escalation(ctx, id)
+	if err != nil {
+		return e, err
+	}
+	if e.Status != StatusAssigned || (e.Assignee != who.ID && !who.Admin) {
+		return e, fmt.Errorf("%w: claim the chat first", ErrNotAllowed)
+	}
+	return e, nil
+}
+
+// notifyQueued tells the customer the escalation is queued, with the next opening time outside
+// business hours, and offers to cancel.
+func (h *Handoffs) notifyQueued(ctx context.Context, e Escalation) {
+	id, data := flows.NoticeQueued, map[string]string(nil)
+	if !h.cfg.Hours.IsOpen(e.CreatedAt) {
+		id = flows.NoticeQueuedClosedHours
+		data = map[string]string{"Next": h.cfg.Hours.FormatNext(e.CreatedAt, e.Lang)}
+	}
+	text, err := h.cfg.Renderer.Text(e.Lang, id, data)
+	if err != nil {
+		h.cfg.Log.Error("render queued notice", "err", err)
+		return
+	}
+	label, _ := h.cfg.Renderer.Text(e.Lang, flows.LabelCancelRequest, nil)
+	h.notify(ctx, e, "queued", Message{Text: text, QuickReplies: []QuickReply{{Label: label, Data: flows.CancelPostback}}})
+}
+
+// notify pushes a notice to the customer and records it in the transcript as the bot's; key makes
+// the retry key, so that a repeat is delivered once.
+func (h *Handoffs) notify(ctx context.Context, e Escalation, key string, m Message) {
+	lineID := e.ID + "/notice/" + key
+	r := h.push(ctx, e.UserID, RetryKey(lineID, 0), []Message{m})
+	text := m.Text
+	if r.Outcome != Accepted && r.Outcome != AlreadyDone {
+		h.cfg.Log.Warn("handoff notice not delivered", "escalation", e.ID, "notice", key, "status", r.Status, "err", r.Err)
+		h.system(ctx, e, "failed/"+key, fmt.Sprintf("notice %q not delivered (status %d)", key, r.Status))
+		return
+	}
+	_ = h.cfg.Store.AppendTranscript(ctx, TranscriptEntry{ID: lineID, UserID: e.UserID, Role: RoleBot, Kind: "text",
+		Text: text, At: h.cfg.Now()})
+	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
+}
+
+// push retries retryable failures briefly (the retry key makes repeats harmless).
+func (h *Handoffs) push(ctx context.Context, to, key string, msgs []Message) CallResult {
+	var r CallResult
+	for attempt := 0; attempt < 4; attempt++ {
+		r = h.cfg.LINE.Push(ctx, to, key, msgs)
+		if r.Outcome != Retryable {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			return r
+		case <-time.After(backoff(200*time.Millisecond, 2*time.Second, attempt, r.RetryAfter)):
+		}
+	}
+	return r
+}
+
+// ProfileName returns a user's LINE display name.
+func (l *LINE) ProfileName(ctx context.Context, userID string) (string, error) {
+	api, err := l.api(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, err := api.GetProfile(userID)
+	if err != nil {
+		return "", err
+	}
+	return p.DisplayName, nil
+}

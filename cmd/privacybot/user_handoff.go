@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/handlers"
+	"github.com/enemane/privacybot/store"
+)
+
+// wireHandoff builds the escalation manager (effect sink, handoff index, console backend) and the
+// staff console on a store.
+func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer, log *slog.Logger) (*bot.Handoffs, *handlers.Console, error) {
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, nil, fmt.Errorf("TZ: %w", err)
+	}
+	hours, err := bot.ParseBusinessHours(cfg.BusinessHours, loc, cfg.Holidays)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BUSINESS_HOURS/HOLIDAYS: %w", err)
+	}
+	var alerters []bot.Alerter
+	if cfg.StaffLineGroupID != "" {
+		alerters = append(alerters, &bot.GroupAlerter{LINE: line, GroupID: cfg.StaffLineGroupID, Renderer: rend})
+	}
+	if cfg.StaffWebhookURL != "" {
+		alerters = append(alerters, &bot.WebhookAlerter{URL: cfg.StaffWebhookURL, Secret: cfg.StaffWebhookSecret})
+	}
+	h := bot.NewHandoffs(bot.HandoffConfig{Store: st, Inbox: st, LINE: line, Renderer: rend, Hours: hours,
+		Profile: line.ProfileName, Alerters: alerters, BaseURL: cfg.BaseURL, Log: log})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.Load(ctx); err != nil {
+		return nil, nil, err
+	}
+	console := &handlers.Console{Chats: h, Store: st, Live: h.Hub(), Log: log,
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}
+	return h, console, nil
+}
+
+// localAdmin creates (or resets) the local-mode admin with a fresh one-time password and prints it:
+// the simulator has no other way in.
+func localAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
+	const email = "admin@localhost"
+	pw := randomHex(12)
+	hash, err := store.HashPassword(pw, 0)
+	if err != nil {
+		return err
+	}
+	acct := store.Staff{Email: email, Name: "Local admin", Role: store.RoleAdmin, Hash: hash, CreatedAt: time.Now()}
+	if err := st.AddStaff(ctx, acct); err == store.ErrExists {
+		if err := st.SaveStaff(ctx, acct); err != nil {
+			return err
+		}
+		_ = st.DeleteSessionsOf(ctx, email)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  Staff console: log in as %s with the one-time password %s\n", email, pw)
+	return nil
+}
