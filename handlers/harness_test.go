@@ -76,6 +76,8 @@ type harness struct {
 type harnessOpts struct {
 	storeURI  string // default: the package's engine
 	procTweak func(*bot.Config)
+	// marketing wires the marketing API (and its effect sink into cfg) on the harness's store.
+	marketing func(h *harness, cfg *bot.Config) *handlers.Marketing
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -105,13 +107,18 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.procTweak != nil {
 		o.procTweak(&cfg)
 	}
+	var mkt *handlers.Marketing
+	if o.marketing != nil {
+		mkt = o.marketing(h, &cfg)
+	}
 	h.proc = bot.NewProcessor(cfg)
 	if err := h.proc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	router := handlers.NewRouter(quietLog(), handlers.Routes{
-		Callback: &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: h.proc, Log: quietLog(), Now: time.Now},
-		Health:   &handlers.Health{Store: h.st},
+		Marketing: mkt,
+		Callback:  &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: h.proc, Log: quietLog(), Now: time.Now},
+		Health:    &handlers.Health{Store: h.st},
 	})
 	h.bot = httptest.NewServer(router)
 	t.Cleanup(func() {

@@ -1,0 +1,332 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/store"
+)
+
+// TokenVerifier checks a bearer token of the marketing API.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (store.APIToken, error)
+}
+
+// ConsentReader reads the consent history and the current opt-out state.
+type ConsentReader interface {
+	Since(after int64, limit int) ([]store.ConsentRecord, []store.ConsentState, bool)
+	Subjects(chunk int, fn func(store.ConsentState) error) error
+	Match(phone, email string) []store.ConsentState
+}
+
+// DeliveryLister reports the state of the outgoing marketing webhook.
+type DeliveryLister interface {
+	Deliveries() (pending, delivered []store.WebhookDelivery)
+}
+
+// Marketing is the marketing API: the opt-out list (JSON feed with a cursor, CSV export), the check of
+// one person, and the webhook delivery status. Every route needs a bearer token with the marketing scope.
+type Marketing struct {
+	Tokens   TokenVerifier
+	Consents ConsentReader
+	Webhooks DeliveryLister // nil: no webhook configured
+}
+
+// Register mounts the API under /api/v1.
+func (m *Marketing) Register(e *gin.Engine) {
+	g := e.Group("/api/v1", m.Auth)
+	g.GET("/optouts", m.List)
+	g.GET("/optouts.csv", m.CSV)
+	g.GET("/optouts/check", m.Check)
+	g.GET("/webhook-deliveries", m.Deliveries)
+}
+
+// Auth requires "Authorization: Bearer <token>" with a live token of scope marketing:read: 401 when
+// the token is missing, unknown or revoked, 403 for another scope, 503 when the store does not answer.
+func (m *Marketing) Auth(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	h := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="privacybot"`)
+		fail(c, http.StatusUnauthorized, "missing_token", "an Authorization: Bearer token is required", nil)
+		return
+	}
+	tk, err := m.Tokens.Verify(c.Request.Context(), strings.TrimSpace(token))
+	switch {
+	case errors.Is(err, store.ErrTokenInvalid):
+		c.Header("WWW-Authenticate", `Bearer realm="privacybot", error="invalid_token"`)
+		fail(c, http.StatusUnauthorized, "invalid_token", "the token is unknown or revoked", nil)
+		return
+	case err != nil:
+		fail(c, http.StatusServiceUnavailable, "store_unavailable", "tokens cannot be checked now", err)
+		return
+	case tk.Scope != store.ScopeMarketing:
+		fail(c, http.StatusForbidden, "insufficient_scope", "the token does not have the marketing scope", nil)
+		return
+	}
+	c.Set("token_name", tk.Name)
+	c.Next()
+}
+
+// optoutItem is one consent record in the JSON feed.
+type optoutItem struct {
+	Cursor      string            `json:"cursor"`
+	ID          string            `json:"id"`
+	Subject     string            `json:"subject"`
+	Action      string            `json:"action"`
+	Channels    []string          `json:"channels"`
+	Identifiers map[string]string `json:"identifiers,omitempty"`
+	Source      string            `json:"source"`
+	Reference   string            `json:"reference"`
+	Staff       string            `json:"staff,omitempty"`
+	Wording     *wording          `json:"wording,omitempty"`
+	OccurredAt  time.Time         `json:"occurred_at"`
+	RecordedAt  time.Time         `json:"recorded_at"`
+	OptedOutNow []string          `json:"opted_out_now"`
+}
+
+type wording struct {
+	ID   string `json:"id"`
+	Lang string `json:"lang"`
+	Text string `json:"text,omitempty"`
+}
+
+const (
+	defaultPage = 500
+	maxPage     = 1000
+)
+
+// List answers GET /api/v1/optouts?since=CURSOR&limit=N: the consent history after the cursor, oldest
+// first, each record with the subject's current opt-outs. The cursor of the last item (also
+// next_cursor) continues the feed; a client polls with its last next_cursor and never misses or
+// repeats a record.
+func (m *Marketing) List(c *gin.Context) {
+	after, err := parseCursor(c.Query("since"))
+	if err != nil {
+		fail(c, http.StatusBadRequest, "bad_cursor", "since must be a cursor returned by this API", nil)
+		return
+	}
+	limit := defaultPage
+	if s := c.Query("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > maxPage {
+			fail(c, http.StatusBadRequest, "bad_limit", "limit must be between 1 and 1000", nil)
+			return
+		}
+	}
+	recs, states, more := m.Consents.Since(after, limit)
+	items := make([]optoutItem, len(recs))
+	next := after
+	for i, r := range recs {
+		items[i] = optoutItem{Cursor: formatCursor(r.Seq), ID: r.ID, Subject: r.Subject, Action: string(r.Action),
+			Channels: nonNilNames(r.Channels), Source: string(r.Source), Reference: r.Reference, Staff: r.Staff,
+			OccurredAt: r.At.UTC(), RecordedAt: r.RecordedAt.UTC(), OptedOutNow: nonNilNames(states[i].OptedOut()),
+			Identifiers: identifierMap(r.Name, r.Phone, r.Email, r.Postal, r.Customer)}
+		if r.WordingID != "" {
+			items[i].Wording = &wording{ID: r.WordingID, Lang: string(r.WordingLang), Text: r.WordingText}
+		}
+		next = r.Seq
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": formatCursor(next), "has_more": more})
+}
+
+// The cursor is the sequence number of the last record read, opaque to clients.
+func formatCursor(seq int64) string { return strconv.FormatInt(seq, 10) }
+
+func parseCursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("bad cursor")
+	}
+	return n, nil
+}
+
+func nonNilNames(c flows.Channels) []string {
+	if n := c.Names(); n != nil {
+		return n
+	}
+	return []string{}
+}
+
+func identifierMap(name, phone, email, postal, customer string) map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"name": name, "phone": phone, "email": email, "postal_code": postal, "customer_number": customer} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// channelCheck is the answer of the check endpoint for one channel.
+type channelCheck struct {
+	MayContact bool       `json:"may_contact"`
+	OptedOutAt *time.Time `json:"opted_out_at,omitempty"`
+	Reference  string     `json:"reference,omitempty"`
+}
+
+// Check answers GET /api/v1/optouts/check?phone=…&email=…: per channel, whether the person may be
+// contacted. Phone numbers are normalised first (090-1234-5678, 09012345678, full-width digits and
+// +81 90 1234 5678 are one number). Everyone known by the phone number or the e-mail address counts:
+// if any of them opted out of a channel, the channel is closed.
+func (m *Marketing) Check(c *gin.Context) {
+	rawPhone, rawEmail := c.Query("phone"), c.Query("email")
+	if rawPhone == "" && rawEmail == "" {
+		fail(c, http.StatusBadRequest, "missing_identifier", "give phone, email or both", nil)
+		return
+	}
+	var phone, email string
+	var ok bool
+	if rawPhone != "" {
+		if phone, ok = flows.NormalizePhone(rawPhone); !ok {
+			fail(c, http.StatusBadRequest, "invalid_phone", "phone is not a Japanese phone number", nil)
+			return
+		}
+	}
+	if rawEmail != "" {
+		if email, ok = flows.NormalizeEmail(rawEmail); !ok {
+			fail(c, http.StatusBadRequest, "invalid_email", "email is not an e-mail address", nil)
+			return
+		}
+	}
+	matches := m.Consents.Match(phone, email)
+	channels := map[string]channelCheck{}
+	mayAll := true
+	for i, ch := range flows.ChannelList() {
+		cc := channelCheck{MayContact: true}
+		for _, s := range matches {
+			if st := s.Channels[i]; st.OptedOut && (cc.OptedOutAt == nil || st.At.After(*cc.OptedOutAt)) {
+				at := st.At.UTC()
+				cc = channelCheck{MayContact: false, OptedOutAt: &at, Reference: st.Reference}
+			}
+		}
+		mayAll = mayAll && cc.MayContact
+		channels[ch.Name()] = cc
+	}
+	c.JSON(http.StatusOK, gin.H{"phone": phone, "email": email, "matched": len(matches), "channels": channels,
+		"may_contact_all": mayAll})
+}
+
+// Deliveries answers GET /api/v1/webhook-deliveries: the outgoing webhook's pending deliveries (with
+// attempts, last error and next attempt) and the recently delivered.
+func (m *Marketing) Deliveries(c *gin.Context) {
+	if m.Webhooks == nil {
+		c.JSON(http.StatusOK, gin.H{"configured": false, "pending": []store.WebhookDelivery{}, "delivered": []store.WebhookDelivery{}})
+		return
+	}
+	p, d := m.Webhooks.Deliveries()
+	if p == nil {
+		p = []store.WebhookDelivery{}
+	}
+	if d == nil {
+		d = []store.WebhookDelivery{}
+	}
+	c.JSON(http.StatusOK, gin.H{"configured": true, "pending": p, "delivered": d})
+}
+
+// CSV answers GET /api/v1/optouts.csv: everyone who has opted out of at least one channel, one row
+// each, streamed (constant memory whatever the size). UTF-8 with a BOM so that Excel reads Japanese;
+// every cell is quoted and neutralised against formula injection (see appendCell).
+func (m *Marketing) CSV(c *gin.Context) {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="optouts-`+time.Now().UTC().Format("20060102")+`.csv"`)
+	c.Status(http.StatusOK)
+	if err := WriteOptOutCSV(c.Writer, m.Consents); err != nil {
+		// Headers are gone; the truncated body is all the client can be told.
+		_ = c.Error(err)
+	}
+}
+
+// WriteOptOutCSV writes the current opt-out list as CSV to w.
+func WriteOptOutCSV(w interface{ Write([]byte) (int, error) }, consents ConsentReader) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	row := make([]byte, 0, 1024)
+	row = append(row, "\xEF\xBB\xBF"...)
+	header := []string{"subject", "name", "phone", "email", "postal_code", "customer_number", "opted_out"}
+	for _, ch := range flows.ChannelList() {
+		header = append(header, "stop_"+ch.Name())
+	}
+	header = append(header, "updated_at")
+	for i, h := range header {
+		row = appendCell(row, h, i == 0)
+	}
+	row = append(row, '\r', '\n')
+	err := consents.Subjects(512, func(s store.ConsentState) error {
+		out := s.OptedOut()
+		if out == 0 {
+			return nil
+		}
+		row = appendCell(row, s.Subject, true)
+		for _, v := range []string{s.Name, s.Phone, s.Email, s.Postal, s.Customer} {
+			row = appendCell(row, v, false)
+		}
+		row = append(row, ',', '"')
+		sep := false
+		for _, ch := range flows.ChannelList() {
+			if out&ch != 0 {
+				if sep {
+					row = append(row, ' ')
+				}
+				row, sep = append(row, ch.Name()...), true
+			}
+		}
+		row = append(row, '"')
+		for _, ch := range s.Channels {
+			if ch.OptedOut {
+				row = append(row, ',', '"')
+				row = ch.At.UTC().AppendFormat(row, time.RFC3339)
+				row = append(row, '"')
+			} else {
+				row = appendCell(row, "", false)
+			}
+		}
+		row = append(row, ',', '"')
+		row = s.UpdatedAt.UTC().AppendFormat(row, time.RFC3339)
+		row = append(row, '"', '\r', '\n')
+		if _, err := bw.Write(row); err != nil {
+			return err
+		}
+		row = row[:0]
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := bw.Write(row); err != nil { // the header of an empty list
+		return err
+	}
+	return bw.Flush()
+}
+
+// appendCell appends one quoted CSV cell. A value starting with = + - @, a tab or a carriage return
+// gets a leading apostrophe, so that spreadsheet programs never read it as a formula.
+func appendCell(b []byte, v string, first bool) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		b = append(b, '\'')
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, v[i])
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,355 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/handlers"
+	"github.com/enemane/privacybot/store"
+)
+
+// marketingAPI is the marketing API on its own store, with a live and a revoked token.
+type marketingAPI struct {
+	srv            *httptest.Server
+	consents       *store.Consents
+	token, revoked string
+}
+
+func newMarketingAPI(t *testing.T) *marketingAPI {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{URI: engineURI, Database: fmt.Sprintf("m%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1)), Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(context.Background()) })
+	m := &marketingAPI{}
+	if m.consents, err = store.OpenConsents(ctx, st, store.ConsentOptions{Log: quietLog()}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := store.NewTokens(st)
+	if m.token, err = tokens.Add(ctx, "crm", store.ScopeMarketing); err != nil {
+		t.Fatal(err)
+	}
+	if m.revoked, err = tokens.Add(ctx, "old", store.ScopeMarketing); err != nil {
+		t.Fatal(err)
+	}
+	if err := tokens.Revoke(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	m.srv = httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{
+		Marketing: &handlers.Marketing{Tokens: tokens, Consents: m.consents}}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *marketingAPI) get(t *testing.T, path, token string) (int, []byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, m.srv.URL+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b, res.Header
+}
+
+func (m *marketingAPI) record(t *testing.T, id string, rec store.ConsentRecord) {
+	t.Helper()
+	rec.ID = id
+	if rec.Subject == "" {
+		rec.Subject = "line:U" + id
+	}
+	if rec.Action == "" {
+		rec.Action = flows.ConsentOptOut
+	}
+	if rec.At.IsZero() {
+		rec.At = time.Now()
+	}
+	if err := m.consents.Record(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMarketingAPIAuth(t *testing.T) {
+	m := newMarketingAPI(t)
+	for _, path := range []string{"/api/v1/optouts", "/api/v1/optouts.csv", "/api/v1/optouts/check?phone=09012345678", "/api/v1/webhook-deliveries"} {
+		for _, c := range []struct {
+			name, token string
+			want        int
+		}{{"no token", "", 401}, {"wrong token", "pbm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 401},
+			{"not a token", "hello", 401}, {"revoked token", m.revoked, 401}, {"live token", m.token, 200}} {
+			t.Run(path+"/"+c.name, func(t *testing.T) {
+				code, body, hdr := m.get(t, path, c.token)
+				if code != c.want {
+					t.Fatalf("status %d, want %d (%s)", code, c.want, body)
+				}
+				if code == 401 && !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Bearer") {
+					t.Fatal("401 without WWW-Authenticate")
+				}
+			})
+		}
+	}
+}
+
+func TestMarketingCheckNormalisesPhones(t *testing.T) {
+	m := newMarketingAPI(t)
+	m.record(t, "a", store.ConsentRecord{Channels: flows.ChanPhone | flows.ChanSurvey, Phone: "+819012345678", Reference: "OPT-A"})
+	m.record(t, "b", store.ConsentRecord{Channels: flows.ChanEmail, Email: "hanako@example.jp", Reference: "OPT-B"})
+	for _, phone := range []string{"090-1234-5678", "09012345678", "０９０１２３４５６７８", "+81 90 1234 5678"} {
+		code, body, _ := m.get(t, "/api/v1/optouts/check?phone="+url.QueryEscape(phone), m.token)
+		var res struct {
+			Matched  int `json:"matched"`
+			Channels map[string]struct {
+				MayContact bool   `json:"may_contact"`
+				Reference  string `json:"reference"`
+			} `json:"channels"`
+			MayAll bool `json:"may_contact_all"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil || code != 200 {
+			t.Fatalf("%s: %d %s", phone, code, body)
+		}
+		if res.Matched != 1 || res.Channels["phone"].MayContact || res.Channels["survey"].MayContact ||
+			!res.Channels["mail"].MayContact || res.Channels["phone"].Reference != "OPT-A" || res.MayAll {
+			t.Fatalf("%s: %+v", phone, res)
+		}
+	}
+	// Phone and e-mail of two different records: both count.
+	_, body, _ := m.get(t, "/api/v1/optouts/check?phone=090-1234-5678&email=Hanako@Example.jp", m.token)
+	if !strings.Contains(string(body), `"matched":2`) || !strings.Contains(string(body), `"email":{"may_contact":false`) {
+		t.Fatalf("phone+email: %s", body)
+	}
+	if code, _, _ := m.get(t, "/api/v1/optouts/check?phone=12345", m.token); code != 400 {
+		t.Fatalf("invalid phone: %d", code)
+	}
+	if code, _, _ := m.get(t, "/api/v1/optouts/check", m.token); code != 400 {
+		t.Fatalf("no identifier: %d", code)
+	}
+	_, body, _ = m.get(t, "/api/v1/optouts/check?phone=080-0000-0000", m.token)
+	if !strings.Contains(string(body), `"may_contact_all":true`) {
+		t.Fatalf("unknown person: %s", body)
+	}
+}
+
+func TestMarketingListCursor(t *testing.T) {
+	m := newMarketingAPI(t)
+	for i := range 5 {
+		m.record(t, fmt.Sprint(i), store.ConsentRecord{Channels: flows.ChanMail, Reference: fmt.Sprint("R", i)})
+	}
+	var ids []string
+	cursor := ""
+	for range 10 {
+		code, body, _ := m.get(t, "/api/v1/optouts?limit=2&since="+cursor, m.token)
+		var page struct {
+			Items []struct {
+				ID     string `json:"id"`
+				Cursor string `json:"cursor"`
+			} `json:"items"`
+			Next string `json:"next_cursor"`
+			More bool   `json:"has_more"`
+		}
+		if code != 200 || json.Unmarshal(body, &page) != nil {
+			t.Fatalf("%d %s", code, body)
+		}
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		cursor = page.Next
+		if !page.More {
+			break
+		}
+	}
+	if strings.Join(ids, ",") != "0,1,2,3,4" {
+		t.Fatalf("paged through %v", ids)
+	}
+	// Polling with the last cursor returns only what is new.
+	m.record(t, "5", store.ConsentRecord{Channels: flows.ChanMail})
+	_, body, _ := m.get(t, "/api/v1/optouts?since="+cursor, m.token)
+	if !strings.Contains(string(body), `"id":"5"`) || strings.Contains(string(body), `"id":"4"`) {
+		t.Fatalf("poll: %s", body)
+	}
+	if code, _, _ := m.get(t, "/api/v1/optouts?since=abc", m.token); code != 400 {
+		t.Fatalf("bad cursor: %d", code)
+	}
+}
+
+func TestMarketingCSVNeutralisesFormulas(t *testing.T) {
+	m := newMarketingAPI(t)
+	evil := []string{"=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "普通の名前", `quote"inside`}
+	for i, name := range evil {
+		m.record(t, fmt.Sprint(i), store.ConsentRecord{Channels: flows.ChanPhone, Name: name, Customer: name})
+	}
+	m.record(t, "back-in", store.ConsentRecord{Channels: flows.ChanPhone, Action: flows.ConsentOptOut, Subject: "line:X"})
+	m.record(t, "back-in2", store.ConsentRecord{Channels: flows.ChanPhone, Action: flows.ConsentOptIn, Subject: "line:X", At: time.Now().Add(time.Second)})
+	code, body, hdr := m.get(t, "/api/v1/optouts.csv", m.token)
+	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") {
+		t.Fatalf("%d %v", code, hdr)
+	}
+	if !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
+		t.Fatal("no UTF-8 BOM")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body[3:])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+len(evil) {
+		t.Fatalf("%d rows, want header + %d (the opted-in subject is not listed)", len(rows), len(evil))
+	}
+	for i, name := range evil {
+		got := rows[i+1][1]
+		want := name
+		if strings.ContainsAny(name[:1], "=+-@\t\r") {
+			want = "'" + name
+		}
+		if got != want {
+			t.Errorf("cell %q, want %q", got, want)
+		}
+		for _, cell := range rows[i+1] {
+			if cell != "" && strings.ContainsAny(cell[:1], "=+-@\t\r") {
+				t.Errorf("row %d: cell %q not neutralised", i, cell)
+			}
+		}
+	}
+	if rows[1][6] != "phone" || rows[1][7] == "" || rows[1][8] != "" {
+		t.Fatalf("channel columns %v", rows[1])
+	}
+}
+
+// TestOptOutChatEndToEnd: a customer opts out in the simulated LINE chat; marketing sees it in the
+// API, the CSV, the check endpoint and their webhook receiver, with the proof record.
+func TestOptOutChatEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	var received []store.WebhookPayload
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get(store.SignatureHeader) != store.Sign("hook-secret", body) {
+			http.Error(w, "bad signature", 401)
+			return
+		}
+		var p store.WebhookPayload
+		_ = json.Unmarshal(body, &p)
+		mu.Lock()
+		received = append(received, p)
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	var token string
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := newHarness(t, harnessOpts{marketing: func(h *harness, cfg *bot.Config) *handlers.Marketing {
+		rend, _ := bot.NewRenderer(nil)
+		wh, err := store.OpenWebhooks(ctx, h.st, store.WebhookOptions{URL: recv.URL, Secret: "hook-secret", Log: quietLog()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go wh.Run(ctx)
+		cons, err := store.OpenConsents(ctx, h.st, store.ConsentOptions{Render: rend.Text, Webhooks: wh, Log: quietLog()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Effects = cons
+		tokens := store.NewTokens(h.st)
+		if token, err = tokens.Add(ctx, "crm", store.ScopeMarketing); err != nil {
+			t.Fatal(err)
+		}
+		return &handlers.Marketing{Tokens: tokens, Consents: cons, Webhooks: wh}
+	}})
+	user := "Uoptout0000000000000000000000001"
+	h.api.SetProfile(user, "岡山 花子", "ja")
+	say := func(n int, ev func() int) []string {
+		t.Helper()
+		if code := ev(); code != 200 {
+			t.Fatalf("webhook status %d", code)
+		}
+		return texts(h.waitDeliveries(user, n)[n-1:])
+	}
+	say(1, func() int { return h.send(h.sender.TextEvent(user, "営業の電話をかけてこないで")) })
+	say(2, func() int { return h.send(h.sender.PostbackEvent(user, "do=oo&a=pick&c=mail")) })
+	say(3, func() int { return h.send(h.sender.PostbackEvent(user, "do=oo&a=done")) })
+	say(4, func() int { return h.send(h.sender.TextEvent(user, "岡山 花子")) })
+	got := say(5, func() int { return h.send(h.sender.TextEvent(user, "090-1234-56")) })
+	if !strings.Contains(got[0], "お電話番号として確認できませんでした") {
+		t.Fatalf("invalid phone answered %q", got)
+	}
+	say(6, func() int { return h.send(h.sender.TextEvent(user, "０９０－１２３４－５６７８")) })
+	say(7, func() int { return h.send(h.sender.PostbackEvent(user, "do=oo&a=skip")) })
+	confirmText := say(8, func() int { return h.send(h.sender.PostbackEvent(user, "do=oo&a=skip")) })
+	if !strings.Contains(confirmText[0], "お電話でのご案内") || !strings.Contains(confirmText[0], "09012345678") {
+		t.Fatalf("confirmation %q", confirmText)
+	}
+	receipt := say(9, func() int { return h.send(h.sender.PostbackEvent(user, "do=oo&a=ok")) })
+	if !strings.Contains(receipt[0], "受付番号：OPT-") {
+		t.Fatalf("receipt %q", receipt)
+	}
+	ref := receipt[0][strings.Index(receipt[0], "OPT-"):]
+	ref = ref[:strings.IndexAny(ref, "\n")]
+
+	api := &marketingAPI{srv: h.bot}
+	_, body, _ := api.get(t, "/api/v1/optouts", token)
+	var list struct {
+		Items []struct {
+			Action      string            `json:"action"`
+			Channels    []string          `json:"channels"`
+			Identifiers map[string]string `json:"identifiers"`
+			Reference   string            `json:"reference"`
+			Source      string            `json:"source"`
+			Wording     struct{ ID, Lang, Text string }
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || len(list.Items) != 1 {
+		t.Fatalf("API list: %s", body)
+	}
+	it := list.Items[0]
+	if it.Action != "optout" || strings.Join(it.Channels, ",") != "phone,mail" || it.Identifiers["phone"] != "+819012345678" ||
+		it.Reference != ref || it.Source != "line_chat" || it.Wording.ID != "optout.confirm" || it.Wording.Text != confirmText[0] {
+		t.Fatalf("API item %+v (ref %s)", it, ref)
+	}
+	_, body, _ = api.get(t, "/api/v1/optouts/check?phone=090-1234-5678", token)
+	if !strings.Contains(string(body), `"phone":{"may_contact":false`) || !strings.Contains(string(body), `"email":{"may_contact":true`) {
+		t.Fatalf("check: %s", body)
+	}
+	_, body, _ = api.get(t, "/api/v1/optouts.csv", token)
+	if !strings.Contains(string(body), "岡山 花子") {
+		t.Fatalf("CSV: %s", body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(received)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook receiver got %d deliveries within 5 s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if p := received[0]; p.Type != "consent.optout" || p.Reference != ref || strings.Join(p.OptedOutNow, ",") != "phone,mail" {
+		t.Fatalf("webhook payload %+v", p)
+	}
+	// Blocking the account is an opt-out of LINE messages.
+	h.send(h.sender.UnfollowEvent(user))
+	h.settle()
+	_, body, _ = api.get(t, "/api/v1/optouts?since=1", token)
+	if !strings.Contains(string(body), `"source":"line_block"`) || !strings.Contains(string(body), `"opted_out_now":["phone","mail","line"]`) {
+		t.Fatalf("after block: %s", body)
+	}
+}
