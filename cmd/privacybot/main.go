@@ -24,6 +24,8 @@ func main() {
 		err = runNLU(args, os.Stdin, os.Stdout)
 	case "user":
 		err = runUser(args, os.Stdin, os.Stdout)
+	case "token":
+		err = runToken(args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv]]")
 	default:

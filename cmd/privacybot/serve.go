@@ -52,6 +52,7 @@ func serve(_ []string) error {
 	if err := app.proc.Start(ctx); err != nil {
 		return fmt.Errorf("resume inbox: %w", err)
 	}
+	go app.marketing.run(ctx) // the marketing webhook's outbox sender
 
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
@@ -99,8 +100,10 @@ func classifier(m *nlu.Model) func(string) flows.Intent {
 type app struct {
 	proc     *bot.Processor
 	handoffs *bot.Handoffs
-	router   http.Handler
-	sim      *linesim.API
+	// marketing is the consent history, the marketing API and the webhook sender.
+	marketing *marketing
+	router    http.Handler
+	sim       *linesim.API
 }
 
 // wire builds the pipeline and the HTTP routes on a store.
@@ -127,10 +130,15 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	}
 	a.handoffs = handoffs
 	routes.Console = console
+	mkt, err := wireMarketing(st, rend, log)
+	if err != nil {
+		return nil, err
+	}
+	a.marketing, routes.Marketing = mkt, mkt.api
 	a.proc = bot.NewProcessor(bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log,
 		Classify: classifier(model),
-		Effects:  bot.EffectSinks{handoffs},
+		Effects:  bot.EffectSinks{handoffs, mkt.consents},
 		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
 	})
 	handoffs.SetDispatcher(a.proc)
