@@ -119,6 +119,9 @@ type Handoffs struct {
 	hub  *Hub
 	disp Enqueuer
 
+	// upd serialises the read-change-write of escalations in this process: the embedded engine's
+	// conditional update is not atomic under concurrency (MongoDB's is, across instances).
+	upd    sync.Mutex
 	mu     sync.Mutex
 	open   map[string]*Escalation // by user ID
 	read   map[string]string      // latest markAsReadToken per escalated user
@@ -319,6 +322,8 @@ func (h *Handoffs) rate(ctx context.Context, userID string, req *flows.Escalatio
 // the index in sync. A concurrent writer makes it fail with ErrConflict (after a reread, change decides
 // again: a second claim then fails with ErrNotAllowed).
 func (h *Handoffs) update(ctx context.Context, id string, change func(*Escalation) error) (Escalation, error) {
+	h.upd.Lock()
+	defer h.upd.Unlock()
 	for attempt := 0; ; attempt++ {
 		e, err := h.cfg.Store.Escalation(ctx, id)
 		if err != nil {

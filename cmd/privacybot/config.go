@@ -13,18 +13,18 @@ import (
 // config is everything the server reads from the environment. README's configuration table lists
 // the same variables with the same defaults.
 type config struct {
-	Port            int
-	DataDir         string
-	MongoURI        string
-	MongoDatabase   string
-	ChannelSecret   string
-	ChannelToken    string
-	APIBaseURL      string
-	APIDataBaseURL  string
-	BaseURL         string
-	PolicyURL       string
-	LogLevel        slog.Level
-	LocalMode       bool // no LINE credentials: the built-in simulator plays LINE
+	Port           int
+	DataDir        string
+	MongoURI       string
+	MongoDatabase  string
+	ChannelSecret  string
+	ChannelToken   string
+	APIBaseURL     string
+	APIDataBaseURL string
+	BaseURL        string
+	PolicyURL      string
+	LogLevel       slog.Level
+	LocalMode      bool // no LINE credentials: the built-in simulator plays LINE
 	// Staff handoff (issue 5): business hours, holidays, staff alerts.
 	BusinessHours      string   // BUSINESS_HOURS, e.g. "Mon-Fri 09:00-18:00" ("" = always open)
 	TimeZone           string   // TZ (default Asia/Tokyo)
@@ -32,7 +32,7 @@ type config struct {
 	StaffLineGroupID   string   // STAFF_LINE_GROUP_ID
 	StaffWebhookURL    string   // STAFF_WEBHOOK_URL
 	StaffWebhookSecret string   // STAFF_WEBHOOK_SECRET (signs the webhook's body)
-	apiBaseExplicit bool
+	apiBaseExplicit    bool
 }
 
 func env(key, def string) string {
