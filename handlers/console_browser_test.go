@@ -1,0 +1,162 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/linesim"
+	"github.com/enemane/privacybot/store"
+)
+
+func chromium() string {
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	return ""
+}
+
+// TestConsoleInBrowser: a customer asks for a person in the simulator's chat page; staff log in,
+// see it arrive live, claim, read the conversation (hostile text rendered inert), reply; the customer
+// sees the reply; staff hand back; the bot answers again. Screenshots go to /tmp/console-*.png.
+func TestConsoleInBrowser(t *testing.T) {
+	chrome := chromium()
+	if chrome == "" {
+		t.Skip("no chromium binary (/usr/bin/chromium): the browser test needs Debian's chromium package")
+	}
+	h := newConsoleHarness(t, bot.BusinessHours{})
+	h.addStaff("misaki@enemane.example", "佐藤 美咲", store.RoleAgent)
+	chat := linesim.NewChat(h.api, h.sender, linesim.ChatOptions{Prefix: "/sim"})
+	simSrv := httptest.NewServer(chat)
+	defer simSrv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+		chromedp.Flag("headless", true), chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	root, cancelR := chromedp.NewContext(actx)
+	defer cancelR()
+	ctx, cancel := context.WithTimeout(root, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	staff, cancelS := chromedp.NewContext(ctx) // a second tab
+	defer cancelS()
+	sim := ctx
+
+	run := func(c context.Context, what string, acts ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(c, acts...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	poll := func(c context.Context, what, expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	eval := func(c context.Context, expr string) string {
+		t.Helper()
+		s, err := chromedp.Run(c, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return s
+	}
+	shot := func(c context.Context, name string) {
+		t.Helper()
+		png, err := chromedp.Run(c, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("/tmp/console-"+name+".png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say := func(text string) {
+		t.Helper()
+		js, _ := json.Marshal(text)
+		eval(sim, `(() => { const i = document.querySelector(".phone .text"); i.value = `+string(js)+`; return ""; })()`)
+		run(sim, "send", chromedp.Click(chromedp.CSS(".phone .send")))
+	}
+	botSaid := func(what, sub string) {
+		t.Helper()
+		js, _ := json.Marshal(sub)
+		poll(sim, what, `[...document.querySelectorAll(".row.bot .bubble")].some(b => b.textContent.includes(`+string(js)+`))`)
+	}
+
+	// Staff log in; the queue is empty.
+	run(staff, "login page", chromedp.Navigate(h.bot.URL+"/console/login"), chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)))
+	shot(staff, "login")
+	run(staff, "log in",
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "misaki@enemane.example"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue`)))
+	poll(staff, "live connection", `document.body.classList.contains("connected")`)
+
+	// The customer asks for a person in the simulator.
+	run(sim, "chat page", chromedp.Navigate(simSrv.URL+"/sim/"))
+	poll(sim, "customer pane", `!!document.querySelector(".phone .text") && document.querySelectorAll(".row.bot .bubble").length > 0`)
+	say("担当者と話したい")
+	botSaid("queued notice", "担当者におつなぎします")
+	user := chat.Customers()[0].UserID
+
+	// It appears in the queue without a reload.
+	poll(staff, "escalation in the queue", `document.querySelectorAll("#queue tbody tr").length === 1`)
+	shot(staff, "queue")
+	run(staff, "open chat", chromedp.Click(chromedp.CSS(`#queue tbody a.button`)), chromedp.WaitVisible(chromedp.CSS(`#claim`)))
+	if got := eval(staff, `document.getElementById("log").textContent`); !strings.Contains(got, "担当者と話したい") {
+		t.Fatalf("the conversation so far is not shown: %q", got)
+	}
+	run(staff, "claim", chromedp.Click(chromedp.CSS(`#claim`)), chromedp.WaitVisible(chromedp.CSS(`#reply-form`)))
+	botSaid("joined notice", "担当の佐藤 美咲です")
+
+	// Hostile customer text while staff own the chat: shown live, as text.
+	long := strings.Repeat("とても長いメッセージ。", 499)
+	hostile := []string{`<script>window.pwned=1</script>`, `"><img src=x onerror="window.pwned=2">`, "請求書\u202Efdp.exe", "😀 絵文字 👨‍👩‍👧", long}
+	for _, s := range hostile {
+		say(s)
+	}
+	poll(staff, "hostile lines live", `[...document.querySelectorAll("#log .msg.role-customer .text")].some(e => e.textContent.includes("絵文字"))
+		&& [...document.querySelectorAll("#log .msg.role-customer .text")].some(e => e.textContent === "<script>window.pwned=1</script>")`)
+	if got := eval(staff, `String(document.querySelectorAll("#log img, #log script").length) + "|" + String(window.pwned) + "|" +
+		String([...document.querySelectorAll("#log .text")].some(e => e.textContent.includes("[U+202E]")))`); got != "0|undefined|true" {
+		t.Fatalf("hostile text was not inert (img/script count | window.pwned | bidi shown): %s", got)
+	}
+	if n := len(texts(h.api.Deliveries(user))); n != 4 { // greeting, menu, queued, joined
+		t.Fatalf("the bot answered while staff own the chat: %q", texts(h.api.Deliveries(user)))
+	}
+	shot(staff, "chat")
+
+	// Reply; the customer sees it.
+	const answer = "佐藤です。お問い合わせの件、確認いたしました。ご不便をおかけして申し訳ございません。"
+	run(staff, "reply", chromedp.SendKeys(chromedp.CSS(`#reply-text`), answer), chromedp.Click(chromedp.CSS(`#reply-form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	botSaid("staff reply", answer)
+	if ds := h.api.Deliveries(user); ds[len(ds)-1].Via != "push" || texts(ds[len(ds)-1:])[0] != answer {
+		t.Fatalf("the reply did not go out by push: %+v", ds[len(ds)-1])
+	}
+	shot(sim, "customer")
+
+	// Hand back; the bot answers again.
+	run(staff, "hand back", chromedp.Click(chromedp.CSS(`#handback`)), chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	botSaid("hand-back notice", "自動応答でご案内します")
+	say("個人情報の保存期間はどのくらい？")
+	botSaid("bot answer after the hand-back", "第13項")
+	shot(staff, "closed")
+}
