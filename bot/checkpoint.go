@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// checkpointLoop periodically writes changed conversation states and then lets handled events leave the
-// inbox. The order matters: an event leaves the inbox only after the state it produced is checkpointed,
-// so a restart never resumes from a state older than the inbox assumes.
+// checkpointLoop periodically writes changed conversation states and lets handled events leave the
+// inbox. An event leaves the inbox only once the state it produced is durable, so a restart never
+// resumes from a state older than the inbox assumes.
 func (p *Processor) checkpointLoop() {
 	defer close(p.ckDone)
 	t := time.NewTicker(p.cfg.CheckpointEvery)
@@ -23,38 +23,83 @@ func (p *Processor) checkpointLoop() {
 	}
 }
 
+// checkpoint writes first checkpoints of new conversations (cheap inserts) and as many overwrites of
+// changed ones as CheckpointBudget allows (each is a collection scan on the embedded engine), then
+// removes from the inbox the handled events of every customer whose state is now durable. Customers
+// still waiting for their overwrite keep their events in the inbox until a later round.
 func (p *Processor) checkpoint() {
 	p.mu.Lock()
 	handled := p.handled
 	p.handled = nil
-	var dirty []Conversation
+	var fresh, changed []Conversation
 	for _, e := range p.convs {
-		if e.dirty {
-			e.conv.UpdatedAt = p.cfg.Now()
-			dirty = append(dirty, e.conv)
-			e.dirty = false
+		if !e.dirty {
+			continue
+		}
+		e.conv.UpdatedAt = p.cfg.Now()
+		if e.stored {
+			changed = append(changed, e.conv)
+		} else {
+			fresh = append(fresh, e.conv)
+		}
+		// stored becomes true now: should this first write fail, the retry overwrites (upserts).
+		e.dirty, e.stored = false, true
+	}
+	p.mu.Unlock()
+	if len(handled) == 0 && len(fresh) == 0 && len(changed) == 0 {
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pending := map[string]bool{} // customers whose state is not durable yet
+	if err := p.cfg.Journal.InsertConversations(ctx, fresh); err != nil {
+		p.log.Warn("checkpoint of new conversations failed; will retry", "conversations", len(fresh), "err", err)
+		for _, c := range fresh {
+			pending[c.UserID] = true
+		}
+	}
+	deadline := time.Now().Add(p.cfg.CheckpointBudget)
+	for i, c := range changed {
+		if time.Now().After(deadline) {
+			for _, rest := range changed[i:] {
+				pending[rest.UserID] = true
+			}
+			p.metrics.checkpointsDeferred.Add(int64(len(changed) - i))
+			break
+		}
+		if err := p.cfg.Journal.SaveConversations(ctx, []Conversation{c}); err != nil {
+			p.log.Warn("checkpoint failed; will retry", "err", err)
+			for _, rest := range changed[i:] {
+				pending[rest.UserID] = true
+			}
+			break
+		}
+	}
+
+	var remove []string
+	var keep []handledEvent
+	for _, h := range handled {
+		if pending[h.user] {
+			keep = append(keep, h)
+		} else {
+			remove = append(remove, h.id)
+		}
+	}
+	if err := p.cfg.Journal.RemoveFromInbox(ctx, remove); err != nil {
+		// Nothing is lost: the events stay in the inbox a little longer (a restart would find them
+		// processed and delivered, and do nothing).
+		p.log.Warn("inbox cleanup failed; will retry", "events", len(remove), "err", err)
+		for _, id := range remove {
+			keep = append(keep, handledEvent{id: id})
+		}
+	}
+	p.mu.Lock()
+	p.handled = append(p.handled, keep...)
+	for user := range pending {
+		if e := p.convs[user]; e != nil {
+			e.dirty = true
 		}
 	}
 	p.mu.Unlock()
-	if len(handled) == 0 && len(dirty) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := p.cfg.Journal.SaveConversations(ctx, dirty)
-	if err == nil {
-		err = p.cfg.Journal.RemoveFromInbox(ctx, handled)
-	}
-	if err != nil {
-		// Put everything back for the next round; nothing is lost, the inbox just stays larger.
-		p.log.Warn("checkpoint failed; will retry", "conversations", len(dirty), "events", len(handled), "err", err)
-		p.mu.Lock()
-		p.handled = append(p.handled, handled...)
-		for _, c := range dirty {
-			if e := p.convs[c.UserID]; e != nil {
-				e.dirty = true
-			}
-		}
-		p.mu.Unlock()
-	}
 }

@@ -5,12 +5,17 @@ import (
 	"time"
 )
 
-// deliver sends a step's messages exactly once. A fresh event's reply token is used (free, and LINE
-// ties the answer to the message); an old event, or one whose token turns out unusable, is answered
-// by push with a retry key derived from the event ID, so a resend after a crash is deduplicated by
-// LINE. recovered is set when the step was stored before (a crash or a redelivery): then a recorded
-// delivery ends the matter, and a reply attempt whose outcome is unknown is never blindly followed by
-// a push (LINE answering "Invalid reply token" to the retry means the token was used).
+// deliver sends a step's messages exactly once. The step records its plan, decided before it was
+// stored: a fresh event's reply token is used (free, and LINE ties the answer to the message); an old
+// event, or one whose token turns out unusable, is answered by push with a retry key derived from the
+// event ID, so that a resend after a crash is deduplicated by LINE.
+//
+// recovered is set when the step was stored before (a crash or a redelivery). Then a recorded delivery
+// ends the matter; otherwise a planned reply may have gone out before the crash, so it is retried with
+// the same token rather than pushed: LINE answering "Invalid reply token" means it was used (or expired
+// unused within the ambiguous moment between storing the step and calling LINE, the one case where an
+// answer can be lost rather than doubled). Successful replies are not recorded, saving a write per
+// event on the hot path; pushes and failures are.
 func (p *Processor) deliver(ctx context.Context, ev Event, st Step, recovered bool) error {
 	if len(st.Out) == 0 {
 		return nil
@@ -22,16 +27,16 @@ func (p *Processor) deliver(ctx context.Context, ev Event, st Step, recovered bo
 	}
 	d := Delivery{EventID: ev.ID, UserID: ev.UserID}
 	began := p.cfg.Now()
-	if st.ReplyToken != "" && p.fresh(st) {
-		first, err := p.cfg.Journal.RecordReplyAttempt(ctx, ev.ID)
-		if err != nil {
-			return err
-		}
-		done := p.replyLoop(ctx, st, first, &d)
+	if st.Plan == PlanReply && (recovered || p.fresh(st)) {
+		done := p.replyLoop(ctx, st, !recovered, &d)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if done {
+			if d.Status == DeliverySent && d.Via == "reply" {
+				p.metrics.observeSend(p.cfg.Now().Sub(began))
+				return nil
+			}
 			return p.record(ctx, d, began)
 		}
 	}
@@ -72,7 +77,7 @@ func (p *Processor) replyLoop(ctx context.Context, st Step, first bool, d *Deliv
 		case Retryable:
 			p.metrics.retries.Add(1)
 			wait := backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, r.RetryAfter)
-			if p.cfg.Now().Add(wait).Sub(st.EventAt) >= p.cfg.ReplyWindow {
+			if first && p.cfg.Now().Add(wait).Sub(st.EventAt) >= p.cfg.ReplyWindow {
 				return false // the token will be stale: push
 			}
 			p.log.Warn("reply failed; retrying", "event", st.EventID, "status", r.Status, "attempt", attempt+1)

@@ -78,10 +78,17 @@ type Step struct {
 	Lang       flows.Lang     `bson:"lang"`
 	Out        []Message      `bson:"out,omitempty"`
 	Effects    []flows.Effect `bson:"effects,omitempty"`
+	Plan       string         `bson:"plan,omitempty"` // PlanReply or PlanPush, decided before storing
 	ReplyToken string         `bson:"rt,omitempty"`
 	EventAt    time.Time      `bson:"eventAt"`
 	At         time.Time      `bson:"at"`
 }
+
+// How a step's messages are to leave.
+const (
+	PlanReply = "reply"
+	PlanPush  = "push"
+)
 
 // Delivery statuses.
 const (

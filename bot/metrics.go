@@ -8,7 +8,7 @@ import (
 
 // Metrics counts what the processor did. Read it with Processor.Stats.
 type Metrics struct {
-	processed, duplicates, ignored, silenced, replies, pushes, retries, failures, storeErrors atomic.Int64
+	processed, duplicates, ignored, silenced, checkpointsDeferred, replies, pushes, retries, failures, storeErrors atomic.Int64
 
 	mu      sync.Mutex
 	sendSum time.Duration

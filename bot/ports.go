@@ -16,16 +16,15 @@ type Journal interface {
 	CommitStep(ctx context.Context, s Step) error
 	// Step loads the step of an event.
 	Step(ctx context.Context, eventID string) (Step, error)
-	// RecordReplyAttempt notes that the reply token of an event is about to be used. It returns false
-	// when an earlier attempt was recorded (its outcome is unknown).
-	RecordReplyAttempt(ctx context.Context, eventID string) (first bool, err error)
 	// RecordDelivery stores the outcome of sending a step (a duplicate is ignored).
 	RecordDelivery(ctx context.Context, d Delivery) error
 	// Delivery loads the recorded outcome of an event's step, if any.
 	Delivery(ctx context.Context, eventID string) (Delivery, bool, error)
 	// Conversation loads a customer's checkpoint, if any.
 	Conversation(ctx context.Context, userID string) (Conversation, bool, error)
-	// SaveConversations writes checkpoints.
+	// InsertConversations writes the first checkpoint of conversations not stored yet (cheap: an
+	// insert); SaveConversations overwrites stored ones (costly on the embedded engine: a scan each).
+	InsertConversations(ctx context.Context, convs []Conversation) error
 	SaveConversations(ctx context.Context, convs []Conversation) error
 	// AppendTranscript stores transcript lines.
 	AppendTranscript(ctx context.Context, entries ...TranscriptEntry) error

@@ -50,6 +50,9 @@ type Config struct {
 	// CheckpointEvery is how often state checkpoints are written and handled events leave the inbox
 	// (default 500 ms).
 	CheckpointEvery time.Duration
+	// CheckpointBudget bounds the time one checkpoint spends overwriting changed conversations (costly
+	// on the embedded engine); the rest wait for the next round (default 2 s).
+	CheckpointBudget time.Duration
 }
 
 // Processor handles inbox events after they are acknowledged: one goroutine per customer with pending
@@ -62,7 +65,7 @@ type Processor struct {
 	mu      sync.Mutex
 	queues  map[string]*userQueue
 	convs   map[string]*convEntry
-	handled []string // events fully handled, to leave the inbox after the next checkpoint
+	handled []handledEvent // events fully handled, to leave the inbox after their state is checkpointed
 	stopped bool
 
 	sem     chan struct{}
@@ -74,14 +77,17 @@ type Processor struct {
 	metrics Metrics
 }
 
+type handledEvent struct{ id, user string }
+
 type userQueue struct {
 	pending []Event
 	running bool
 }
 
 type convEntry struct {
-	conv  Conversation
-	dirty bool
+	conv   Conversation
+	dirty  bool
+	stored bool // a checkpoint exists in the store
 }
 
 // NewProcessor returns a processor; call Start to run it.
@@ -109,6 +115,9 @@ func NewProcessor(cfg Config) *Processor {
 	}
 	if cfg.CheckpointEvery == 0 {
 		cfg.CheckpointEvery = 500 * time.Millisecond
+	}
+	if cfg.CheckpointBudget == 0 {
+		cfg.CheckpointBudget = 2 * time.Second
 	}
 	if cfg.Classify == nil {
 		cfg.Classify = func(string) flows.Intent { return flows.Intent{Name: "none"} }
@@ -237,7 +246,7 @@ func (p *Processor) sleep(d time.Duration) bool {
 func (p *Processor) handle(ctx context.Context, ev Event) error {
 	start := p.cfg.Now()
 	if !ev.Answerable() && ev.Kind != EventUnfollow {
-		p.markHandled(ev.ID)
+		p.markHandled(ev)
 		p.metrics.ignored.Add(1)
 		return nil
 	}
@@ -245,7 +254,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		// Staff own the chat: the message joins the transcript (and so the escalation); the bot
 		// says nothing.
 		p.writeTranscript(ctx, ev, Step{})
-		p.markHandled(ev.ID)
+		p.markHandled(ev)
 		p.metrics.silenced.Add(1)
 		return nil
 	}
@@ -267,7 +276,10 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	}
 	seq := max(conv.Seq+1, p.cfg.Now().UnixNano())
 	st := Step{EventID: ev.ID, UserID: ev.UserID, Seq: seq, State: res.State, Lang: lang, Out: out,
-		Effects: res.Effects, ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now()}
+		Effects: res.Effects, ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now(), Plan: PlanPush}
+	if ev.ReplyToken != "" && p.fresh(st) {
+		st.Plan = PlanReply
+	}
 	err = p.cfg.Journal.CommitStep(ctx, st)
 	dup := errors.Is(err, ErrDuplicate)
 	switch {
@@ -293,7 +305,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	if err := p.deliver(ctx, ev, st, dup); err != nil {
 		return err
 	}
-	p.markHandled(ev.ID)
+	p.markHandled(ev)
 	p.metrics.processed.Add(1)
 	p.log.Debug("event handled", "event", ev.ID, "kind", ev.Kind, "messages", len(st.Out),
 		"ms", p.cfg.Now().Sub(start).Milliseconds(), "duplicate", dup)
@@ -349,7 +361,7 @@ func (p *Processor) conversation(ctx context.Context, ev Event) (Conversation, e
 		}
 	}
 	p.mu.Lock()
-	p.convs[ev.UserID] = &convEntry{conv: conv, dirty: dirty}
+	p.convs[ev.UserID] = &convEntry{conv: conv, dirty: dirty, stored: found}
 	p.mu.Unlock()
 	return conv, nil
 }
@@ -367,9 +379,9 @@ func (p *Processor) applyStep(user string, st Step) {
 	e.conv.State, e.conv.Seq = st.State, st.Seq
 }
 
-func (p *Processor) markHandled(id string) {
+func (p *Processor) markHandled(ev Event) {
 	p.mu.Lock()
-	p.handled = append(p.handled, id)
+	p.handled = append(p.handled, handledEvent{id: ev.ID, user: ev.UserID})
 	p.mu.Unlock()
 }
 

@@ -48,7 +48,11 @@ type LINE struct {
 // NewLINE returns a client for the Messaging API at endpoint (https://api.line.me or the simulator).
 func NewLINE(token, endpoint string, hc *http.Client) *LINE {
 	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+		// One host, many concurrent senders: keep enough idle connections for all of them, or every
+		// burst opens (and leaves in TIME_WAIT) hundreds of fresh ones.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 512
+		hc = &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	}
 	return &LINE{token: token, endpoint: strings.TrimRight(endpoint, "/"), http: hc}
 }

@@ -20,7 +20,7 @@ type State struct {
 	Lang Lang `json:"lang,omitempty" bson:"lang,omitempty"`
 	// Flow is the flow in progress.
 	Flow FlowID `json:"flow,omitempty" bson:"flow,omitempty"`
-	// Misses counts consecutive messages the bot could not answer.
+	// Misses counts consecutive messages the bot could not answer, up to 2.
 	Misses int `json:"misses,omitempty" bson:"misses,omitempty"`
 	// Handoff is the complaint flow's data and the customer's place in the staff queue.
 	Handoff HandoffState `json:"handoff,omitzero" bson:"handoff,omitempty"`

@@ -83,7 +83,9 @@ func onText(st State, in Input) Result {
 // miss answers a message the desk cannot answer: honestly, with the menu; the second miss in a row
 // also gives the contact window, so the customer is never stuck with the bot.
 func miss(st State) Result {
-	st.Misses++
+	// The count stops at two: that is when staff are offered, and a number that kept climbing would
+	// only make every further miss a state change to store.
+	st.Misses = min(st.Misses+1, 2)
 	if st.Misses >= 2 {
 		return Result{State: st, Replies: []Reply{{ID: msgCannotAnswerAgain}, staffOffer(st)}}
 	}

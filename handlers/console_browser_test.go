@@ -63,6 +63,15 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// submit clicks a form button and waits for the page it leads to: old flash messages are removed
+	// first, so the wait cannot be satisfied by the page being left.
+	submit := func(c context.Context, what string, acts ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(c, chromedp.Evaluate[bool](`(document.querySelectorAll('.flash').forEach(e => e.remove()), true)`)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		run(c, what, append(acts, chromedp.WaitVisible(chromedp.CSS(`.flash`)))...)
+	}
 	poll := func(c context.Context, what, expr string) {
 		t.Helper()
 		if _, err := chromedp.Run(c, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
@@ -145,8 +154,8 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Reply; the customer sees it.
 	const answer = "佐藤です。お問い合わせの件、確認いたしました。ご不便をおかけして申し訳ございません。"
-	run(staff, "reply", chromedp.SendKeys(chromedp.CSS(`#reply-text`), answer), chromedp.Click(chromedp.CSS(`#reply-form button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	run(staff, "type reply", chromedp.SendKeys(chromedp.CSS(`#reply-text`), answer))
+	submit(staff, "reply", chromedp.Click(chromedp.CSS(`#reply-form button.primary`)))
 	botSaid("staff reply", answer)
 	if ds := h.api.Deliveries(user); ds[len(ds)-1].Via != "push" || texts(ds[len(ds)-1:])[0] != answer {
 		t.Fatalf("the reply did not go out by push: %+v", ds[len(ds)-1])
@@ -154,9 +163,27 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot(sim, "customer")
 
 	// Hand back; the bot answers again.
-	run(staff, "hand back", chromedp.Click(chromedp.CSS(`#handback`)), chromedp.WaitVisible(chromedp.CSS(`.flash`)))
+	// The outcome, not the flash: the live update may reload the page before the form's redirect
+	// arrives, and that page shows the new state without the flash.
+	run(staff, "hand back", chromedp.WaitVisible(chromedp.CSS(`#handback`)), chromedp.Click(chromedp.CSS(`#handback`)))
+	pollAcrossNavigation(t, staff, "the chat to leave staff", `(() => { const l = document.querySelector('[data-chat]');
+		return !!l && l.getAttribute('data-status') !== 'assigned' && !document.getElementById('handback'); })()`)
 	botSaid("hand-back notice", "自動応答でご案内します")
 	say("個人情報の保存期間はどのくらい？")
 	botSaid("bot answer after the hand-back", "第13項")
 	shot(staff, "closed")
+}
+
+// pollAcrossNavigation evaluates expr until it is true, for up to 15 s, tolerating the page navigating
+// (or reloading itself) in between evaluations.
+func pollAcrossNavigation(t *testing.T, c context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(c, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: timed out", what)
 }

@@ -18,6 +18,7 @@ type appender struct {
 	coll     *mongo.Collection
 	reqs     chan *appendReq
 	maxBatch int
+	lock     func() (unlock func())
 	done     chan struct{}
 }
 
@@ -29,8 +30,8 @@ type appendReq struct {
 	done chan struct{}
 }
 
-func newAppender(coll *mongo.Collection, maxBatch int) *appender {
-	a := &appender{coll: coll, reqs: make(chan *appendReq, 1024), maxBatch: maxBatch, done: make(chan struct{})}
+func newAppender(coll *mongo.Collection, maxBatch int, lock func() func()) *appender {
+	a := &appender{coll: coll, reqs: make(chan *appendReq, 1024), maxBatch: maxBatch, lock: lock, done: make(chan struct{})}
 	go a.loop()
 	return a
 }
@@ -99,7 +100,9 @@ func (a *appender) commit(batch []*appendReq, n int) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	unlock := a.lock()
 	_, err := a.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	unlock()
 	perDoc := make([]error, len(docs))
 	var fatal error
 	if err != nil {

@@ -32,6 +32,7 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colAudit).InsertOne(ctx, e)
 	return err
 }

@@ -106,7 +106,8 @@ func (s *ConsentState) apply(r *ConsentRecord) {
 // serialised in this process, which makes Seq gap-free and the API's cursor stable; one process writes.
 type Consents struct {
 	hist     *mongo.Collection
-	webhooks *Webhooks // nil: no outgoing webhook configured
+	lock     func() func() // the store's write turn
+	webhooks *Webhooks     // nil: no outgoing webhook configured
 	render   func(lang flows.Lang, id string, data map[string]string) (string, error)
 	log      *slog.Logger
 	now      func() time.Time
@@ -142,7 +143,7 @@ func OpenConsents(ctx context.Context, s *Store, o ConsentOptions) (*Consents, e
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Consents{hist: s.db.Collection(colConsentHistory), webhooks: o.Webhooks, render: o.Render, log: o.Log, now: o.Now,
+	c := &Consents{hist: s.db.Collection(colConsentHistory), lock: s.lockWrites, webhooks: o.Webhooks, render: o.Render, log: o.Log, now: o.Now,
 		ids: map[string]int64{}, subjects: map[string]*ConsentState{}, byPhone: map[string][]string{},
 		byEmail: map[string][]string{}, changed: make(chan struct{})}
 	cur, err := c.hist.Find(ctx, bson.D{})
@@ -226,7 +227,10 @@ func (c *Consents) Record(ctx context.Context, rec ConsentRecord) error {
 			return err
 		}
 	}
-	if _, err := c.hist.InsertOne(ctx, rec); err != nil {
+	unlock := c.lock()
+	_, err := c.hist.InsertOne(ctx, rec)
+	unlock()
+	if err != nil {
 		if !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("record consent: %w", err)
 		}

@@ -43,11 +43,14 @@ var (
 // Tokens stores the API tokens.
 type Tokens struct {
 	coll *mongo.Collection
+	lock func() func() // the store's write turn
 	now  func() time.Time
 }
 
 // NewTokens returns the token store of s.
-func NewTokens(s *Store) *Tokens { return &Tokens{coll: s.db.Collection(colAPITokens), now: time.Now} }
+func NewTokens(s *Store) *Tokens {
+	return &Tokens{coll: s.db.Collection(colAPITokens), lock: s.lockWrites, now: time.Now}
+}
 
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -76,7 +79,10 @@ func (t *Tokens) Add(ctx context.Context, name, scope string) (string, error) {
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	doc := APIToken{Hash: hashToken(token), Name: name, Scope: scope, CreatedAt: t.now().UTC()}
-	if _, err := t.coll.InsertOne(ctx, doc); err != nil {
+	unlock := t.lock()
+	_, err = t.coll.InsertOne(ctx, doc)
+	unlock()
+	if err != nil {
 		return "", fmt.Errorf("store token: %w", err)
 	}
 	return token, nil
@@ -103,6 +109,7 @@ func (t *Tokens) Verify(ctx context.Context, token string) (APIToken, error) {
 // Revoke revokes the live token with this name.
 func (t *Tokens) Revoke(ctx context.Context, name string) error {
 	now := t.now().UTC()
+	defer t.lock()()
 	res, err := t.coll.UpdateMany(ctx, bson.D{{Key: "name", Value: name}, {Key: "revokedAt", Value: nil}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revokedAt", Value: now}}}})
 	if err != nil {

@@ -104,6 +104,7 @@ type Webhooks struct {
 	o        WebhookOptions
 	outbox   *mongo.Collection
 	attempts *mongo.Collection
+	lock     func() func() // the store's write turn
 	wake     chan struct{}
 
 	mu      sync.Mutex
@@ -127,7 +128,7 @@ func OpenWebhooks(ctx context.Context, s *Store, o WebhookOptions) (*Webhooks, e
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	w := &Webhooks{o: o, outbox: s.db.Collection(colWebhookOutbox), attempts: s.db.Collection(colWebhookAttempts),
+	w := &Webhooks{o: o, outbox: s.db.Collection(colWebhookOutbox), attempts: s.db.Collection(colWebhookAttempts), lock: s.lockWrites,
 		wake: make(chan struct{}, 1), pending: map[string]*pending{}}
 	cur, err := w.outbox.Find(ctx, bson.D{})
 	if err != nil {
@@ -161,7 +162,10 @@ func (w *Webhooks) enqueue(ctx context.Context, rec ConsentRecord, now flows.Cha
 		return err
 	}
 	doc := outboxDoc{ID: rec.ID, Seq: rec.Seq, Body: string(body), CreatedAt: rec.RecordedAt}
-	if _, err := w.outbox.InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
+	unlock := w.lock()
+	_, err = w.outbox.InsertOne(ctx, doc)
+	unlock()
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("queue webhook: %w", err)
 	}
 	w.mu.Lock()
@@ -258,14 +262,20 @@ func (w *Webhooks) attempt(ctx context.Context, p *pending) time.Duration {
 		a.Error = err.Error()
 	}
 	a.Delivered = err == nil
-	if _, lerr := w.attempts.InsertOne(ctx, a); lerr != nil {
+	unlock := w.lock()
+	_, lerr := w.attempts.InsertOne(ctx, a)
+	unlock()
+	if lerr != nil {
 		w.o.Log.Warn("webhook attempt log failed", "delivery", p.doc.ID, "err", lerr)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	p.status.LastStatus, p.status.LastError = status, a.Error
 	if err == nil {
-		if _, derr := w.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: p.doc.ID}}); derr != nil {
+		unlock := w.lock()
+		_, derr := w.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: p.doc.ID}})
+		unlock()
+		if derr != nil {
 			// It stays in the outbox and is sent again after a restart: the receiver sees the
 			// idempotency key twice, which it must tolerate.
 			w.o.Log.Warn("webhook outbox cleanup failed", "delivery", p.doc.ID, "err", derr)

@@ -21,6 +21,7 @@ var _ bot.EscalationStore = (*Store)(nil)
 
 // CreateEscalation implements bot.EscalationStore.
 func (s *Store) CreateEscalation(ctx context.Context, e bot.Escalation) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colEscalations).InsertOne(ctx, e)
 	if mongo.IsDuplicateKeyError(err) {
 		return bot.ErrDuplicate
@@ -47,8 +48,10 @@ func (s *Store) OpenEscalations(ctx context.Context) ([]bot.Escalation, error) {
 // UpdateEscalation implements bot.EscalationStore: a replace conditional on the previous version, so
 // that of two writers (two staff claiming, several instances) exactly one succeeds.
 func (s *Store) UpdateEscalation(ctx context.Context, e bot.Escalation) error {
+	unlock := s.lockWrites()
 	res, err := s.db.Collection(colEscalations).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: e.ID}, {Key: "version", Value: e.Version - 1}}, e)
+	unlock()
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,7 @@ type CannedReply struct {
 
 // AddStaff inserts an account; ErrExists when the e-mail is taken.
 func (s *Store) AddStaff(ctx context.Context, st Staff) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colStaff).InsertOne(ctx, st)
 	if mongo.IsDuplicateKeyError(err) {
 		return ErrExists
@@ -75,6 +76,7 @@ func (s *Store) AddStaff(ctx context.Context, st Staff) error {
 
 // SaveStaff replaces an account (role, name, password, disabled).
 func (s *Store) SaveStaff(ctx context.Context, st Staff) error {
+	defer s.lockWrites()()
 	res, err := s.db.Collection(colStaff).ReplaceOne(ctx, bson.D{{Key: "_id", Value: st.Email}}, st)
 	if err == nil && res.MatchedCount == 0 {
 		return ErrNotFound
@@ -109,6 +111,7 @@ func (s *Store) CountStaff(ctx context.Context) (int64, error) {
 
 // CreateSession stores a session.
 func (s *Store) CreateSession(ctx context.Context, se Session) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colSessions).InsertOne(ctx, se)
 	return err
 }
@@ -125,12 +128,14 @@ func (s *Store) SessionByID(ctx context.Context, id string) (Session, error) {
 
 // DeleteSession ends a session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return err
 }
 
 // DeleteSessionsOf ends every session of an account (disabled, password changed) and the expired ones.
 func (s *Store) DeleteSessionsOf(ctx context.Context, email string) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colSessions).DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: "email", Value: email}}, bson.D{{Key: "expires", Value: bson.D{{Key: "$lt", Value: time.Now()}}}}}}})
 	return err
@@ -138,12 +143,14 @@ func (s *Store) DeleteSessionsOf(ctx context.Context, email string) error {
 
 // SaveCanned inserts or replaces a canned reply.
 func (s *Store) SaveCanned(ctx context.Context, c CannedReply) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colCanned).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true))
 	return err
 }
 
 // DeleteCanned removes a canned reply.
 func (s *Store) DeleteCanned(ctx context.Context, id string) error {
+	defer s.lockWrites()()
 	_, err := s.db.Collection(colCanned).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return err
 }

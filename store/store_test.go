@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/flows"
 )
@@ -46,7 +48,8 @@ func openTest(t *testing.T) *Store {
 }
 
 func ev(id, user string) bot.Event {
-	return bot.Event{ID: id, Kind: bot.EventMessage, Type: "message", UserID: user, Timestamp: time.Now(), MessageType: "text", Text: "テスト 😊"}
+	now := time.Now()
+	return bot.Event{ID: id, Kind: bot.EventMessage, Type: "message", UserID: user, Timestamp: now, ReceivedAt: now, MessageType: "text", Text: "テスト 😊"}
 }
 
 func TestInboxDeduplicatesConcurrently(t *testing.T) {
@@ -80,12 +83,57 @@ func TestInboxDeduplicatesConcurrently(t *testing.T) {
 	if all[0].Text != "テスト 😊" && all[1].Text != "テスト 😊" {
 		t.Fatalf("event text did not round-trip: %q", all[0].Text)
 	}
-	if err := s.RemoveFromInbox(ctx, []string{"E1", "E-0"}); err != nil {
+}
+
+func TestInboxBucketLeavesOnlyWhenClosedAndHandled(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	old := time.Now().Add(-5 * time.Minute)
+	mk := func(id string, at time.Time) bot.Event {
+		e := ev(id, "U1")
+		e.ReceivedAt = at
+		return e
+	}
+	if _, err := s.AddToInbox(ctx, []bot.Event{mk("OLD1", old), mk("OLD2", old)}); err != nil {
 		t.Fatal(err)
 	}
-	all, _ = s.Inbox(ctx)
-	if len(all) != 19 {
-		t.Fatalf("inbox holds %d after removing 2, want 19", len(all))
+	if _, err := s.AddToInbox(ctx, []bot.Event{mk("NEW1", time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		all, err := s.Inbox(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	if err := s.RemoveFromInbox(ctx, []string{"OLD1", "NEW1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("inbox lists %d unhandled events, want 1", n)
+	}
+	names, _ := s.db.ListCollectionNames(ctx, bson.D{})
+	if len(names) < 2 {
+		t.Fatalf("a bucket was dropped while it still had an unhandled event or was open: %v", names)
+	}
+	if err := s.RemoveFromInbox(ctx, []string{"OLD2"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("inbox lists %d unhandled events, want none", n)
+	}
+	// A restart (a new Store on the same database) finds what is left.
+	s2, err := Open(ctx, Config{URI: engineURI, Database: s.db.Name(), Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close(ctx)
+	left, err := s2.Inbox(ctx)
+	// The closed bucket is gone; the open one is still there, and a new run cannot know what in it
+	// was handled: it resumes it (the step journal makes that harmless).
+	if err != nil || len(left) != 1 || left[0].ID != "NEW1" {
+		t.Fatalf("after restart: %v %v", left, err)
 	}
 }
 
@@ -111,16 +159,9 @@ func TestStepIsWrittenOnce(t *testing.T) {
 	}
 }
 
-func TestReplyAttemptAndDelivery(t *testing.T) {
+func TestDeliveryRecord(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	first, err := s.RecordReplyAttempt(ctx, "E1")
-	if err != nil || !first {
-		t.Fatalf("first attempt: %v %v", first, err)
-	}
-	if first, _ = s.RecordReplyAttempt(ctx, "E1"); first {
-		t.Fatal("second attempt reported as first")
-	}
 	if _, ok, _ := s.Delivery(ctx, "E1"); ok {
 		t.Fatal("delivery found before it was recorded")
 	}

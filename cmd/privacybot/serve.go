@@ -54,6 +54,9 @@ func serve(_ []string) error {
 	}
 	go app.marketing.run(ctx) // the marketing webhook's outbox sender
 
+	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
+		startPprof(addr, log)
+	}
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
 		app.proc.Stop(context.Background())
