@@ -3,8 +3,6 @@ package nlu
 import (
 	"strings"
 	"unicode"
-
-	"github.com/ikawaha/kagome/v2/tokenizer"
 )
 
 // Feature groups. Each group is weighted by TF-IDF and normalised on its own before the groups are
@@ -22,7 +20,7 @@ var groupWeight = [numGroups]float32{groupWord: 1.0, groupBigram: 0.4, groupChar
 // featurizer turns a normalised message into feature strings. It is safe for concurrent use: the
 // kagome tokenizer builds a fresh lattice per call.
 type featurizer struct {
-	tk *tokenizer.Tokenizer
+	lex *lexicon
 }
 
 // features holds the raw feature strings of one message, by group.
@@ -51,7 +49,7 @@ func (f *featurizer) extract(s string) features {
 // inside Japanese text are handled like English words.
 func (f *featurizer) japaneseWords(s string, out *features) {
 	prev := "^"
-	for _, tok := range f.tk.Tokenize(s) {
+	for _, tok := range f.lex.tk.Tokenize(s) {
 		surface := strings.TrimSpace(tok.Surface)
 		if surface == "" {
 			continue
@@ -69,8 +67,8 @@ func (f *featurizer) japaneseWords(s string, out *features) {
 		if len(pos) > 0 && pos[0] == "記号" {
 			continue
 		}
-		base, ok := tok.BaseForm()
-		if !ok || base == "*" || base == "" {
+		base := f.lex.baseForm(tok)
+		if base == "*" || base == "" {
 			base = surface
 		}
 		base = canonicalJa(foldKana(base))

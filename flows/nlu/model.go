@@ -16,9 +16,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ikawaha/kagome-dict/ipa"
-	"github.com/ikawaha/kagome/v2/tokenizer"
-
 	"github.com/enemane/privacybot/locales"
 )
 
@@ -116,11 +113,11 @@ func readExamples(r io.Reader, name string) ([]example, error) {
 }
 
 func train(exs []example) (*Model, error) {
-	tk, err := tokenizer.New(ipa.Dict(), tokenizer.OmitBosEos())
+	lx, err := loadLexicon()
 	if err != nil {
 		return nil, fmt.Errorf("nlu: tokenizer: %w", err)
 	}
-	m := &Model{fz: featurizer{tk: tk}, vocab: map[string]int32{}, classes: Intents, classOf: map[string]int{}}
+	m := &Model{fz: featurizer{lex: lx}, vocab: map[string]int32{}, classes: Intents, classOf: map[string]int{}}
 	for i, c := range m.classes {
 		m.classOf[c] = i
 	}
