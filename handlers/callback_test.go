@@ -8,11 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/linesim"
 	"github.com/enemane/privacybot/store"
 )
@@ -333,4 +335,18 @@ func freeAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+func TestPolicyPage(t *testing.T) {
+	srv := httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{PolicyText: "見出し\n\n<script>alert(1)</script>\n\n第2段落"}))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "<p>第2段落</p>") || strings.Contains(string(body), "<script>alert") {
+		t.Fatalf("policy page: %d %s", res.StatusCode, body)
+	}
 }

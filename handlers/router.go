@@ -12,6 +12,8 @@ import (
 type Routes struct {
 	Callback *Callback
 	Health   *Health
+	// PolicyText, when set, is served as a page at /policy.
+	PolicyText string
 	// Console is the staff console at /console.
 	Console *Console
 	// Marketing is the marketing API at /api/v1.
@@ -35,6 +37,9 @@ func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
 	if r.Health != nil {
 		e.GET("/healthz", r.Health.Live)
 		e.GET("/readyz", r.Health.Ready)
+	}
+	if r.PolicyText != "" {
+		e.GET("/policy", Policy(r.PolicyText))
 	}
 	if r.Console != nil {
 		r.Console.Register(e)

@@ -8,3 +8,9 @@ import "embed"
 //
 //go:embed *.toml nlu
 var FS embed.FS
+
+// Policy is the company's privacy policy as published (Japanese), served at /policy. Answers correct its
+// known slips; this text is shown as the company wrote it (see flows/FAQ-NOTES.md).
+//
+//go:embed policy/privacy-policy.ja.txt
+var Policy string

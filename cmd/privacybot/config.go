@@ -51,7 +51,6 @@ func loadConfig() (config, error) {
 		ChannelToken:   os.Getenv("LINE_CHANNEL_ACCESS_TOKEN"),
 		APIBaseURL:     env("LINE_API_BASE_URL", "https://api.line.me"),
 		APIDataBaseURL: env("LINE_API_DATA_BASE_URL", "https://api-data.line.me"),
-		PolicyURL:      env("POLICY_URL", "https://www.e-mana.co.jp/privacy/"),
 	}
 	_, c.apiBaseExplicit = os.LookupEnv("LINE_API_BASE_URL")
 	port, err := strconv.Atoi(env("PORT", "8080"))
@@ -60,6 +59,7 @@ func loadConfig() (config, error) {
 	}
 	c.Port = port
 	c.BaseURL = strings.TrimRight(env("BASE_URL", fmt.Sprintf("http://localhost:%d", port)), "/")
+	c.PolicyURL = env("POLICY_URL", c.BaseURL+"/policy")
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}

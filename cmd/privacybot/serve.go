@@ -17,6 +17,7 @@ import (
 	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/linesim"
+	"github.com/enemane/privacybot/locales"
 	"github.com/enemane/privacybot/store"
 )
 
@@ -116,7 +117,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{}
-	routes := handlers.Routes{Health: &handlers.Health{Store: st}, Extra: map[string]http.Handler{}}
+	routes := handlers.Routes{Health: &handlers.Health{Store: st}, PolicyText: locales.Policy, Extra: map[string]http.Handler{}}
 	var hc *http.Client
 	if cfg.LocalMode {
 		a.sim = linesim.NewAPI(linesim.APIOptions{Prefix: "/linesim", AccessToken: cfg.ChannelToken})
