@@ -26,8 +26,10 @@ func main() {
 		err = runUser(args, os.Stdin, os.Stdout)
 	case "token":
 		err = runToken(args, os.Stdout)
+	case "richmenu":
+		err = runRichMenu(args, os.Stdout)
 	case "help", "-h", "--help":
-		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv]]")
+		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv] | richmenu [--dry-run] [--image FILE]]")
 	default:
 		err = fmt.Errorf("unknown command %q (try: serve, nlu)", cmd)
 	}
