@@ -12,6 +12,9 @@ type Journal interface {
 	Inbox(ctx context.Context) ([]Event, error)
 	// RemoveFromInbox drops handled events from the inbox.
 	RemoveFromInbox(ctx context.Context, ids []string) error
+	// SealInbox is called once no event can arrive any more (at shutdown, after the last
+	// checkpoint): the inbox may then drop whatever it kept only in case more events came.
+	SealInbox(ctx context.Context) error
 	// CommitStep stores a step; ErrDuplicate when the event was already processed.
 	CommitStep(ctx context.Context, s Step) error
 	// Step loads the step of an event.

@@ -22,11 +22,24 @@ import (
 //
 // A redelivery that lands in another bucket than the original is not caught by the bucket's unique key;
 // the step journal's unique key catches it (the processor then finds the step and its delivery).
+//
+// Handled events are also recorded, cheaply: each checkpoint round adds to every bucket it touched one
+// marker document listing the events handled since. A restart after a crash thus resumes only what
+// was really unfinished, not the last minute of traffic; the markers leave with their bucket.
 const (
 	inboxPrefix = "inbox_"
 	inboxBucket = 30 * time.Second
 	inboxGrace  = 30 * time.Second
 )
+
+// inboxDoc is what a bucket holds: events, and markers listing handled event IDs.
+type inboxDoc struct {
+	bot.Event `bson:",inline"`
+	Handled   []string `bson:"handled,omitempty"`
+}
+
+// handledMarkerKind marks marker documents (events always have a kind).
+const handledMarkerKind = "handled"
 
 // inboxBuckets tracks, per bucket, the events not yet handled.
 type inboxBuckets struct {
@@ -111,19 +124,32 @@ func (s *Store) Inbox(ctx context.Context) ([]bot.Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		var evs []bot.Event
-		if err := cur.All(ctx, &evs); err != nil {
+		var docs []inboxDoc
+		if err := cur.All(ctx, &docs); err != nil {
 			return nil, err
+		}
+		handled := map[string]bool{}
+		evs := make([]bot.Event, 0, len(docs))
+		for _, d := range docs {
+			if d.Kind == handledMarkerKind {
+				for _, id := range d.Handled {
+					handled[id] = true
+				}
+				continue
+			}
+			evs = append(evs, d.Event)
 		}
 		s.buckets.mu.Lock()
 		open, known := s.buckets.open[b]
 		if !known {
-			// A bucket left by an earlier run: all of it is unhandled as far as this run knows.
+			// A bucket left by an earlier run: what its markers do not list is unhandled.
 			open = map[string]bool{}
 			s.buckets.open[b] = open
 			for _, ev := range evs {
-				open[ev.ID] = true
-				s.buckets.ofEvent[ev.ID] = b
+				if !handled[ev.ID] {
+					open[ev.ID] = true
+					s.buckets.ofEvent[ev.ID] = b
+				}
 			}
 		}
 		for _, ev := range evs {
@@ -136,17 +162,28 @@ func (s *Store) Inbox(ctx context.Context) ([]bot.Event, error) {
 	return all, nil
 }
 
-// RemoveFromInbox implements bot.Journal: the events are marked handled, and closed buckets with
-// nothing left unhandled are dropped.
+// RemoveFromInbox implements bot.Journal: the events are marked handled (one marker document per
+// bucket that stays), and closed buckets with nothing left unhandled are dropped.
 func (s *Store) RemoveFromInbox(ctx context.Context, ids []string) error {
+	return s.releaseInbox(ctx, ids, bucketOf(time.Now().Add(-inboxBucket-inboxGrace)))
+}
+
+// SealInbox implements bot.Journal: no event arrives any more (the server has stopped accepting), so
+// every bucket whose events are all handled is dropped, open or not.
+func (s *Store) SealInbox(ctx context.Context) error {
+	return s.releaseInbox(ctx, nil, 1<<62)
+}
+
+func (s *Store) releaseInbox(ctx context.Context, ids []string, closed int64) error {
 	s.buckets.mu.Lock()
+	byBucket := map[int64][]string{}
 	for _, id := range ids {
 		if b, ok := s.buckets.ofEvent[id]; ok {
 			delete(s.buckets.open[b], id)
 			delete(s.buckets.ofEvent, id)
+			byBucket[b] = append(byBucket[b], id)
 		}
 	}
-	closed := bucketOf(time.Now().Add(-inboxBucket - inboxGrace))
 	var drop []int64
 	for b, left := range s.buckets.open {
 		if b <= closed && len(left) == 0 {
@@ -155,8 +192,16 @@ func (s *Store) RemoveFromInbox(ctx context.Context, ids []string) error {
 	}
 	s.buckets.mu.Unlock()
 	for _, b := range drop {
+		delete(byBucket, b)
 		if err := s.dropBucket(ctx, b); err != nil {
 			return err
+		}
+	}
+	for b, handled := range byBucket {
+		marker := inboxDoc{Event: bot.Event{ID: fmt.Sprintf("handled:%d", time.Now().UnixNano()), Kind: handledMarkerKind}, Handled: handled}
+		if _, err := s.inboxAppender(b).insert(ctx, marker); err != nil {
+			// Only an optimisation is lost: after a crash these events would be resumed and found done.
+			s.log.Warn("inbox marker write failed", "events", len(handled), "err", err)
 		}
 	}
 	return nil

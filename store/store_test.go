@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,10 +131,9 @@ func TestInboxBucketLeavesOnlyWhenClosedAndHandled(t *testing.T) {
 	}
 	defer s2.Close(ctx)
 	left, err := s2.Inbox(ctx)
-	// The closed bucket is gone; the open one is still there, and a new run cannot know what in it
-	// was handled: it resumes it (the step journal makes that harmless).
-	if err != nil || len(left) != 1 || left[0].ID != "NEW1" {
-		t.Fatalf("after restart: %v %v", left, err)
+	// The closed bucket is gone; the open one is still there, and its marker says NEW1 was handled.
+	if err != nil || len(left) != 0 {
+		t.Fatalf("after restart: %v %v, want nothing to resume", left, err)
 	}
 }
 
@@ -237,5 +237,49 @@ func TestStoreDownFailsLoudly(t *testing.T) {
 	}
 	if err := s.Ping(ctx); err == nil {
 		t.Fatal("ping of a stopped store succeeded")
+	}
+}
+
+func TestRestartResumesOnlyUnhandledEvents(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if _, err := s.AddToInbox(ctx, []bot.Event{ev("A", "U1"), ev("B", "U1"), ev("C", "U2")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveFromInbox(ctx, []string{"A", "C"}); err != nil {
+		t.Fatal(err)
+	}
+	// A crash: no seal. The next run finds B alone.
+	s2, err := Open(ctx, Config{URI: engineURI, Database: s.db.Name(), Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close(ctx)
+	left, err := s2.Inbox(ctx)
+	if err != nil || len(left) != 1 || left[0].ID != "B" {
+		t.Fatalf("resumed %v (%v), want only B", left, err)
+	}
+}
+
+func TestSealDropsHandledOpenBuckets(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if _, err := s.AddToInbox(ctx, []bot.Event{ev("A", "U1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveFromInbox(ctx, []string{"A"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SealInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, inboxPrefix) {
+			t.Fatalf("bucket %s survived the seal with every event handled", n)
+		}
 	}
 }
