@@ -68,7 +68,9 @@ type Console struct {
 	Chats Chats
 	Store ConsoleStore
 	Live  Live
-	Log   *slog.Logger
+	// Consents is the consent history behind the opt-out pages (nil: the pages answer 503).
+	Consents OptOutStore
+	Log      *slog.Logger
 	// SecureCookies sets the Secure flag (BASE_URL is https).
 	SecureCookies bool
 	// SessionTTL is how long a login lasts (default 12 h).
@@ -161,6 +163,7 @@ func (h *Console) Register(e *gin.Engine) {
 	admin.GET("/audit", h.auditPage)
 
 	authed.GET("/marketing", h.requireRole(store.RoleAdmin, store.RoleMarketing), h.marketingPage)
+	h.registerOptOuts(authed)
 }
 
 // secureHeaders: a strict content security policy (no inline script, so even text that escaped

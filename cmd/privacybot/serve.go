@@ -139,6 +139,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.marketing, routes.Marketing = mkt, mkt.api
+	console.Consents = mkt.consents // the console's opt-out pages
 	a.proc = bot.NewProcessor(bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log,
 		Classify: classifier(model),

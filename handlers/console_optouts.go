@@ -1,0 +1,580 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/store"
+)
+
+// OptOutStore is what the console's opt-out pages need of the consent records (store.Consents): the
+// reads of the marketing API, one person's history, and recording a staff entry.
+type OptOutStore interface {
+	ConsentReader
+	History(subject string) []store.ConsentRecord
+	Record(ctx context.Context, rec store.ConsentRecord) error
+}
+
+// optoutPageSize is how many people one page of the opt-out list shows.
+const optoutPageSize = 50
+
+// channelLabels are the console's names of the channels (the machine names stay in CSV and API).
+var channelLabels = map[flows.Channels]string{
+	flows.ChanPhone: "Phone calls", flows.ChanMail: "Direct mail", flows.ChanEmail: "E-mail",
+	flows.ChanVisit: "Visits", flows.ChanCampaign: "Campaigns & events", flows.ChanSurvey: "Surveys",
+	flows.ChanLINE: "LINE promotions",
+}
+
+var sourceLabels = map[flows.ConsentSource]string{
+	flows.SourceChat: "LINE chat", flows.SourceBlock: "LINE block", flows.SourceUnblock: "LINE unblock",
+	flows.SourceStaff: "Staff entry",
+}
+
+// receivedVia are the ways a staff entry can reach the desk; the record's wording ID says which.
+var receivedVia = []option{{"phone", "Phone call"}, {"letter", "Letter"}, {"email", "E-mail"},
+	{"counter", "In person"}, {"other", "Other"}}
+
+type option struct{ Value, Label string }
+
+// registerOptOuts mounts the opt-out pages (marketing and admin only; agents get 403).
+func (h *Console) registerOptOuts(authed *gin.RouterGroup) {
+	g := authed.Group("/optouts", h.requireRole(store.RoleAdmin, store.RoleMarketing), h.needConsents)
+	g.GET("", h.optoutList)
+	g.POST("", h.optoutEntry)
+	authed.GET("/optouts.csv", h.requireRole(store.RoleAdmin, store.RoleMarketing), h.needConsents, h.optoutCSV)
+	g.GET("/new", h.optoutForm)
+	g.GET("/:subject", h.optoutHistory)
+}
+
+func (h *Console) needConsents(c *gin.Context) {
+	if h.Consents == nil {
+		h.deny(c, http.StatusServiceUnavailable, "The consent records are not available in this deployment.")
+		return
+	}
+	c.Next()
+}
+
+// --- the list ---
+
+// optoutFilter is the list's query: channel, source, opted out since (a date in Japan), free text, and
+// whether people who opted back in are shown.
+type optoutFilter struct {
+	Channel string // machine name, "" for any
+	Source  string
+	Since   string // 2006-01-02
+	Q       string
+	All     bool
+	Page    int
+
+	ch     flows.Channels
+	since  time.Time
+	phone  string // Q read as a phone number (E.164)
+	email  string // Q read as an e-mail address
+	digits string // Q's digits when Q looks like part of a phone number
+	text   string // Q folded for substring matching
+}
+
+func readOptoutFilter(c *gin.Context) (optoutFilter, string) {
+	f := optoutFilter{Channel: c.Query("channel"), Source: c.Query("source"), Since: strings.TrimSpace(c.Query("since")),
+		Q: strings.TrimSpace(c.Query("q")), All: c.Query("state") == "all", Page: 1}
+	if p, err := strconv.Atoi(c.Query("page")); err == nil && p > 1 {
+		f.Page = p
+	}
+	var problem string
+	if f.Channel != "" {
+		if ch, ok := flows.ParseChannel(f.Channel); ok && ch != flows.ChanAll {
+			f.ch = ch
+		} else {
+			f.Channel, problem = "", "Unknown channel; showing every channel."
+		}
+	}
+	if f.Source != "" && sourceLabels[flows.ConsentSource(f.Source)] == "" {
+		f.Source, problem = "", "Unknown source; showing every source."
+	}
+	if f.Since != "" {
+		t, err := time.ParseInLocation("2006-01-02", f.Since, tokyo)
+		if err != nil {
+			f.Since, problem = "", "The date must look like 2026-04-01."
+		}
+		f.since = t
+	}
+	if len(f.Q) > 200 {
+		f.Q = f.Q[:200]
+	}
+	if f.Q != "" {
+		f.phone, _ = flows.NormalizePhone(f.Q)
+		f.email, _ = flows.NormalizeEmail(f.Q)
+		folded := norm.NFKC.String(f.Q)
+		f.text = strings.ToLower(folded)
+		if strings.Trim(folded, "0123456789 -‐‑–—−ー().+") == "" {
+			f.digits = strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, folded)
+			if len(f.digits) < 3 {
+				f.digits = ""
+			}
+		}
+	}
+	return f, problem
+}
+
+// query is the filter as a query string, for the pager and the history's back link.
+func (f optoutFilter) query(page int) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"channel": f.Channel, "source": f.Source, "since": f.Since, "q": f.Q} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if f.All {
+		v.Set("state", "all")
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// sourceOf finds the source of the record with the given Seq (cached for one request).
+type sourceCache struct {
+	h    *Console
+	seen map[int64]flows.ConsentSource
+}
+
+func (s *sourceCache) of(seq int64) flows.ConsentSource {
+	if src, ok := s.seen[seq]; ok {
+		return src
+	}
+	recs, _, _ := s.h.Consents.Since(seq-1, 1)
+	var src flows.ConsentSource
+	if len(recs) == 1 {
+		src = recs[0].Source
+	}
+	s.seen[seq] = src
+	return src
+}
+
+// match reports whether a person passes the filter. The channel, source and date filters look at the
+// channels that count: those opted out now (or, with "everyone", every channel with a record) and,
+// with a channel filter, only that channel.
+func (f *optoutFilter) match(s *store.ConsentState, src *sourceCache) bool {
+	out := s.OptedOut()
+	if !f.All && out == 0 {
+		return false
+	}
+	if f.Q != "" && !f.matchText(s) {
+		return false
+	}
+	if f.ch == 0 && f.Source == "" && f.since.IsZero() {
+		return true
+	}
+	for i, ch := range flows.ChannelList() {
+		st := s.Channels[i]
+		if st.Seq == 0 || (!f.All && !st.OptedOut) || (f.ch != 0 && f.ch != ch) {
+			continue
+		}
+		if !f.since.IsZero() && st.At.Before(f.since) {
+			continue
+		}
+		if f.Source != "" && string(src.of(st.Seq)) != f.Source {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// matchText: a phone number in any format matches the normalised phone, an e-mail address the
+// address; otherwise any part of the name, phone (also as 090…), e-mail, postal code or customer number.
+func (f *optoutFilter) matchText(s *store.ConsentState) bool {
+	if f.phone != "" && s.Phone == f.phone {
+		return true
+	}
+	if f.email != "" && s.Email == f.email {
+		return true
+	}
+	if f.digits != "" && s.Phone != "" && strings.Contains(nationalPhone(s.Phone), f.digits) {
+		return true
+	}
+	for _, v := range []string{s.Name, s.Phone, s.Email, s.Postal, s.Customer} {
+		if v != "" && strings.Contains(strings.ToLower(norm.NFKC.String(v)), f.text) {
+			return true
+		}
+	}
+	return false
+}
+
+// nationalPhone writes an E.164 Japanese number as dialled in Japan (+819012345678 → 09012345678).
+func nationalPhone(e164 string) string {
+	if rest, ok := strings.CutPrefix(e164, "+81"); ok {
+		return "0" + rest
+	}
+	return e164
+}
+
+// optoutRow is one person in the list.
+type optoutRow struct {
+	Link                             string
+	Subject, Kind                    string
+	Name, Phone, Email, Postal, Cust string
+	Channels                         []string
+	OptedOutAt, Updated, Source      string
+	AllChannels, OptedIn             bool
+}
+
+func (h *Console) toOptoutRow(s store.ConsentState, src *sourceCache) optoutRow {
+	r := optoutRow{Link: historyLink(s.Subject), Subject: visibleControls(s.Subject), Kind: subjectKind(s.Subject),
+		Name: visibleControls(s.Name), Phone: nationalPhone(s.Phone), Email: visibleControls(s.Email),
+		Postal: s.Postal, Cust: s.Customer, Updated: clock(s.UpdatedAt)}
+	out := s.OptedOut()
+	r.AllChannels, r.OptedIn = out == flows.ChanAll, out == 0
+	var latest store.ChannelState
+	for i, ch := range flows.ChannelList() {
+		st := s.Channels[i]
+		if !st.OptedOut {
+			continue
+		}
+		r.Channels = append(r.Channels, channelLabels[ch])
+		if st.At.After(latest.At) {
+			latest = st
+		}
+	}
+	if latest.Seq != 0 {
+		r.OptedOutAt = clock(latest.At)
+		r.Source = sourceLabels[src.of(latest.Seq)]
+	}
+	return r
+}
+
+func historyLink(subject string) string { return "/console/optouts/" + url.PathEscape(subject) }
+
+func subjectKind(subject string) string {
+	switch {
+	case strings.HasPrefix(subject, "line:"):
+		return "LINE"
+	case strings.HasPrefix(subject, "staff:"):
+		return "Staff entry"
+	}
+	return ""
+}
+
+func (h *Console) optoutList(c *gin.Context) {
+	f, problem := readOptoutFilter(c)
+	src := &sourceCache{h: h, seen: map[int64]flows.ConsentSource{}}
+	// Newest change first. Only the states up to the requested page are kept (the list can be long).
+	need := f.Page * optoutPageSize
+	var kept []store.ConsentState
+	total := 0
+	newestFirst := func(a, b store.ConsentState) int { return int(b.LastSeq - a.LastSeq) }
+	_ = h.Consents.Subjects(512, func(s store.ConsentState) error {
+		if !f.match(&s, src) {
+			return nil
+		}
+		total++
+		kept = append(kept, s)
+		if len(kept) >= 2*need+optoutPageSize {
+			slices.SortFunc(kept, newestFirst)
+			kept = kept[:need]
+		}
+		return nil
+	})
+	slices.SortFunc(kept, newestFirst)
+	pages := max(1, (total+optoutPageSize-1)/optoutPageSize)
+	from := min((f.Page-1)*optoutPageSize, len(kept))
+	to := min(from+optoutPageSize, len(kept))
+	rows := make([]optoutRow, 0, to-from)
+	for _, s := range kept[from:to] {
+		rows = append(rows, h.toOptoutRow(s, src))
+	}
+	data := gin.H{"Title": "Opt-out list", "Rows": rows, "F": f, "Total": total, "Page": f.Page, "Pages": pages,
+		"From": from + 1, "To": to, "Channels": channelOptions(), "Sources": sourceOptions(), "Problem": problem,
+		"Filtered": f.Channel != "" || f.Source != "" || f.Since != "" || f.Q != "" || f.All}
+	if f.Page > 1 {
+		data["PrevURL"] = "/console/optouts" + f.query(f.Page-1)
+	}
+	if f.Page < pages {
+		data["NextURL"] = "/console/optouts" + f.query(f.Page+1)
+	}
+	h.render(c, "optouts", data)
+}
+
+func channelOptions() []option {
+	out := make([]option, 0, 7)
+	for _, ch := range flows.ChannelList() {
+		out = append(out, option{ch.Name(), channelLabels[ch]})
+	}
+	return out
+}
+
+func sourceOptions() []option {
+	return []option{{string(flows.SourceChat), sourceLabels[flows.SourceChat]},
+		{string(flows.SourceBlock), sourceLabels[flows.SourceBlock]},
+		{string(flows.SourceUnblock), sourceLabels[flows.SourceUnblock]},
+		{string(flows.SourceStaff), sourceLabels[flows.SourceStaff]}}
+}
+
+// --- CSV ---
+
+// optoutCSV is the API's CSV export (WriteOptOutCSV) behind the console's session instead of a token.
+func (h *Console) optoutCSV(c *gin.Context) {
+	h.audit(c, "optout.csv", "", "")
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="optouts-`+h.Now().UTC().Format("20060102")+`.csv"`)
+	c.Status(http.StatusOK)
+	if err := WriteOptOutCSV(c.Writer, h.Consents); err != nil {
+		_ = c.Error(err)
+	}
+}
+
+// --- one person's history ---
+
+type historyRow struct {
+	At, Recorded             string
+	OptOut                   bool
+	Channels                 []string
+	Source, Reference, Staff string
+	Identifiers              []option
+	WordingID, WordingLang   string
+	WordingText              string
+}
+
+type channelRow struct {
+	Label, At, Reference string
+	OptedOut, Known      bool
+}
+
+func (h *Console) optoutHistory(c *gin.Context) {
+	subject := c.Param("subject")
+	recs := h.Consents.History(subject)
+	if len(recs) == 0 {
+		h.deny(c, http.StatusNotFound, "There is no consent record for this person.")
+		return
+	}
+	_, states, _ := h.Consents.Since(recs[len(recs)-1].Seq-1, 1)
+	var cur store.ConsentState
+	if len(states) == 1 {
+		cur = states[0]
+	}
+	chans := make([]channelRow, 0, 7)
+	for i, ch := range flows.ChannelList() {
+		st := cur.Channels[i]
+		chans = append(chans, channelRow{Label: channelLabels[ch], At: clock(st.At), Reference: st.Reference,
+			OptedOut: st.OptedOut, Known: st.Seq != 0})
+	}
+	rows := make([]historyRow, len(recs))
+	for i, r := range recs {
+		hr := historyRow{At: clock(r.At), OptOut: r.Action == flows.ConsentOptOut, Source: sourceLabels[r.Source],
+			Reference: r.Reference, Staff: r.Staff, WordingID: r.WordingID, WordingLang: string(r.WordingLang),
+			WordingText: visibleControls(r.WordingText)}
+		if hr.Source == "" {
+			hr.Source = string(r.Source)
+		}
+		if rc := clock(r.RecordedAt); rc != hr.At {
+			hr.Recorded = rc
+		}
+		for _, ch := range flows.ChannelList() {
+			if r.Channels&ch != 0 {
+				hr.Channels = append(hr.Channels, channelLabels[ch])
+			}
+		}
+		for _, id := range []option{{"Name", r.Name}, {"Phone", nationalPhone(r.Phone)}, {"E-mail", r.Email},
+			{"Postal code", r.Postal}, {"Customer no.", r.Customer}} {
+			if id.Label != "" {
+				hr.Identifiers = append(hr.Identifiers, option{id.Value, visibleControls(id.Label)})
+			}
+		}
+		rows[len(recs)-1-i] = hr // newest first
+	}
+	recorded := ""
+	if ref := c.Query("recorded"); ref != "" {
+		for _, r := range recs {
+			if r.Reference == ref {
+				recorded = ref
+			}
+		}
+	}
+	h.audit(c, "optout.history", subject, "")
+	h.render(c, "optouts_history", gin.H{"Title": "Consent history", "Subject": visibleControls(subject),
+		"Kind": subjectKind(subject), "Cur": h.toOptoutRow(cur, &sourceCache{h: h, seen: map[int64]flows.ConsentSource{}}),
+		"ChannelStates": chans, "Records": rows, "NewURL": "/console/optouts/new?subject=" + url.QueryEscape(subject),
+		"Recorded": recorded})
+}
+
+// --- manual entry ---
+
+// entryForm is the staff entry form: what was typed (kept on errors) and the problems found.
+type entryForm struct {
+	Entry, Subject, Action, Via, Received string
+	Channels                              map[string]bool
+	Name, Phone, Email, Extra, Note       string
+	Errors                                map[string]string
+}
+
+const maxNoteRunes = 1000
+
+func (h *Console) optoutForm(c *gin.Context) {
+	f := entryForm{Entry: randomToken(), Action: string(flows.ConsentOptOut), Via: "phone",
+		Received: h.Now().In(tokyo).Format("2006-01-02"), Channels: map[string]bool{}}
+	if s := c.Query("subject"); s != "" {
+		if len(h.Consents.History(s)) == 0 {
+			h.deny(c, http.StatusNotFound, "There is no consent record for this person.")
+			return
+		}
+		f.Subject = s
+	}
+	h.renderEntry(c, f)
+}
+
+func (h *Console) renderEntry(c *gin.Context, f entryForm) {
+	data := gin.H{"Title": "Record an opt-out", "Form": f, "Channels": channelOptions(), "Via": receivedVia,
+		"Today": h.Now().In(tokyo).Format("2006-01-02")}
+	if f.Subject != "" {
+		data["SubjectShown"] = visibleControls(f.Subject)
+		data["BackURL"] = historyLink(f.Subject)
+	}
+	h.render(c, "optouts_new", data)
+}
+
+// optoutEntry records an opt-out or opt-in received by phone, letter or otherwise: validated with the
+// chat flow's validators, recorded with source staff_entry and the staff member, so that it reaches the
+// API, the check and the webhook like any other change.
+func (h *Console) optoutEntry(c *gin.Context) {
+	f := entryForm{Entry: c.PostForm("entry"), Subject: c.PostForm("subject"), Action: c.PostForm("action"),
+		Via: c.PostForm("via"), Received: strings.TrimSpace(c.PostForm("received")), Channels: map[string]bool{},
+		Name: strings.TrimSpace(c.PostForm("name")), Phone: strings.TrimSpace(c.PostForm("phone")),
+		Email: strings.TrimSpace(c.PostForm("email")), Extra: strings.TrimSpace(c.PostForm("extra")),
+		Note: strings.TrimSpace(c.PostForm("note")), Errors: map[string]string{}}
+	if !validEntryID(f.Entry) {
+		f.Entry = randomToken()
+	}
+	rec := store.ConsentRecord{ID: "staff/" + f.Entry, Source: flows.SourceStaff, Staff: h.me(c).Email}
+	switch flows.ConsentAction(f.Action) {
+	case flows.ConsentOptOut, flows.ConsentOptIn:
+		rec.Action = flows.ConsentAction(f.Action)
+	default:
+		f.Action = string(flows.ConsentOptOut)
+		f.Errors["action"] = "Choose opt-out or opt-in."
+	}
+	for _, name := range c.PostFormArray("channel") {
+		if ch, ok := flows.ParseChannel(name); ok {
+			rec.Channels |= ch
+			f.Channels[name] = true
+		}
+	}
+	if rec.Channels == 0 {
+		f.Errors["channel"] = "Choose at least one channel."
+	}
+	var ok bool
+	if f.Name != "" {
+		if rec.Name, ok = flows.NormalizeName(f.Name); !ok {
+			f.Errors["name"] = "The name must be 1–60 characters, without digits or @."
+		}
+	}
+	if f.Phone != "" {
+		if rec.Phone, ok = flows.NormalizePhone(f.Phone); !ok {
+			f.Errors["phone"] = "Not a Japanese phone number. Write it like 090-1234-5678 or 086-123-4567."
+		}
+	}
+	if f.Email != "" {
+		if rec.Email, ok = flows.NormalizeEmail(f.Email); !ok {
+			f.Errors["email"] = "Not an e-mail address. Write it like hanako@example.jp."
+		}
+	}
+	if f.Extra != "" {
+		if rec.Postal, rec.Customer, ok = flows.NormalizePostalOrCustomer(f.Extra); !ok {
+			f.Errors["extra"] = "Write a postal code (700-0975) or a customer number (letters, digits, hyphens; 3–20)."
+		}
+	}
+	if utf8.RuneCountInString(f.Note) > maxNoteRunes {
+		f.Errors["note"] = "The note is limited to 1,000 characters."
+	}
+	via := ""
+	for _, v := range receivedVia {
+		if v.Value == f.Via {
+			via = v.Value
+		}
+	}
+	if via == "" {
+		f.Via, f.Errors["via"] = "phone", "Choose how the request was received."
+	}
+	now := h.Now()
+	rec.At = now
+	if f.Received != "" {
+		day, err := time.ParseInLocation("2006-01-02", f.Received, tokyo)
+		today := now.In(tokyo).Format("2006-01-02")
+		switch {
+		case err != nil || day.Year() < 2000:
+			f.Errors["received"] = "Write the date like 2026-04-01."
+		case f.Received > today:
+			f.Errors["received"] = "The date cannot be in the future."
+		case f.Received < today:
+			rec.At = day // the customer's statement is dated that day
+		}
+	}
+	switch {
+	case f.Subject != "":
+		if len(h.Consents.History(f.Subject)) == 0 {
+			h.deny(c, http.StatusNotFound, "There is no consent record for this person.")
+			return
+		}
+		rec.Subject = f.Subject
+	case rec.Phone != "":
+		rec.Subject = "staff:" + rec.Phone
+	case rec.Email != "":
+		rec.Subject = "staff:" + rec.Email
+	case rec.Customer != "":
+		rec.Subject = "staff:" + rec.Customer
+	case f.Errors["phone"] == "" && f.Errors["email"] == "" && f.Errors["extra"] == "":
+		f.Errors["who"] = "Give a phone number, an e-mail address or a customer number, so that marketing can match the person."
+	}
+	if len(f.Errors) > 0 {
+		c.Status(http.StatusUnprocessableEntity)
+		h.renderEntry(c, f)
+		return
+	}
+	rec.Reference = flows.ConsentReference(now)
+	rec.WordingID, rec.WordingText = "staff_entry."+via, f.Note
+	if err := h.Consents.Record(c.Request.Context(), rec); err != nil {
+		h.audit(c, "optout.entry.failed", rec.Subject, err.Error())
+		_ = c.Error(err)
+		c.Abort()
+		return
+	}
+	for _, r := range h.Consents.History(rec.Subject) {
+		if r.ID == rec.ID { // a resubmitted form: the first submission's record
+			rec = r
+		}
+	}
+	h.audit(c, "optout.entry", rec.Subject, string(rec.Action)+" "+strings.Join(rec.Channels.Names(), ",")+
+		" via="+via+" ref="+rec.Reference)
+	c.Redirect(http.StatusSeeOther, historyLink(rec.Subject)+"?recorded="+url.QueryEscape(rec.Reference))
+}
+
+// validEntryID accepts the form's one-time entry ID (randomToken): a resubmitted form records once.
+func validEntryID(s string) bool {
+	if len(s) < 20 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
