@@ -226,11 +226,14 @@
     es.addEventListener("status", function (ev) { status(JSON.parse(ev.data)); });
     es.addEventListener("activity", function (ev) { activity(JSON.parse(ev.data)); });
     es.addEventListener("ready", function () {
-      if (!ready && customers.size === 0) post("customers", {});
+      if (!ready && customers.size === 0) post("customers", { language: addLang.value });
       ready = true;
     });
   }
 
-  document.getElementById("add").addEventListener("click", function () { post("customers", {}); });
+  // A customer's profile language is what the bot reads when it first hears from them (at the follow
+  // that adding sends), so the language of a new customer is chosen before adding it.
+  const addLang = document.getElementById("add-lang");
+  document.getElementById("add").addEventListener("click", function () { post("customers", { language: addLang.value }); });
   connect();
 })();
