@@ -227,16 +227,3 @@ func (h *Handoffs) push(ctx context.Context, to, key string, msgs []Message) Cal
 	}
 	return r
 }
-
-// ProfileName returns a user's LINE display name.
-func (l *LINE) ProfileName(ctx context.Context, userID string) (string, error) {
-	api, err := l.api(ctx)
-	if err != nil {
-		return "", err
-	}
-	p, err := api.GetProfile(userID)
-	if err != nil {
-		return "", err
-	}
-	return p.DisplayName, nil
-}

@@ -88,15 +88,26 @@ func (l *LINE) Push(ctx context.Context, to, retryKey string, msgs []Message) Ca
 
 // ProfileLanguage returns the language of a user's LINE profile ("" when the profile has none).
 func (l *LINE) ProfileLanguage(ctx context.Context, userID string) (string, error) {
+	p, err := l.profile(ctx, userID)
+	return p.Language, err
+}
+
+// ProfileName returns a user's LINE display name.
+func (l *LINE) ProfileName(ctx context.Context, userID string) (string, error) {
+	p, err := l.profile(ctx, userID)
+	return p.DisplayName, err
+}
+
+func (l *LINE) profile(ctx context.Context, userID string) (messaging_api.UserProfileResponse, error) {
 	api, err := l.api(ctx)
 	if err != nil {
-		return "", err
+		return messaging_api.UserProfileResponse{}, err
 	}
 	p, err := api.GetProfile(userID)
 	if err != nil {
-		return "", err
+		return messaging_api.UserProfileResponse{}, err
 	}
-	return p.Language, nil
+	return *p, nil
 }
 
 // MarkAsRead marks a customer's messages up to the one that carried token as read.

@@ -129,7 +129,7 @@ func (m *Marketing) List(c *gin.Context) {
 		items[i] = optoutItem{Cursor: formatCursor(r.Seq), ID: r.ID, Subject: r.Subject, Action: string(r.Action),
 			Channels: nonNilNames(r.Channels), Source: string(r.Source), Reference: r.Reference, Staff: r.Staff,
 			OccurredAt: r.At.UTC(), RecordedAt: r.RecordedAt.UTC(), OptedOutNow: nonNilNames(states[i].OptedOut()),
-			Identifiers: identifierMap(r.Name, r.Phone, r.Email, r.Postal, r.Customer)}
+			Identifiers: r.Identifiers()}
 		if r.WordingID != "" {
 			items[i].Wording = &wording{ID: r.WordingID, Lang: string(r.WordingLang), Text: r.WordingText}
 		}
@@ -157,19 +157,6 @@ func nonNilNames(c flows.Channels) []string {
 		return n
 	}
 	return []string{}
-}
-
-func identifierMap(name, phone, email, postal, customer string) map[string]string {
-	m := map[string]string{}
-	for k, v := range map[string]string{"name": name, "phone": phone, "email": email, "postal_code": postal, "customer_number": customer} {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 // channelCheck is the answer of the check endpoint for one channel.

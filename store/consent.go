@@ -50,6 +50,20 @@ type ConsentRecord struct {
 	Staff       string     `bson:"staff,omitempty"` // the staff member who entered it
 }
 
+// Identifiers returns the identifiers the customer gave, by their API names (nil when none).
+func (r ConsentRecord) Identifiers() map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{"name": r.Name, "phone": r.Phone, "email": r.Email, "postal_code": r.Postal, "customer_number": r.Customer} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
 // ChannelState is the current state of one channel for one subject, and the record that set it.
 type ChannelState struct {
 	OptedOut  bool

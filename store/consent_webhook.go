@@ -156,7 +156,7 @@ func (w *Webhooks) enqueue(ctx context.Context, rec ConsentRecord, now flows.Cha
 	p := WebhookPayload{ID: rec.ID, IdempotencyKey: rec.ID, Type: "consent." + string(rec.Action), Seq: rec.Seq,
 		Subject: rec.Subject, Channels: rec.Channels.Names(), Source: string(rec.Source), Reference: rec.Reference,
 		OccurredAt: rec.At.UTC(), RecordedAt: rec.RecordedAt.UTC(), OptedOutNow: nonNil(now.Names())}
-	p.Identifiers = identifiers(rec.Name, rec.Phone, rec.Email, rec.Postal, rec.Customer)
+	p.Identifiers = rec.Identifiers()
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -178,19 +178,6 @@ func (w *Webhooks) enqueue(ctx context.Context, rec ConsentRecord, now flows.Cha
 	default:
 	}
 	return nil
-}
-
-func identifiers(name, phone, email, postal, customer string) map[string]string {
-	m := map[string]string{}
-	for k, v := range map[string]string{"name": name, "phone": phone, "email": email, "postal_code": postal, "customer_number": customer} {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 func nonNil(s []string) []string {
