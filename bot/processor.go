@@ -341,32 +341,47 @@ func (p *Processor) input(ev Event) flows.Input {
 // the profile language) on a miss.
 func (p *Processor) conversation(ctx context.Context, ev Event) (Conversation, error) {
 	p.mu.Lock()
-	if e, ok := p.convs[ev.UserID]; ok {
-		c := e.conv
-		p.mu.Unlock()
-		return c, nil
+	e, cached := p.convs[ev.UserID]
+	var conv Conversation
+	if cached {
+		conv = e.conv
 	}
 	p.mu.Unlock()
-	conv, found, err := p.cfg.Journal.Conversation(ctx, ev.UserID)
-	if err != nil {
-		return Conversation{}, err
+	// The profile language is read at first contact and again at every follow (adding or unblocking
+	// the account is when a customer is likeliest to have changed phones or settings).
+	refresh := ev.Kind == EventFollow
+	if cached && !refresh {
+		return conv, nil
+	}
+	found := cached
+	if !cached {
+		var err error
+		if conv, found, err = p.cfg.Journal.Conversation(ctx, ev.UserID); err != nil {
+			return Conversation{}, err
+		}
+		if !found {
+			conv = Conversation{UserID: ev.UserID}
+		}
 	}
 	dirty := false
-	if !found {
-		conv = Conversation{UserID: ev.UserID}
-	}
-	if conv.ProfileLang == "" && ev.Kind != EventUnfollow {
+	if (conv.ProfileLang == "" || refresh) && ev.Kind != EventUnfollow {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		tag, err := p.cfg.Messenger.ProfileLanguage(pctx, ev.UserID)
 		cancel()
 		if err != nil {
 			p.log.Warn("profile lookup failed; answering in Japanese", "err", err)
-		} else {
-			conv.ProfileLang, dirty = flows.ParseLang(tag), true
+		} else if lang := flows.ParseLang(tag); lang != conv.ProfileLang {
+			conv.ProfileLang, dirty = lang, true
 		}
 	}
 	p.mu.Lock()
-	p.convs[ev.UserID] = &convEntry{conv: conv, dirty: dirty, stored: found}
+	if e, ok := p.convs[ev.UserID]; ok {
+		e.conv.ProfileLang = conv.ProfileLang
+		e.dirty = e.dirty || dirty
+		conv = e.conv
+	} else {
+		p.convs[ev.UserID] = &convEntry{conv: conv, dirty: dirty, stored: found}
+	}
 	p.mu.Unlock()
 	return conv, nil
 }

@@ -350,3 +350,20 @@ func TestPolicyPage(t *testing.T) {
 		t.Fatalf("policy page: %d %s", res.StatusCode, body)
 	}
 }
+
+func TestFollowRereadsTheProfileLanguage(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.api.SetProfile("Ulang", "Kim", "ja")
+	h.send(h.sender.FollowEvent("Ulang", false))
+	if got := texts(h.waitDeliveries("Ulang", 1)); !strings.Contains(got[0], "友だち追加") {
+		t.Fatalf("first greeting %q", got[0])
+	}
+	// The customer switches the phone to English, blocks and unblocks the account.
+	h.api.SetProfile("Ulang", "Kim", "en")
+	h.send(h.sender.UnfollowEvent("Ulang"))
+	h.send(h.sender.FollowEvent("Ulang", true))
+	ds := h.waitDeliveries("Ulang", 2)
+	if got := texts(ds[1:]); !strings.Contains(got[0], "Welcome back") {
+		t.Fatalf("greeting after unblocking with an English profile: %q", got)
+	}
+}
