@@ -59,7 +59,7 @@ func (s *Store) inboxAppender(b int64) *appender {
 	defer s.buckets.mu.Unlock()
 	a := s.buckets.appenders[b]
 	if a == nil {
-		a = newAppender(s.db.Collection(bucketName(b)), 1000, s.lockWrites)
+		a = newAppender(s.db.Collection(bucketName(b)), 1000, s.lockWritesUrgent)
 		s.buckets.appenders[b] = a
 		if s.buckets.open[b] == nil {
 			s.buckets.open[b] = map[string]bool{}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -53,9 +52,9 @@ type Store struct {
 	steps, deliveries, transcript *appender
 	buckets                       inboxBuckets
 
-	// writeMu serialises writes on the embedded engine (see lockWrites); serial is false on MongoDB.
-	writeMu sync.Mutex
-	serial  bool
+	// gate serialises writes on the embedded engine (see lockWrites); serial is false on MongoDB.
+	gate   writeGate
+	serial bool
 
 	convShards int // conversation checkpoints are spread over this many collections (see conversations.go)
 }
@@ -69,8 +68,18 @@ func (s *Store) lockWrites() func() {
 	if !s.serial {
 		return func() {}
 	}
-	s.writeMu.Lock()
-	return s.writeMu.Unlock
+	s.gate.acquire(false)
+	return s.gate.release
+}
+
+// lockWritesUrgent is lockWrites ahead of the queue: for the inbox inserts that webhook
+// acknowledgements wait for.
+func (s *Store) lockWritesUrgent() func() {
+	if !s.serial {
+		return func() {}
+	}
+	s.gate.acquire(true)
+	return s.gate.release
 }
 
 var _ bot.Journal = (*Store)(nil)

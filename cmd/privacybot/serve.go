@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 
 func serve(_ []string) error {
 	started := time.Now()
+	tuneGC()
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -98,6 +100,20 @@ func classifier(m *nlu.Model) func(string) flows.Intent {
 	return func(text string) flows.Intent {
 		r := m.Classify(text)
 		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic}
+	}
+}
+
+// tuneGC sets the collector for this server unless GOGC / GOMEMLIMIT say otherwise. Its live heap is
+// small (about 35 MB) and the garbage under load is short-lived, so with Go's default GOGC=100 the
+// collector ran so often that answers at 1,500 events/s waited seconds (measured: answer p99 3.5 s at
+// GOGC=100, 0.33 s at 300, idle RSS 108 MB either way). The soft limit keeps a burst inside a 512 MB
+// machine.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(400 << 20)
 	}
 }
 
