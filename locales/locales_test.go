@@ -36,7 +36,10 @@ func TestFlowsUseOnlyExistingMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	used := append(flows.MessageIDs(), flows.FAQMessageIDs()...)
+	var used []string
+	for _, f := range []func() []string{flows.MessageIDs, flows.FAQMessageIDs, flows.OptOutMessageIDs, flows.HandoffMessageIDs} {
+		used = append(used, f()...)
+	}
 	for _, id := range used {
 		for _, lang := range []string{"ja", "en"} {
 			if !slices.Contains(ids[lang], id) {
