@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -23,6 +24,69 @@ const (
 	embeddedConvShards = 64
 )
 
+// knownConversations is the set of customers with a checkpoint, kept only on the embedded engine,
+// whose files belong to this one process. A customer's first message then costs no lookup: on this
+// engine a find by _id is cheap in time but not in CPU (about 0.7 ms), and 1,500 new customers a
+// second spent a core on finding nothing. The set is loaded in the background at start (until then
+// every lookup goes to the store); it holds only IDs, about 4 MB per 100,000 customers.
+type knownConversations struct {
+	mu     sync.Mutex
+	loaded bool
+	ids    map[string]struct{}
+}
+
+// absent reports whether userID certainly has no checkpoint.
+func (k *knownConversations) absent(userID string) bool {
+	if k == nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.ids[userID]
+	return k.loaded && !ok
+}
+
+func (k *knownConversations) add(userIDs ...string) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	for _, id := range userIDs {
+		k.ids[id] = struct{}{}
+	}
+	k.mu.Unlock()
+}
+
+// loadKnownConversations reads the IDs of every checkpoint (all shards) into the set.
+func (s *Store) loadKnownConversations(ctx context.Context) error {
+	ids := map[string]struct{}{}
+	for shard := range s.convShards {
+		cur, err := s.db.Collection(fmt.Sprintf("%s_%02d", colConversations, shard)).Find(ctx, bson.D{},
+			options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			return err
+		}
+		for cur.Next(ctx) {
+			if id, ok := cur.Current.Lookup("_id").StringValueOK(); ok {
+				ids[id] = struct{}{}
+			}
+		}
+		if err := cur.Err(); err != nil {
+			return err
+		}
+		_ = cur.Close(ctx)
+	}
+	k := s.known
+	k.mu.Lock()
+	for id := range k.ids { // added while loading
+		ids[id] = struct{}{}
+	}
+	k.ids, k.loaded = ids, true
+	k.mu.Unlock()
+	s.log.Info("conversation index loaded", "conversations", len(ids))
+	return nil
+}
+
 func (s *Store) convColl(userID string) *mongo.Collection {
 	if s.convShards <= 1 {
 		return s.db.Collection(colConversations)
@@ -35,6 +99,9 @@ func (s *Store) convColl(userID string) *mongo.Collection {
 // Conversation implements bot.Journal.
 func (s *Store) Conversation(ctx context.Context, userID string) (bot.Conversation, bool, error) {
 	var c bot.Conversation
+	if s.known.absent(userID) {
+		return c, false, nil
+	}
 	err := s.convColl(userID).FindOne(ctx, bson.D{{Key: "_id", Value: userID}}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return c, false, nil
@@ -47,6 +114,7 @@ func (s *Store) Conversation(ctx context.Context, userID string) (bot.Conversati
 func (s *Store) InsertConversations(ctx context.Context, convs []bot.Conversation) error {
 	byColl := map[string][]bot.Conversation{}
 	for _, c := range convs {
+		s.known.add(c.UserID)
 		name := s.convColl(c.UserID).Name()
 		byColl[name] = append(byColl[name], c)
 	}
@@ -82,6 +150,7 @@ func (s *Store) InsertConversations(ctx context.Context, convs []bot.Conversatio
 // write turn on its own so that the hot path's inserts slip in between.
 func (s *Store) SaveConversations(ctx context.Context, convs []bot.Conversation) error {
 	for _, c := range convs {
+		s.known.add(c.UserID)
 		unlock := s.lockWrites()
 		_, err := s.convColl(c.UserID).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.UserID}}, c, options.Replace().SetUpsert(true))
 		unlock()

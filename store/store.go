@@ -56,7 +56,8 @@ type Store struct {
 	gate   writeGate
 	serial bool
 
-	convShards int // conversation checkpoints are spread over this many collections (see conversations.go)
+	convShards int                 // conversation checkpoints are spread over this many collections (see conversations.go)
+	known      *knownConversations // embedded engine only (see conversations.go)
 }
 
 // lockWrites takes the store's write turn and returns the function that gives it back. SQLite admits
@@ -123,6 +124,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, err
+	}
+	if s.embedded != nil {
+		s.known = &knownConversations{ids: map[string]struct{}{}}
+		go func() {
+			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			if err := s.loadKnownConversations(lctx); err != nil {
+				s.log.Warn("conversation index not loaded; every first message is looked up", "err", err)
+			}
+		}()
 	}
 	s.steps = newAppender(s.db.Collection(colSteps), 1000, s.lockWrites)
 	s.deliveries = newAppender(s.db.Collection(colDeliveries), 1000, s.lockWrites)

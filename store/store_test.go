@@ -283,3 +283,40 @@ func TestSealDropsHandledOpenBuckets(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownConversationsSkipLookupsOnlyWhenCertain(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	// A test store talks to a shared engine by URI, like MongoDB: no index, every lookup asked.
+	if s.known.absent("Unew") {
+		t.Fatal("a store without the index claimed to know")
+	}
+	k := &knownConversations{ids: map[string]struct{}{}}
+	k.add("Uearly") // stored while the index was loading
+	if k.absent("Uother") {
+		t.Fatal("absent before the index is loaded")
+	}
+	s.known = k
+	s.convShards = embeddedConvShards
+	if err := s.InsertConversations(ctx, []bot.Conversation{{UserID: "Ustored", State: flows.State{Misses: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.loadKnownConversations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"Uearly", "Ustored"} {
+		if k.absent(u) {
+			t.Fatalf("%s reported absent", u)
+		}
+	}
+	if !k.absent("Unever") {
+		t.Fatal("an unknown customer is not reported absent once loaded")
+	}
+	c, found, err := s.Conversation(ctx, "Ustored")
+	if err != nil || !found || c.State.Misses != 1 {
+		t.Fatalf("stored conversation: %+v %v %v", c, found, err)
+	}
+	if _, found, _ := s.Conversation(ctx, "Unever"); found {
+		t.Fatal("found a conversation never stored")
+	}
+}
