@@ -63,6 +63,9 @@ type activityJSON struct {
 	Kind      string `json:"kind"`
 	MessageID string `json:"messageId,omitempty"`
 	Seconds   int    `json:"seconds,omitempty"`
+	// At (Unix ms) lets the page drop a loading notice that reaches it after the answer it announced:
+	// activities and deliveries come through separate subscriptions, in no guaranteed order.
+	At int64 `json:"at"`
 }
 
 // handleStream is the page's server-sent event stream: "customer", "entry",
@@ -139,7 +142,7 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if c.known(act.UserID) && !write("activity", activityJSON{act.UserID, act.Kind, act.MessageID, act.Seconds}) {
+			if c.known(act.UserID) && !write("activity", activityJSON{act.UserID, act.Kind, act.MessageID, act.Seconds, act.At.UnixMilli()}) {
 				return
 			}
 		case <-tick.C:

@@ -172,6 +172,7 @@
       if (e.status) status(e);
     } else {
       stopLoading(p);
+      p.lastBotAt = Math.max(p.lastBotAt || 0, e.at || 0);
       const msgs = Array.isArray(e.messages) ? e.messages : [];
       msgs.forEach(function (m, i) {
         row(p, "bot", message(p, m), i === msgs.length - 1 ? clock(e.at) + " " + e.kind : "");
@@ -197,6 +198,7 @@
     if (a.kind === "read") {
       for (const m of p.log.querySelectorAll(".meta")) if (m.dataset.messageId === a.messageId) markRead(m);
     } else if (a.kind === "loading") {
+      if (a.at && p.lastBotAt && a.at <= p.lastBotAt) return; // the answer is already here
       stopLoading(p);
       p.loading = el("div", "row bot");
       p.loading.appendChild(el("div", "bubble typing", "• • •"));
