@@ -15,9 +15,11 @@ func (p *Processor) checkpointLoop() {
 	for {
 		select {
 		case <-t.C:
-			p.checkpoint()
+			p.checkpoint(p.cfg.CheckpointBudget)
 		case <-p.ckStop:
-			p.checkpoint()
+			// The last round at shutdown writes everything it can in 30 s, so that the inbox can be
+			// sealed and the next start has nothing to resume.
+			p.checkpoint(30 * time.Second)
 			return
 		}
 	}
@@ -27,7 +29,7 @@ func (p *Processor) checkpointLoop() {
 // changed ones as CheckpointBudget allows (each is a collection scan on the embedded engine), then
 // removes from the inbox the handled events of every customer whose state is now durable. Customers
 // still waiting for their overwrite keep their events in the inbox until a later round.
-func (p *Processor) checkpoint() {
+func (p *Processor) checkpoint(budget time.Duration) {
 	p.mu.Lock()
 	handled := p.handled
 	p.handled = nil
@@ -50,7 +52,7 @@ func (p *Processor) checkpoint() {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), budget+30*time.Second)
 	defer cancel()
 	pending := map[string]bool{} // customers whose state is not durable yet
 	if err := p.cfg.Journal.InsertConversations(ctx, fresh); err != nil {
@@ -59,7 +61,7 @@ func (p *Processor) checkpoint() {
 			pending[c.UserID] = true
 		}
 	}
-	deadline := time.Now().Add(p.cfg.CheckpointBudget)
+	deadline := time.Now().Add(budget)
 	for i, c := range changed {
 		if time.Now().After(deadline) {
 			for _, rest := range changed[i:] {
