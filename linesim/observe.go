@@ -81,22 +81,7 @@ func (a *API) notifyActivityLocked(act Activity) {
 // SubscribeActivity is Subscribe for activities (read marks and loading
 // animations), with the same buffering and non-blocking rules.
 func (a *API) SubscribeActivity() (<-chan Activity, func()) {
-	ch := make(chan Activity, a.opts.SubscriberBuffer)
-	a.mu.Lock()
-	id := a.nextSub
-	a.nextSub++
-	a.actSubs[id] = ch
-	a.mu.Unlock()
-	var done bool
-	return ch, func() {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if !done {
-			done = true
-			delete(a.actSubs, id)
-			close(ch)
-		}
-	}
+	return subscribe(a, a.actSubs)
 }
 
 // deliverLocked records d and notifies subscribers and waiters. a.mu must be held.
@@ -165,11 +150,17 @@ func (a *API) WaitDeliveries(ctx context.Context, userID string, n int) ([]Deliv
 // channel is buffered; when it is full, deliveries are dropped for this
 // subscriber rather than blocking the API.
 func (a *API) Subscribe() (<-chan Delivered, func()) {
-	ch := make(chan Delivered, a.opts.SubscriberBuffer)
+	return subscribe(a, a.subs)
+}
+
+// subscribe adds a buffered channel to subs (a map guarded by a.mu) and returns it with the function
+// that removes and closes it, once.
+func subscribe[T any](a *API, subs map[int]chan T) (<-chan T, func()) {
+	ch := make(chan T, a.opts.SubscriberBuffer)
 	a.mu.Lock()
 	id := a.nextSub
 	a.nextSub++
-	a.subs[id] = ch
+	subs[id] = ch
 	a.mu.Unlock()
 	var done bool
 	return ch, func() {
@@ -177,7 +168,7 @@ func (a *API) Subscribe() (<-chan Delivered, func()) {
 		defer a.mu.Unlock()
 		if !done {
 			done = true
-			delete(a.subs, id)
+			delete(subs, id)
 			close(ch)
 		}
 	}
