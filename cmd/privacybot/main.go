@@ -3,12 +3,21 @@
 //	privacybot [serve]   run the webhook server (the default)
 //	privacybot nlu ...   classify messages from stdin, or evaluate the classifier on a TSV file
 //	privacybot user ...  staff accounts of the console: user add --role admin EMAIL, user list
+//	privacybot token ... marketing API tokens: token add --name NAME, token list, token revoke --name NAME
+//	privacybot richmenu  create the account's rich menu through the Messaging API
 package main
 
 import (
 	"fmt"
 	"os"
 )
+
+const usage = `usage: privacybot [command]
+  serve                               run the webhook server (the default)
+  nlu [eval FILE.tsv]                 classify stdin line by line, or evaluate on a labelled file
+  user add --role ROLE EMAIL | list   console accounts (roles: admin, agent, marketing)
+  token add --name NAME | list | revoke --name NAME   marketing API tokens
+  richmenu [--dry-run] [--image FILE] create the rich menu through the Messaging API`
 
 func main() {
 	args := os.Args[1:]
@@ -29,9 +38,9 @@ func main() {
 	case "richmenu":
 		err = runRichMenu(args, os.Stdout)
 	case "help", "-h", "--help":
-		fmt.Println("usage: privacybot [serve | nlu [eval FILE.tsv] | richmenu [--dry-run] [--image FILE]]")
+		fmt.Println(usage)
 	default:
-		err = fmt.Errorf("unknown command %q (try: serve, nlu)", cmd)
+		err = fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "privacybot:", err)
