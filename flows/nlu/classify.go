@@ -15,6 +15,14 @@ const (
 	vetoMargin = 0.30
 	// noneMargin: the same veto, tighter, when the closer phrase is an off-topic ("none") example.
 	noneMargin = 0.05
+	// agreeProb and agreeSim: a lower probability is enough when the regression's top intent is also
+	// the intent of the single most similar training phrase, and that phrase is clearly similar. The
+	// two independent readings agreeing is the evidence that a bare probability lacks when the
+	// regression spreads its mass over neighbouring faq items. It does not apply when the regression
+	// gives "none" more than agreeNone: doubt between an answer and no answer keeps the full threshold.
+	agreeProb = 0.30
+	agreeSim  = 0.45
+	agreeNone = 0.10
 )
 
 var (
@@ -64,7 +72,9 @@ func (m *Model) Classify(text string) Result {
 	if intent != None {
 		sim := m.neighbours(x)
 		own := sim[m.classOf[intent]]
-		if conf < minProb || own < minSim || sim[argmax(sim)]-own > vetoMargin || sim[m.classOf[None]]-own > noneMargin {
+		agree := intent == m.classes[top] && argmax(sim) == top && own >= agreeSim && conf >= agreeProb &&
+			p[m.classOf[None]] <= agreeNone
+		if (conf < minProb && !agree) || own < minSim || sim[argmax(sim)]-own > vetoMargin || sim[m.classOf[None]]-own > noneMargin {
 			res.Confidence = float64(1 - conf)
 			return res
 		}

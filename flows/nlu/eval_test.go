@@ -83,6 +83,15 @@ func TestEvalHeldOut(t *testing.T) {
 	evalFile(t, filepath.Join("testdata", "heldout.tsv"), 0.95)
 }
 
+// TestEvalBlind runs the two blind sets written before any tuning (testdata/blind2.tsv, used to study
+// misses, and testdata/blind3.tsv, never tuned on): realistic customer messages in both languages,
+// including off-topic questions that must never get a policy answer.
+func TestEvalBlind(t *testing.T) {
+	for _, name := range []string{"blind2.tsv", "blind3.tsv"} {
+		t.Run(name, func(t *testing.T) { evalFile(t, filepath.Join("testdata", name), 0.90) })
+	}
+}
+
 // readTexts returns the normalised texts of a "text<TAB>labels" file.
 func readTexts(t *testing.T, path string) map[string]bool {
 	t.Helper()
@@ -114,10 +123,14 @@ func trainKey(s string) string {
 	return b.String()
 }
 
-// TestTrainingDisjointFromTestSets enforces that no line of the visible test set or of the held-out
-// set is a training phrase, after normalisation.
+// TestTrainingDisjointFromTestSets enforces that no line of the visible test set, of the held-out set
+// or of the blind sets is a training phrase, after normalisation.
 func TestTrainingDisjointFromTestSets(t *testing.T) {
-	sets := map[string]map[string]bool{"heldout": readTexts(t, filepath.Join("testdata", "heldout.tsv"))}
+	sets := map[string]map[string]bool{
+		"heldout": readTexts(t, filepath.Join("testdata", "heldout.tsv")),
+		"blind2":  readTexts(t, filepath.Join("testdata", "blind2.tsv")),
+		"blind3":  readTexts(t, filepath.Join("testdata", "blind3.tsv")),
+	}
 	if path, ok := findShared("visible.tsv"); ok {
 		sets["visible"] = readTexts(t, path)
 	}
