@@ -227,7 +227,7 @@ func (p *Processor) Stop(ctx context.Context) {
 	p.cancel()
 	close(p.ckStop)
 	<-p.ckDone
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := p.cfg.Journal.SealInbox(sctx); err != nil {
 		p.log.Warn("inbox not sealed; the next start resumes and skips the handled events", "err", err)

@@ -171,7 +171,22 @@ func (s *Store) RemoveFromInbox(ctx context.Context, ids []string) error {
 // SealInbox implements bot.Journal: no event arrives any more (the server has stopped accepting), so
 // every bucket whose events are all handled is dropped, open or not.
 func (s *Store) SealInbox(ctx context.Context) error {
-	return s.releaseInbox(ctx, nil, 1<<62)
+	if err := s.releaseInbox(ctx, nil, 1<<62); err != nil {
+		return err
+	}
+	s.buckets.mu.Lock()
+	buckets, unhandled := 0, 0
+	for _, left := range s.buckets.open {
+		buckets++
+		unhandled += len(left)
+	}
+	s.buckets.mu.Unlock()
+	if unhandled > 0 {
+		s.log.Warn("inbox sealed with unhandled events; the next start resumes them", "buckets", buckets, "events", unhandled)
+	} else {
+		s.log.Info("inbox sealed", "buckets_left", buckets)
+	}
+	return nil
 }
 
 func (s *Store) releaseInbox(ctx context.Context, ids []string, closed int64) error {
