@@ -79,19 +79,11 @@ func (m *Marketing) Auth(c *gin.Context) {
 
 // optoutItem is one consent record in the JSON feed.
 type optoutItem struct {
-	Cursor      string            `json:"cursor"`
-	ID          string            `json:"id"`
-	Subject     string            `json:"subject"`
-	Action      string            `json:"action"`
-	Channels    []string          `json:"channels"`
-	Identifiers map[string]string `json:"identifiers,omitempty"`
-	Source      string            `json:"source"`
-	Reference   string            `json:"reference"`
-	Staff       string            `json:"staff,omitempty"`
-	Wording     *wording          `json:"wording,omitempty"`
-	OccurredAt  time.Time         `json:"occurred_at"`
-	RecordedAt  time.Time         `json:"recorded_at"`
-	OptedOutNow []string          `json:"opted_out_now"`
+	Cursor string `json:"cursor"`
+	store.ConsentView
+	Action  string   `json:"action"`
+	Staff   string   `json:"staff,omitempty"`
+	Wording *wording `json:"wording,omitempty"`
 }
 
 type wording struct {
@@ -126,10 +118,8 @@ func (m *Marketing) List(c *gin.Context) {
 	items := make([]optoutItem, len(recs))
 	next := after
 	for i, r := range recs {
-		items[i] = optoutItem{Cursor: formatCursor(r.Seq), ID: r.ID, Subject: r.Subject, Action: string(r.Action),
-			Channels: nonNilNames(r.Channels), Source: string(r.Source), Reference: r.Reference, Staff: r.Staff,
-			OccurredAt: r.At.UTC(), RecordedAt: r.RecordedAt.UTC(), OptedOutNow: nonNilNames(states[i].OptedOut()),
-			Identifiers: r.Identifiers()}
+		items[i] = optoutItem{Cursor: formatCursor(r.Seq), ConsentView: r.View(states[i].OptedOut()),
+			Action: string(r.Action), Staff: r.Staff}
 		if r.WordingID != "" {
 			items[i].Wording = &wording{ID: r.WordingID, Lang: string(r.WordingLang), Text: r.WordingText}
 		}
@@ -150,13 +140,6 @@ func parseCursor(s string) (int64, error) {
 		return 0, errors.New("bad cursor")
 	}
 	return n, nil
-}
-
-func nonNilNames(c flows.Channels) []string {
-	if n := c.Names(); n != nil {
-		return n
-	}
-	return []string{}
 }
 
 // channelCheck is the answer of the check endpoint for one channel.

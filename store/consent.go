@@ -50,6 +50,35 @@ type ConsentRecord struct {
 	Staff       string     `bson:"staff,omitempty"` // the staff member who entered it
 }
 
+// ConsentView is a consent record as marketing systems see it, in the API feed and in the webhook.
+type ConsentView struct {
+	ID          string            `json:"id"`
+	Subject     string            `json:"subject"`
+	Channels    []string          `json:"channels"`
+	Identifiers map[string]string `json:"identifiers,omitempty"`
+	Source      string            `json:"source"`
+	Reference   string            `json:"reference"`
+	OccurredAt  time.Time         `json:"occurred_at"`
+	RecordedAt  time.Time         `json:"recorded_at"`
+	// OptedOutNow is every channel the subject is opted out of after this record.
+	OptedOutNow []string `json:"opted_out_now"`
+}
+
+// View returns the record as marketing systems see it; optedOutNow is the subject's state after it.
+func (r ConsentRecord) View(optedOutNow flows.Channels) ConsentView {
+	return ConsentView{ID: r.ID, Subject: r.Subject, Channels: names(r.Channels), Identifiers: r.Identifiers(),
+		Source: string(r.Source), Reference: r.Reference, OccurredAt: r.At.UTC(), RecordedAt: r.RecordedAt.UTC(),
+		OptedOutNow: names(optedOutNow)}
+}
+
+// names lists channels for JSON: an empty list, never null.
+func names(c flows.Channels) []string {
+	if n := c.Names(); n != nil {
+		return n
+	}
+	return []string{}
+}
+
 // Identifiers returns the identifiers the customer gave, by their API names (nil when none).
 func (r ConsentRecord) Identifiers() map[string]string {
 	m := map[string]string{}

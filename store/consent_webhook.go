@@ -36,19 +36,10 @@ const SignatureHeader = "X-Privacybot-Signature"
 // WebhookPayload is the JSON body sent to the marketing system for every opt-out and opt-in. ID is
 // also the idempotency key: a receiver that has seen it must ignore the repeat.
 type WebhookPayload struct {
-	ID             string            `json:"id"`
-	IdempotencyKey string            `json:"idempotency_key"`
-	Type           string            `json:"type"` // consent.optout, consent.optin
-	Seq            int64             `json:"seq"`
-	Subject        string            `json:"subject"`
-	Channels       []string          `json:"channels"`
-	Identifiers    map[string]string `json:"identifiers,omitempty"`
-	Source         string            `json:"source"`
-	Reference      string            `json:"reference"`
-	OccurredAt     time.Time         `json:"occurred_at"`
-	RecordedAt     time.Time         `json:"recorded_at"`
-	// OptedOutNow is every channel the subject is opted out of after this change.
-	OptedOutNow []string `json:"opted_out_now"`
+	ConsentView
+	IdempotencyKey string `json:"idempotency_key"`
+	Type           string `json:"type"` // consent.optout, consent.optin
+	Seq            int64  `json:"seq"`
 }
 
 type outboxDoc struct {
@@ -153,10 +144,7 @@ func (w *Webhooks) enqueue(ctx context.Context, rec ConsentRecord, now flows.Cha
 	if queued || delivered {
 		return nil
 	}
-	p := WebhookPayload{ID: rec.ID, IdempotencyKey: rec.ID, Type: "consent." + string(rec.Action), Seq: rec.Seq,
-		Subject: rec.Subject, Channels: rec.Channels.Names(), Source: string(rec.Source), Reference: rec.Reference,
-		OccurredAt: rec.At.UTC(), RecordedAt: rec.RecordedAt.UTC(), OptedOutNow: nonNil(now.Names())}
-	p.Identifiers = rec.Identifiers()
+	p := WebhookPayload{ConsentView: rec.View(now), IdempotencyKey: rec.ID, Type: "consent." + string(rec.Action), Seq: rec.Seq}
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -178,13 +166,6 @@ func (w *Webhooks) enqueue(ctx context.Context, rec ConsentRecord, now flows.Cha
 	default:
 	}
 	return nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // Sign returns the signature header value of a body.
