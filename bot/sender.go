@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,7 +155,7 @@ func classify(res *http.Response, err error, push bool) CallResult {
 		if s, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil && s > 0 {
 			r.RetryAfter = time.Duration(s) * time.Second
 		}
-	case res.StatusCode == http.StatusBadRequest && !push && err != nil && strings.Contains(err.Error(), "Invalid reply token"):
+	case res.StatusCode == http.StatusBadRequest && !push && lineMessage(res) == "Invalid reply token":
 		r.Outcome = InvalidToken
 	default:
 		r.Outcome = Permanent
@@ -162,6 +164,20 @@ func classify(res *http.Response, err error, push bool) CallResult {
 		r.Err = fmt.Errorf("status %d", res.StatusCode)
 	}
 	return r
+}
+
+// lineMessage returns the "message" of a LINE error body (the SDK leaves the body readable on errors).
+func lineMessage(res *http.Response) string {
+	if res.Body == nil {
+		return ""
+	}
+	var body struct {
+		Message string `json:"message"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&body); err != nil {
+		return ""
+	}
+	return body.Message
 }
 
 // RetryKey derives the X-Line-Retry-Key of the chunk-th push for an event: a UUID fixed by the event ID,
