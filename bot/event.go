@@ -92,9 +92,8 @@ const (
 
 // Delivery statuses.
 const (
-	DeliverySent    = "sent"    // LINE accepted every message
-	DeliveryFailed  = "failed"  // LINE refused for good (e.g. the customer blocked the account)
-	DeliveryNothing = "nothing" // the step had nothing to send
+	DeliverySent   = "sent"   // LINE accepted every message
+	DeliveryFailed = "failed" // LINE refused for good (e.g. the customer blocked the account)
 )
 
 // Delivery records how a step's messages left.

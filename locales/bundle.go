@@ -9,9 +9,6 @@ import (
 	"golang.org/x/text/language"
 )
 
-// Languages lists the catalog languages; the first is the default.
-var Languages = []language.Tag{language.Japanese, language.English}
-
 // NewBundle loads every embedded catalog (*.toml; the language is the part of the file name before
 // ".toml", e.g. ja.toml, faq.en.toml) into a go-i18n bundle with Japanese as the default language.
 func NewBundle() (*i18n.Bundle, error) {

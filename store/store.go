@@ -144,9 +144,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Embedded reports whether the store runs the embedded engine.
 func (s *Store) Embedded() bool { return s.embedded != nil }
 
-// DB exposes the database to the other repositories of this package.
-func (s *Store) DB() *mongo.Database { return s.db }
-
 func (s *Store) ensureIndexes(ctx context.Context) error {
 	idx := map[string][]mongo.IndexModel{
 		colTranscript: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "at", Value: 1}}}},
