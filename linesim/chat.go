@@ -40,7 +40,6 @@ type Chat struct {
 	inbound   []chatEntry
 	subs      map[int]chan sseMsg
 	nextSub   int
-	seq       int
 }
 
 // Customer is a simulated customer of the chat page.
@@ -65,7 +64,7 @@ type chatEntry struct {
 	Status   int               `json:"status,omitempty"` // bot's webhook answer
 	Error    string            `json:"error,omitempty"`
 	At       int64             `json:"at"`
-	seq      int
+	seq      uint64            // the order it happened in (see Delivered.Seq)
 }
 
 type sseMsg struct {
@@ -184,8 +183,7 @@ func (c *Chat) send(ctx context.Context, e chatEntry, ev Event) error {
 	}
 	e.At = time.UnixMilli(ev.Timestamp).UnixMilli()
 	c.mu.Lock()
-	c.seq++
-	e.seq = c.seq
+	e.seq = order.Add(1)
 	c.inbound = append(c.inbound, e)
 	idx := len(c.inbound) - 1
 	c.broadcastLocked("entry", e)

@@ -10,7 +10,7 @@ import (
 )
 
 func deliveryEntry(d Delivered) chatEntry {
-	return chatEntry{ID: d.RequestID, UserID: d.UserID, From: "bot", Kind: d.Via, Messages: d.Messages, At: d.At.UnixMilli()}
+	return chatEntry{ID: d.RequestID, UserID: d.UserID, From: "bot", Kind: d.Via, Messages: d.Messages, At: d.At.UnixMilli(), seq: d.Seq}
 }
 
 // snapshot returns the customers and the last Replay entries of their
@@ -34,17 +34,11 @@ func (c *Chat) snapshot() ([]Customer, []chatEntry) {
 	}
 	for _, cu := range custs {
 		for _, d := range c.api.Deliveries(cu.UserID) {
-			e := deliveryEntry(d)
-			e.seq = 1 << 60
-			entries = append(entries, e)
+			entries = append(entries, deliveryEntry(d))
 		}
 	}
-	sort.SliceStable(entries, func(i, j int) bool {
-		if entries[i].At != entries[j].At {
-			return entries[i].At < entries[j].At
-		}
-		return entries[i].seq < entries[j].seq
-	})
+	// The order things happened in, not their clock times (a fast answer shares its question's millisecond).
+	sort.Slice(entries, func(i, j int) bool { return entries[i].seq < entries[j].seq })
 	if len(entries) > c.opts.Replay {
 		entries = entries[len(entries)-c.opts.Replay:]
 	}

@@ -43,6 +43,9 @@ func NewMessageID() string { return strconv.FormatInt(messageSeq.Add(1), 10) }
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
+// order numbers deliveries and chat entries in the order they happened (see Delivered.Seq).
+var order atomic.Uint64
+
 // ulidSeq breaks ties between event IDs minted in the same millisecond.
 var ulidSeq atomic.Uint64
 

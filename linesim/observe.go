@@ -22,6 +22,9 @@ type Delivered struct {
 	RequestID string
 	// At is the API clock's time of acceptance.
 	At time.Time
+	// Seq orders every delivery and every customer entry of the chat page within the process: millisecond
+	// times tie when the bot answers fast, and a tie must not put an answer after the next message.
+	Seq uint64
 }
 
 // Stats counts what the API has seen since it was created.
@@ -86,6 +89,7 @@ func (a *API) SubscribeActivity() (<-chan Activity, func()) {
 
 // deliverLocked records d and notifies subscribers and waiters. a.mu must be held.
 func (a *API) deliverLocked(d Delivered) {
+	d.Seq = order.Add(1)
 	a.deliveries = append(a.deliveries, d)
 	a.byUser[d.UserID] = append(a.byUser[d.UserID], len(a.deliveries)-1)
 	a.stats.MessagesDelivered += len(d.Messages)
