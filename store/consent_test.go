@@ -123,9 +123,24 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
-	if p, _ := wh.Deliveries(); len(p) != n || p[0].Attempts == 0 || p[0].LastStatus != 503 {
-		t.Fatalf("while the receiver fails: %d pending, first %+v", len(p), p[0])
+	// While the receiver fails, every change stays pending and is retried.
+	triedAll := func() bool {
+		p, _ := wh.Deliveries()
+		if len(p) != n {
+			return false
+		}
+		for _, d := range p {
+			if d.Attempts < 2 || d.LastStatus != 503 {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(10 * time.Second); !triedAll(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			p, d := wh.Deliveries()
+			t.Fatalf("while the receiver fails: %d pending, %d delivered; want %d pending, each tried twice with 503", len(p), len(d), n)
+		}
 	}
 	failing.Store(false)
 	deadline := time.Now().Add(10 * time.Second)

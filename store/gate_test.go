@@ -1,10 +1,25 @@
 package store
 
 import (
+	"runtime"
 	"sync"
 	"testing"
-	"time"
 )
+
+// waiters reports how many acquirers are queued (tests wait on it instead of sleeping).
+func (g *writeGate) waiters() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.urgent) + len(g.rest)
+}
+
+// waitQueued yields until n acquirers are queued at the gate.
+func waitQueued(t *testing.T, g *writeGate, n int) {
+	t.Helper()
+	for g.waiters() < n {
+		runtime.Gosched()
+	}
+}
 
 func TestWriteGateServesUrgentFirstAndOneAtATime(t *testing.T) {
 	var g writeGate
@@ -24,20 +39,17 @@ func TestWriteGateServesUrgentFirstAndOneAtATime(t *testing.T) {
 			t.Errorf("%d holders at once", inside)
 		}
 		order = append(order, name)
-		mu.Unlock()
-		time.Sleep(time.Millisecond)
-		mu.Lock()
 		inside--
 		mu.Unlock()
 		g.release()
 	}
 	wg.Add(3)
 	go enter("rest1", false)
-	time.Sleep(20 * time.Millisecond) // let rest1 queue first
+	waitQueued(t, &g, 1) // rest1 queues first
 	go enter("urgent", true)
-	time.Sleep(20 * time.Millisecond)
+	waitQueued(t, &g, 2)
 	go enter("rest2", false)
-	time.Sleep(20 * time.Millisecond)
+	waitQueued(t, &g, 3)
 	g.release()
 	wg.Wait()
 	want := []string{"urgent", "rest1", "rest2"}
