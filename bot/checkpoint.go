@@ -88,7 +88,8 @@ func (p *Processor) checkpoint(budget time.Duration) {
 			remove = append(remove, h.id)
 		}
 	}
-	if err := p.cfg.Journal.RemoveFromInbox(ctx, remove); err != nil {
+	err := p.cfg.Journal.RemoveFromInbox(ctx, remove)
+	if err != nil {
 		// Nothing is lost: the events stay in the inbox a little longer (a restart would find them
 		// processed and delivered, and do nothing).
 		p.log.Warn("inbox cleanup failed; will retry", "events", len(remove), "err", err)
@@ -97,6 +98,11 @@ func (p *Processor) checkpoint(budget time.Duration) {
 		}
 	}
 	p.mu.Lock()
+	if err == nil {
+		for _, id := range remove {
+			delete(p.known, id) // the inbox knows them as handled from now on
+		}
+	}
 	p.handled = append(p.handled, keep...)
 	for user := range pending {
 		if e := p.convs[user]; e != nil {

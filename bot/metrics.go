@@ -24,16 +24,19 @@ func (m *Metrics) observeSend(d time.Duration) {
 
 // Stats is a snapshot of the processor's counters.
 type Stats struct {
-	Processed   int64   `json:"processed"`
-	Duplicates  int64   `json:"duplicates"`
-	Ignored     int64   `json:"ignored"`
-	Silenced    int64   `json:"silenced"`
-	Replies     int64   `json:"replies"`
-	Pushes      int64   `json:"pushes"`
-	Retries     int64   `json:"retries"`
-	Failures    int64   `json:"failures"`
-	StoreErrors int64   `json:"storeErrors"`
-	QueuedUsers int     `json:"queuedUsers"`
+	Processed   int64 `json:"processed"`
+	Duplicates  int64 `json:"duplicates"`
+	Ignored     int64 `json:"ignored"`
+	Silenced    int64 `json:"silenced"`
+	Replies     int64 `json:"replies"`
+	Pushes      int64 `json:"pushes"`
+	Retries     int64 `json:"retries"`
+	Failures    int64 `json:"failures"`
+	StoreErrors int64 `json:"storeErrors"`
+	QueuedUsers int   `json:"queuedUsers"`
+	// Unfinished counts events taken and not yet out of the inbox (queued, running, or handled and
+	// waiting for their checkpoint); zero means every event handed over is answered and checkpointed.
+	Unfinished  int     `json:"unfinished"`
 	CachedUsers int     `json:"cachedUsers"`
 	AvgSendMs   float64 `json:"avgSendMs"`
 }
@@ -52,7 +55,7 @@ func (p *Processor) Stats() Stats {
 	}
 	m.mu.Unlock()
 	p.mu.Lock()
-	s.QueuedUsers, s.CachedUsers = len(p.queues), len(p.convs)
+	s.QueuedUsers, s.CachedUsers, s.Unfinished = len(p.queues), len(p.convs), len(p.known)
 	p.mu.Unlock()
 	return s
 }

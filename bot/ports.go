@@ -5,9 +5,11 @@ import "context"
 // Journal is the durable side of the pipeline. Implementations must make each call atomic on its own;
 // no call spans two documents.
 type Journal interface {
-	// AddToInbox stores events durably and returns those not already in the inbox. An error means
-	// nothing can be assumed stored, and the webhook must not be acknowledged.
-	AddToInbox(ctx context.Context, events []Event) (fresh []Event, err error)
+	// AddToInbox stores events durably and returns those to dispatch: every event not known to be
+	// handled, including redeliveries of events stored earlier (an insert may commit after its caller
+	// gave up, so a duplicate is no proof of dispatch; the processor ignores events it already has).
+	// An error means nothing can be assumed stored, and the webhook must not be acknowledged.
+	AddToInbox(ctx context.Context, events []Event) (dispatch []Event, err error)
 	// Inbox returns every event still in the inbox (not yet fully handled), for resuming after a restart.
 	Inbox(ctx context.Context) ([]Event, error)
 	// RemoveFromInbox drops handled events from the inbox.

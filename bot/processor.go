@@ -61,9 +61,12 @@ type Processor struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
-	queues  map[string]*userQueue
-	convs   map[string]*convEntry
+	mu     sync.Mutex
+	queues map[string]*userQueue
+	convs  map[string]*convEntry
+	// known holds every event taken and not yet out of the inbox (queued, running, or handled and
+	// waiting for its checkpoint): a second Enqueue of it is ignored.
+	known   map[string]struct{}
 	handled []handledEvent // events fully handled, to leave the inbox after their state is checkpointed
 	stopped bool
 
@@ -124,7 +127,7 @@ func NewProcessor(cfg Config) *Processor {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Processor{
 		cfg: cfg, log: cfg.Log,
-		queues: map[string]*userQueue{}, convs: map[string]*convEntry{},
+		queues: map[string]*userQueue{}, convs: map[string]*convEntry{}, known: map[string]struct{}{},
 		sem:    make(chan struct{}, cfg.MaxActiveUsers),
 		runCtx: ctx, cancel: cancel,
 		ckDone: make(chan struct{}), ckStop: make(chan struct{}),
@@ -147,6 +150,8 @@ func (p *Processor) Start(ctx context.Context) error {
 }
 
 // Enqueue schedules events for processing. Events of one customer are processed in timestamp order.
+// An event the processor already has (queued, running, or handled but still in the inbox) is ignored,
+// so the inbox may hand an event over again whenever it cannot tell whether it was dispatched.
 func (p *Processor) Enqueue(evs []Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -154,6 +159,10 @@ func (p *Processor) Enqueue(evs []Event) {
 		return // they are in the inbox and resume at the next start
 	}
 	for _, ev := range evs {
+		if _, ok := p.known[ev.ID]; ok {
+			continue
+		}
+		p.known[ev.ID] = struct{}{}
 		q := p.queues[ev.UserID]
 		if q == nil {
 			q = &userQueue{}
@@ -256,8 +265,11 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	}
 	if p.cfg.Handoff != nil && ev.Kind != EventUnfollow && p.cfg.Handoff.OwnedByStaff(ev.UserID) {
 		// Staff own the chat: the message joins the transcript (and so the escalation); the bot
-		// says nothing.
-		p.writeTranscript(ctx, ev, Step{})
+		// says nothing. The transcript is how the message reaches staff, so a failed write is retried
+		// like any other processing failure.
+		if err := p.writeTranscript(ctx, ev, Step{}); err != nil {
+			return err
+		}
 		p.markHandled(ev)
 		p.metrics.silenced.Add(1)
 		return nil
@@ -295,8 +307,10 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		p.metrics.duplicates.Add(1)
 	case err != nil:
 		return err
-	default:
-		p.writeTranscript(ctx, ev, st)
+	}
+	// Lines are keyed by the event, so writing them again after a crash or a failure is harmless.
+	if err := p.writeTranscript(ctx, ev, st); err != nil {
+		return err
 	}
 	p.applyStep(ev.UserID, st)
 	if len(st.Effects) > 0 {

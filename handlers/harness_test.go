@@ -71,10 +71,16 @@ type harness struct {
 	proc   *bot.Processor
 	bot    *httptest.Server
 	sender *linesim.Sender
+	// stopped is set once stop ran.
+	stopped bool
 }
 
 type harnessOpts struct {
-	storeURI  string // default: the package's engine
+	storeURI string // default: the package's engine
+	database string // default: a new database (a second harness on the same one is a restart)
+	// inbox wraps the store as the webhook's inbox (default: the store itself).
+	inbox     func(*store.Store) handlers.Inbox
+	api       *linesim.API // the LINE platform (default: a new simulator)
 	procTweak func(*bot.Config)
 	// marketing wires the marketing API (and its effect sink into cfg) on the harness's store.
 	marketing func(h *harness, cfg *bot.Config) *handlers.Marketing
@@ -83,15 +89,22 @@ type harnessOpts struct {
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
 	h := &harness{t: t}
-	h.api = linesim.NewAPI(linesim.APIOptions{AccessToken: testToken})
+	h.api = o.api
+	if h.api == nil {
+		h.api = linesim.NewAPI(linesim.APIOptions{AccessToken: testToken})
+	}
 	apiSrv := httptest.NewServer(h.api)
 	t.Cleanup(apiSrv.Close)
 	uri := o.storeURI
 	if uri == "" {
 		uri = engineURI
 	}
+	db := o.database
+	if db == "" {
+		db = fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1))
+	}
 	var err error
-	h.st, err = store.Open(context.Background(), store.Config{URI: uri, Database: fmt.Sprintf("t%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1)), Log: quietLog()})
+	h.st, err = store.Open(context.Background(), store.Config{URI: uri, Database: db, Log: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,21 +128,32 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err := h.proc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	var inbox handlers.Inbox = h.st
+	if o.inbox != nil {
+		inbox = o.inbox(h.st)
+	}
 	router := handlers.NewRouter(quietLog(), handlers.Routes{
 		Marketing: mkt,
-		Callback:  &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: h.proc, Log: quietLog(), Now: time.Now},
+		Callback:  &handlers.Callback{Secret: testSecret, Inbox: inbox, Dispatch: h.proc, Log: quietLog(), Now: time.Now},
 		Health:    &handlers.Health{Store: h.st},
 	})
 	h.bot = httptest.NewServer(router)
-	t.Cleanup(func() {
-		h.bot.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.proc.Stop(ctx)
-		h.st.Close(ctx)
-	})
+	t.Cleanup(h.stop)
 	h.sender = &linesim.Sender{BotURL: h.bot.URL + "/callback", ChannelSecret: testSecret, Destination: "Ubot", API: h.api}
 	return h
+}
+
+// stop shuts the bot down as SIGTERM would (server, processor, store); the harness's cleanup calls it too.
+func (h *harness) stop() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
+	h.bot.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.proc.Stop(ctx)
+	h.st.Close(ctx)
 }
 
 // send posts events in one signed webhook and returns the status.
@@ -154,20 +178,14 @@ func (h *harness) waitDeliveries(user string, n int) []linesim.Delivered {
 	return ds
 }
 
-// settle waits for the processor to go idle so that "no more deliveries" can be asserted.
+// settle waits until every event handed to the processor is answered and out of the inbox, so that
+// "no more deliveries" can be asserted.
 func (h *harness) settle() {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if h.proc.Stats().QueuedUsers == 0 {
-			time.Sleep(150 * time.Millisecond)
-			if h.proc.Stats().QueuedUsers == 0 {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatal("processor did not go idle")
+	waitFor(h.t, "the processor to finish every event", func() bool {
+		s := h.proc.Stats()
+		return s.QueuedUsers == 0 && s.Unfinished == 0
+	})
 }
 
 // texts returns the text of every message in the deliveries.

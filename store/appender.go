@@ -84,6 +84,12 @@ func (a *appender) loop() {
 }
 
 func (a *appender) commit(batch []*appendReq, n int) {
+	// The write turn can take long (a large batch or a checkpoint ahead of it). Callers whose deadline
+	// passed meanwhile have answered their own callers (the webhook's 503), so their documents are
+	// left out here, after the wait, not before it. An insert can still outlast its caller's deadline
+	// once it runs; AddToInbox copes with that (a duplicate is not proof of dispatch).
+	unlock := a.lock()
+	defer unlock()
 	docs := make([]any, 0, n)
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -100,9 +106,7 @@ func (a *appender) commit(batch []*appendReq, n int) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	unlock := a.lock()
 	_, err := a.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	unlock()
 	perDoc := make([]error, len(docs))
 	var fatal error
 	if err != nil {

@@ -41,12 +41,28 @@ type inboxDoc struct {
 // handledMarkerKind marks marker documents (events always have a kind).
 const handledMarkerKind = "handled"
 
-// inboxBuckets tracks, per bucket, the events not yet handled.
+// inboxBuckets tracks, per bucket, the events not yet handled and those handled since the bucket was
+// opened (so that a redelivery of a handled event is recognised until its bucket is dropped).
 type inboxBuckets struct {
 	mu        sync.Mutex
 	open      map[int64]map[string]bool // bucket start -> unhandled event IDs
-	ofEvent   map[string]int64          // event ID -> bucket start
+	handled   map[int64]map[string]bool // bucket start -> handled event IDs
+	ofEvent   map[string]int64          // unhandled event ID -> bucket start
 	appenders map[int64]*appender
+}
+
+func newInboxBuckets() inboxBuckets {
+	return inboxBuckets{open: map[int64]map[string]bool{}, handled: map[int64]map[string]bool{},
+		ofEvent: map[string]int64{}, appenders: map[int64]*appender{}}
+}
+
+// trackLocked records an event of bucket b as unhandled.
+func (ib *inboxBuckets) trackLocked(b int64, id string) {
+	if ib.open[b] == nil {
+		ib.open[b] = map[string]bool{}
+	}
+	ib.open[b][id] = true
+	ib.ofEvent[id] = b
 }
 
 func bucketOf(t time.Time) int64 { return t.Truncate(inboxBucket).Unix() }
@@ -62,13 +78,17 @@ func (s *Store) inboxAppender(b int64) *appender {
 		a = newAppender(s.db.Collection(bucketName(b)), 1000, s.lockWritesUrgent)
 		s.buckets.appenders[b] = a
 		if s.buckets.open[b] == nil {
-			s.buckets.open[b] = map[string]bool{}
+			s.buckets.open[b] = map[string]bool{} // the bucket exists from now on: dropped once handled
 		}
 	}
 	return a
 }
 
-// AddToInbox implements bot.Journal.
+// AddToInbox implements bot.Journal. A duplicate key is not proof that an event was dispatched: the
+// insert of an earlier delivery can commit after its caller gave up (the webhook answered 503 at its
+// deadline), leaving the event stored but neither tracked nor processed. So every stored event that is
+// not known to be handled is returned for dispatch, redeliveries of pending events included (the
+// processor ignores events it already has); only redeliveries of handled events are dropped.
 func (s *Store) AddToInbox(ctx context.Context, events []bot.Event) ([]bot.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -82,23 +102,22 @@ func (s *Store) AddToInbox(ctx context.Context, events []bot.Event) ([]bot.Event
 	if err != nil {
 		return nil, err
 	}
-	fresh := make([]bot.Event, 0, len(events))
-	for i, e := range errs {
-		switch {
-		case e == nil:
-			fresh = append(fresh, events[i])
-		case errors.Is(e, bot.ErrDuplicate):
-		default:
-			return nil, e
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, bot.ErrDuplicate) {
+			return nil, e // not acknowledged: whatever was stored comes again with the redelivery
 		}
 	}
+	dispatch := make([]bot.Event, 0, len(events))
 	s.buckets.mu.Lock()
-	for _, ev := range fresh {
-		s.buckets.open[b][ev.ID] = true
-		s.buckets.ofEvent[ev.ID] = b
+	defer s.buckets.mu.Unlock()
+	for i, ev := range events {
+		if errs[i] != nil && s.buckets.handled[b][ev.ID] {
+			continue // a redelivery of an event already answered
+		}
+		s.buckets.trackLocked(b, ev.ID)
+		dispatch = append(dispatch, ev)
 	}
-	s.buckets.mu.Unlock()
-	return fresh, nil
+	return dispatch, nil
 }
 
 // Inbox implements bot.Journal: every event not yet handled, oldest bucket first. Buckets left by an
@@ -145,10 +164,10 @@ func (s *Store) Inbox(ctx context.Context) ([]bot.Event, error) {
 			// A bucket left by an earlier run: what its markers do not list is unhandled.
 			open = map[string]bool{}
 			s.buckets.open[b] = open
+			s.buckets.handled[b] = handled
 			for _, ev := range evs {
 				if !handled[ev.ID] {
-					open[ev.ID] = true
-					s.buckets.ofEvent[ev.ID] = b
+					s.buckets.trackLocked(b, ev.ID)
 				}
 			}
 		}
@@ -196,6 +215,10 @@ func (s *Store) releaseInbox(ctx context.Context, ids []string, closed int64) er
 		if b, ok := s.buckets.ofEvent[id]; ok {
 			delete(s.buckets.open[b], id)
 			delete(s.buckets.ofEvent, id)
+			if s.buckets.handled[b] == nil {
+				s.buckets.handled[b] = map[string]bool{}
+			}
+			s.buckets.handled[b][id] = true
 			byBucket[b] = append(byBucket[b], id)
 		}
 	}
@@ -240,6 +263,7 @@ func (s *Store) dropBucket(ctx context.Context, b int64) error {
 	s.buckets.mu.Lock()
 	if len(s.buckets.open[b]) == 0 {
 		delete(s.buckets.open, b)
+		delete(s.buckets.handled, b)
 	}
 	s.buckets.mu.Unlock()
 	return nil

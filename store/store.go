@@ -94,8 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Database == "" {
 		cfg.Database = "privacybot"
 	}
-	s := &Store{log: cfg.Log, convShards: 1, buckets: inboxBuckets{open: map[int64]map[string]bool{}, ofEvent: map[string]int64{},
-		appenders: map[int64]*appender{}}}
+	s := &Store{log: cfg.Log, convShards: 1, buckets: newInboxBuckets()}
 	uri := cfg.URI
 	if uri == "" {
 		e, err := StartEmbedded(cfg.DataDir, cfg.EmbeddedAddr, cfg.Log)
@@ -140,6 +139,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.transcript = newAppender(s.db.Collection(colTranscript), 2000, s.lockWrites)
 	return s, nil
 }
+
+// Database is the name of the database the store uses.
+func (s *Store) Database() string { return s.db.Name() }
 
 // Embedded reports whether the store runs the embedded engine.
 func (s *Store) Embedded() bool { return s.embedded != nil }
