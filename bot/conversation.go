@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -70,7 +71,7 @@ func (p *Processor) applyStep(user string, st Step) {
 	e.conv.State, e.conv.Seq = st.State, st.Seq
 }
 
-func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) {
+func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) error {
 	entries := make([]TranscriptEntry, 0, 1+len(st.Out))
 	in := TranscriptEntry{ID: ev.ID + "/in", UserID: ev.UserID, Role: RoleCustomer, Kind: string(ev.Kind), EventID: ev.ID, At: ev.Timestamp}
 	switch ev.Kind {
@@ -85,10 +86,10 @@ func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) {
 			Kind: "text", Text: m.Text, EventID: ev.ID, At: st.At.Add(time.Duration(i) * time.Microsecond)})
 	}
 	if err := p.cfg.Journal.AppendTranscript(ctx, entries...); err != nil {
-		p.log.Warn("transcript write failed", "event", ev.ID, "err", err)
-		return
+		return fmt.Errorf("transcript: %w", err)
 	}
 	if p.cfg.OnTranscript != nil {
 		p.cfg.OnTranscript(ev.UserID)
 	}
+	return nil
 }

@@ -51,9 +51,13 @@ func (h *Handoffs) Claim(ctx context.Context, id string, who Actor) (Escalation,
 	}
 	h.system(ctx, e, "claimed", "claimed by "+who.Name)
 	text, rerr := h.cfg.Renderer.Text(e.Lang, flows.NoticeJoined, map[string]string{"Name": who.Name})
-	if rerr == nil {
-		h.notify(ctx, e, "joined", Message{Text: text})
+	if rerr != nil {
+		// The claim stands; the customer is not told who joined. Staff see why in the transcript.
+		h.cfg.Log.Error("joined notice not rendered", "escalation", e.ID, "err", rerr)
+		h.system(ctx, e, "failed/joined", "joined notice not sent: it could not be rendered")
+		return e, nil
 	}
+	h.notify(ctx, e, "joined", Message{Text: text})
 	return e, nil
 }
 
@@ -206,8 +210,10 @@ func (h *Handoffs) notify(ctx context.Context, e Escalation, key string, m Messa
 		h.system(ctx, e, "failed/"+key, fmt.Sprintf("notice %q not delivered (status %d)", key, r.Status))
 		return
 	}
-	_ = h.cfg.Store.AppendTranscript(ctx, TranscriptEntry{ID: lineID, UserID: e.UserID, Role: RoleBot, Kind: "text",
-		Text: text, At: h.cfg.Now()})
+	if err := h.cfg.Store.AppendTranscript(ctx, TranscriptEntry{ID: lineID, UserID: e.UserID, Role: RoleBot, Kind: "text",
+		Text: text, At: h.cfg.Now()}); err != nil {
+		h.cfg.Log.Warn("handoff notice sent but not written to the transcript", "escalation", e.ID, "notice", key, "err", err)
+	}
 	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
 }
 

@@ -1,0 +1,130 @@
+package bot
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/enemane/privacybot/flows"
+)
+
+// eventually polls cond until it holds (or fails the test after 10 s).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+type ownedBy map[string]bool
+
+func (o ownedBy) OwnedByStaff(user string) bool { return o[user] }
+
+type procFixture struct {
+	j   *memJournal
+	m   *memMessenger
+	p   *Processor
+	now time.Time
+}
+
+func newProcFixture(t *testing.T, tweak func(*Config)) *procFixture {
+	t.Helper()
+	rend, err := NewRenderer(map[string]string{"PolicyURL": "https://example.invalid/policy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &procFixture{j: newMemJournal(), m: newMemMessenger(), now: time.Now()}
+	cfg := Config{Journal: f.j, Messenger: f.m, Renderer: rend, Step: flows.Step,
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, CheckpointEvery: 5 * time.Millisecond}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	f.p = NewProcessor(cfg)
+	if err := f.p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.p.Stop(context.Background()) })
+	return f
+}
+
+func (f *procFixture) text(id, user, text string) Event {
+	return Event{ID: id, Kind: EventMessage, Type: "message", UserID: user, Timestamp: f.now, ReceivedAt: f.now,
+		ReplyToken: "rt-" + id, MessageType: "text", Text: text}
+}
+
+// idle waits until every event handed over is handled and out of the inbox.
+func (f *procFixture) idle(t *testing.T) {
+	t.Helper()
+	eventually(t, "the processor to finish", func() bool {
+		s := f.p.Stats()
+		return s.QueuedUsers == 0 && s.Unfinished == 0
+	})
+}
+
+func TestStaffChatMessageSurvivesTranscriptFailures(t *testing.T) {
+	f := newProcFixture(t, func(c *Config) { c.Handoff = ownedBy{"Ustaff": true} })
+	f.j.mu.Lock()
+	f.j.failAppends = 2
+	f.j.mu.Unlock()
+	ev := f.text("E1", "Ustaff", "担当の方へ：住所が変わりました")
+	f.p.Enqueue([]Event{ev})
+	f.idle(t)
+	line, ok := f.j.line("E1/in")
+	if !ok || line.Text != ev.Text {
+		t.Fatalf("the customer's message did not reach the transcript staff read: %+v %v", line, ok)
+	}
+	s := f.p.Stats()
+	if s.StoreErrors != 2 || s.Silenced != 1 {
+		t.Fatalf("stats %+v: want 2 retried failures and 1 silenced event", s)
+	}
+	if n := f.m.sends(); n != 0 {
+		t.Fatalf("the bot spoke %d times in a chat staff own", n)
+	}
+}
+
+func TestTranscriptFailureAfterTheStepIsRetriedAndAnsweredOnce(t *testing.T) {
+	f := newProcFixture(t, nil)
+	f.j.mu.Lock()
+	f.j.failAppends = 1
+	f.j.mu.Unlock()
+	f.p.Enqueue([]Event{f.text("E2", "U2", "メニュー")})
+	f.idle(t)
+	if _, ok := f.j.line("E2/in"); !ok {
+		t.Fatal("the customer's line is missing from the transcript")
+	}
+	if _, ok := f.j.line("E2/out/0"); !ok {
+		t.Fatal("the bot's answer is missing from the transcript")
+	}
+	if f.m.replies["rt-E2"] != 1 || f.m.sends() != 1 {
+		t.Fatalf("replies %v, sends %d: want one answer", f.m.replies, f.m.sends())
+	}
+}
+
+func TestAnEventHandedOverAgainIsProcessedOnce(t *testing.T) {
+	f := newProcFixture(t, func(c *Config) { c.CheckpointEvery = time.Hour }) // handled events stay in the inbox
+	ev := f.text("E3", "U3", "メニュー")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); f.p.Enqueue([]Event{ev}) }()
+	}
+	wg.Wait()
+	eventually(t, "the answer", func() bool { return f.m.sends() == 1 })
+	eventually(t, "the queue to empty", func() bool { return f.p.Stats().QueuedUsers == 0 })
+	f.p.Enqueue([]Event{ev}) // handled, waiting for its checkpoint: still known
+	s := f.p.Stats()
+	if s.Processed != 1 || s.Duplicates != 0 || s.Unfinished != 1 || s.QueuedUsers != 0 {
+		t.Fatalf("stats %+v: want the event processed once and still known", s)
+	}
+	if f.m.replies["rt-E3"] != 1 {
+		t.Fatalf("reply calls %d, want 1", f.m.replies["rt-E3"])
+	}
+}
