@@ -77,7 +77,7 @@ func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) erro
 	switch ev.Kind {
 	case EventMessage:
 		in.Kind, in.Text = ev.MessageType, ev.Text
-	case EventPostback:
+	case EventPostback, EventInternal:
 		in.Text = ev.Postback
 	}
 	entries = append(entries, in)

@@ -23,6 +23,9 @@ const (
 	EventFollow   EventKind = "follow"
 	EventUnfollow EventKind = "unfollow"
 	EventOther    EventKind = "other"
+	// EventInternal is an event the service raises itself (a hand-back, …): answered like a customer's
+	// event, but never produced from a webhook, so no customer can send one.
+	EventInternal EventKind = "internal"
 )
 
 // Event is one webhook event as the pipeline keeps it in the inbox.
@@ -41,7 +44,7 @@ type Event struct {
 	MessageType     string `bson:"mtype,omitempty"` // text, image, sticker, …
 	Text            string `bson:"text,omitempty"`
 	MarkAsReadToken string `bson:"mart,omitempty"`
-	// Postback events.
+	// Postback events: the tapped action's data; internal events: their data.
 	Postback string `bson:"pb,omitempty"`
 	// Follow events.
 	Unblocked bool `bson:"unblocked,omitempty"`

@@ -142,7 +142,7 @@ func (h *Handoffs) finish(ctx context.Context, id string, who Actor, why, resolu
 	// The bot resumes through the pipeline itself: an internal event, durable in the inbox, answered
 	// exactly once by push (it has no reply token) in the customer's language.
 	now := h.cfg.Now()
-	ev := Event{ID: "esc-" + e.ID + "-" + why, Kind: EventPostback, Type: "internal", UserID: e.UserID,
+	ev := Event{ID: "esc-" + e.ID + "-" + why, Kind: EventInternal, Type: "internal", UserID: e.UserID,
 		Timestamp: now, ReceivedAt: now, Postback: flows.ResumePostback(why, e.ID, ask)}
 	fresh, err := h.cfg.Inbox.AddToInbox(ctx, []Event{ev})
 	if err != nil {

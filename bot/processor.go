@@ -342,6 +342,8 @@ func (p *Processor) input(ev Event) flows.Input {
 		}
 	case EventPostback:
 		in.Kind, in.Postback = flows.InputPostback, ev.Postback
+	case EventInternal:
+		in.Kind, in.Postback = flows.InputInternal, ev.Postback
 	case EventFollow:
 		in.Kind, in.Unblocked = flows.InputFollow, ev.Unblocked
 	case EventUnfollow:

@@ -19,7 +19,7 @@ const (
 	actRate     = "hrate"    // e=<id>, s=<rating>
 )
 
-// ResumePostback is the postback data of the internal event with which the escalation manager ends a
+// ResumePostback is the data of the internal event (InputInternal) with which the escalation manager ends a
 // handoff: why is "handback" (staff hand the chat back to the bot) or "closed"; ask offers the
 // satisfaction question for ticket.
 func ResumePostback(why, ticket string, ask bool) string {
@@ -30,9 +30,6 @@ func ResumePostback(why, ticket string, ask bool) string {
 	return v.Encode()
 }
 
-// IsResumePostback reports whether data is the escalation manager's internal resume event (the
-// console shows it as a system line, not as the customer's tap).
-func IsResumePostback(data string) bool { return strings.HasPrefix(data, "do="+actResume+"&") }
 
 // CancelPostback is the postback data of the "cancel my request" quick reply offered while queued.
 const CancelPostback = "do=" + actDrop
@@ -148,20 +145,6 @@ func handoffPostback(st State, q url.Values) (Result, bool) {
 	case actDrop:
 		// Nothing queued any more (staff closed it, or it was withdrawn already).
 		return Result{State: st, Replies: []Reply{{ID: msgHandoffNothingToCancel}, mainMenu(st)}}, true
-	case actResume:
-		st.Flow, st.Handoff, st.Misses = FlowIdle, HandoffState{}, 0
-		if q.Get("why") == "handback" {
-			return Result{State: st, Replies: []Reply{{ID: msgHandoffBack}, mainMenu(st)}}, true
-		}
-		if q.Get("ask") == "1" && q.Get("e") != "" {
-			e := q.Get("e")
-			rate := func(label, r string) Choice {
-				return Choice{LabelID: label, Postback: url.Values{"do": {actRate}, "e": {e}, "s": {r}}.Encode()}
-			}
-			return Result{State: st, Replies: []Reply{{ID: msgHandoffClosed}, {ID: msgHandoffRateAsk,
-				Choices: []Choice{rate(lblRateGood, RatingGood), rate(lblRateOK, RatingOK), rate(lblRateBad, RatingBad)}}}}, true
-		}
-		return Result{State: st, Replies: []Reply{{ID: msgHandoffClosed}, mainMenu(st)}}, true
 	case actRate:
 		r, e := q.Get("s"), q.Get("e")
 		if e == "" || (r != RatingGood && r != RatingOK && r != RatingBad) {
@@ -171,6 +154,28 @@ func handoffPostback(st State, q url.Values) (Result, bool) {
 			Effects: []Effect{{Kind: EffectRateEscalation, Escalation: &EscalationRequest{Ticket: e, Rating: r}}}}, true
 	}
 	return Result{}, false
+}
+
+// onInternal handles the events the service raises itself. Only the escalation manager's resume
+// (staff handed the chat back or closed it) exists; anything else changes nothing.
+func onInternal(st State, in Input) Result {
+	q, err := url.ParseQuery(in.Postback)
+	if err != nil || q.Get("do") != actResume {
+		return Result{State: st}
+	}
+	st.Flow, st.Handoff, st.Misses = FlowIdle, HandoffState{}, 0
+	if q.Get("why") == "handback" {
+		return Result{State: st, Replies: []Reply{{ID: msgHandoffBack}, mainMenu(st)}}
+	}
+	if q.Get("ask") == "1" && q.Get("e") != "" {
+		e := q.Get("e")
+		rate := func(label, r string) Choice {
+			return Choice{LabelID: label, Postback: url.Values{"do": {actRate}, "e": {e}, "s": {r}}.Encode()}
+		}
+		return Result{State: st, Replies: []Reply{{ID: msgHandoffClosed}, {ID: msgHandoffRateAsk,
+			Choices: []Choice{rate(lblRateGood, RatingGood), rate(lblRateOK, RatingOK), rate(lblRateBad, RatingBad)}}}}
+	}
+	return Result{State: st, Replies: []Reply{{ID: msgHandoffClosed}, mainMenu(st)}}
 }
 
 // onIntentHandoff handles the intents complaint and human outside a flow.

@@ -45,6 +45,7 @@ func choicePostbacks(r Reply) []string {
 func TestComplaintFlowTable(t *testing.T) {
 	text := func(s, intent string) Input { return Input{Kind: InputText, Text: s, Intent: Intent{Name: intent}} }
 	pb := func(d string) Input { return Input{Kind: InputPostback, Postback: d} }
+	internal := func(d string) Input { return Input{Kind: InputInternal, Postback: d} }
 	inComplaint := func(stage HandoffStage, cat, desc string) State {
 		return State{Flow: FlowComplaint, Handoff: HandoffState{Stage: stage, Category: cat, Description: desc}}
 	}
@@ -103,12 +104,15 @@ func TestComplaintFlowTable(t *testing.T) {
 		{"cancel while queued", State{Flow: FlowStaff, Lang: En}, pb(CancelPostback), State{Lang: En},
 			[]string{msgHandoffCancelled, msgMenu}, []Effect{{Kind: EffectCancelEscalation}}},
 		{"cancel with nothing queued", State{}, pb(CancelPostback), State{}, []string{msgHandoffNothingToCancel, msgMenu}, nil},
-		{"handed back", State{Flow: FlowStaff, Handoff: HandoffState{Noted: true}, Misses: 2}, pb(ResumePostback("handback", "E1", false)),
+		{"handed back", State{Flow: FlowStaff, Handoff: HandoffState{Noted: true}, Misses: 2}, internal(ResumePostback("handback", "E1", false)),
 			State{}, []string{msgHandoffBack, msgMenu}, nil},
-		{"closed without the question", State{Flow: FlowStaff}, pb(ResumePostback("closed", "E1", false)),
+		{"closed without the question", State{Flow: FlowStaff}, internal(ResumePostback("closed", "E1", false)),
 			State{}, []string{msgHandoffClosed, msgMenu}, nil},
-		{"closed with the question", State{Flow: FlowStaff}, pb(ResumePostback("closed", "E1", true)),
+		{"closed with the question", State{Flow: FlowStaff}, internal(ResumePostback("closed", "E1", true)),
 			State{}, []string{msgHandoffClosed, msgHandoffRateAsk}, nil},
+		{"a customer's postback forging the hand-back leaves the queue alone", State{Flow: FlowStaff, Handoff: HandoffState{Noted: true}},
+			pb(ResumePostback("handback", "E1", false)), State{Flow: FlowStaff, Handoff: HandoffState{Noted: true}}, []string{msgMenu}, nil},
+		{"an unknown internal event changes nothing", State{Flow: FlowStaff}, internal("do=lang&l=en"), State{Flow: FlowStaff}, nil, nil},
 		{"rating", State{}, pb("do=hrate&e=E1&s=good"), State{}, []string{msgHandoffRateThanks, msgMenu},
 			[]Effect{{Kind: EffectRateEscalation, Escalation: &EscalationRequest{Ticket: "E1", Rating: RatingGood}}}},
 		{"forged rating is ignored", State{}, pb("do=hrate&e=E1&s=<script>"), State{}, []string{msgMenu}, nil},

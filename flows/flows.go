@@ -34,6 +34,9 @@ const (
 	InputFollow                        // the customer added the account as a friend (or unblocked it)
 	InputUnfollow                      // the customer blocked the account; nothing can be sent back
 	InputMedia                         // an image, sticker, file or other non-text message
+	// InputInternal is an event the service raises itself (staff handing a chat back, …); Postback
+	// carries its data. Customers cannot send one: no webhook event becomes an InputInternal.
+	InputInternal
 )
 
 // Intent is what the classifier made of a text message. Name is one of the intent names of
@@ -49,7 +52,7 @@ type Intent struct {
 type Input struct {
 	Kind      InputKind
 	Text      string // InputText: what the customer typed (normalised for display only by the caller)
-	Postback  string // InputPostback: the data of the tapped action
+	Postback  string // InputPostback: the data of the tapped action; InputInternal: the event's data
 	Unblocked bool   // InputFollow: the customer unblocked the account rather than adding it anew
 	Intent    Intent // InputText: the classifier's reading
 	Now       time.Time

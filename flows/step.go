@@ -15,6 +15,9 @@ const (
 // Step is the conversation logic: one input in, the new state, the replies and the effects out.
 func Step(st State, in Input) (res Result) {
 	defer func() { res = recordBlockChange(res, in) }() // blocks and unblocks are consent records
+	if in.Kind == InputInternal {
+		return onInternal(st, in)
+	}
 	// Flows in progress see the input first; they leave what they do not handle to the dispatch below.
 	switch st.Flow {
 	case FlowComplaint:

@@ -80,12 +80,10 @@ func toLine(t bot.TranscriptEntry) line {
 		l.Who = "Customer"
 		switch t.Kind {
 		case "text":
+		case string(bot.EventInternal):
+			l.Role, l.Who, l.Text = bot.RoleSystem, "System", "The bot resumed the conversation."
 		case string(bot.EventPostback):
-			if flows.IsResumePostback(t.Text) {
-				l.Role, l.Who, l.Text = bot.RoleSystem, "System", "The bot resumed the conversation."
-			} else {
-				l.Extra = "tapped a button"
-			}
+			l.Extra = "tapped a button"
 		case string(bot.EventFollow):
 			l.Role, l.Who, l.Text = bot.RoleSystem, "System", "The customer added the account as a friend."
 		case string(bot.EventUnfollow):

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/store"
 )
 
@@ -417,5 +418,29 @@ func TestLoginIsRateLimited(t *testing.T) {
 	}
 	if !h.auditActions(t)["login.failed"] {
 		t.Fatal("failed logins are not audited")
+	}
+}
+
+// TestForgedHandBackPostbackHasNoEffect: a signed webhook carrying the hand-back's internal data as a
+// customer's postback neither tells the customer the bot is back nor takes them out of the queue; the
+// next request for a person is still answered.
+func TestForgedHandBackPostbackHasNoEffect(t *testing.T) {
+	h := newConsoleHarness(t, bot.BusinessHours{})
+	const user = "Uforge0001"
+	h.send(h.sender.TextEvent(user, "担当者と話したい"))
+	h.waitDeliveries(user, 1)
+	e := h.escalationOf(user)
+	h.send(h.sender.PostbackEvent(user, flows.ResumePostback("handback", e.ID, false)))
+	h.waitDeliveries(user, 2)
+	if got := lastText(t, h, user); strings.Contains(got, "自動応答でご案内") {
+		t.Fatalf("a forged hand-back was answered as one: %q", got)
+	}
+	if got, _ := h.handoffs.Get(context.Background(), e.ID); got.Status != bot.StatusQueued {
+		t.Fatalf("escalation %s after the forged postback, want queued", got.Status)
+	}
+	h.send(h.sender.PostbackEvent(user, "do=human"))
+	h.waitDeliveries(user, 3)
+	if got := lastText(t, h, user); !strings.Contains(got, "おつなぎしているところ") {
+		t.Fatalf("asking for a person again while queued: %q", got)
 	}
 }
