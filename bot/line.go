@@ -83,6 +83,13 @@ func parseEvent(raw json.RawMessage, now time.Time) (Event, error) {
 		sum := sha256.Sum256(raw)
 		ev.ID = "h" + hex.EncodeToString(sum[:12])
 	}
+	if ev.UserID != "" {
+		// Everything keyed by the event (inbox, step, delivery, transcript, effects) is tied to its
+		// customer: another customer's event that reuses the ID is a different event, not a redelivery.
+		// A digest rather than the user ID keeps customers' IDs out of logs that name events.
+		sum := sha256.Sum256([]byte(ev.UserID))
+		ev.ID += "." + hex.EncodeToString(sum[:6])
+	}
 	if env.Timestamp == 0 {
 		ev.Timestamp = ev.ReceivedAt
 	}

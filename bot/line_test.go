@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,7 +50,7 @@ func TestParseWebhook(t *testing.T) {
 	}
 	for i, w := range want {
 		e := evs[i]
-		if e.ID != w.id || e.UserID != w.user || e.Kind != w.kind || e.Answerable() != w.answerable {
+		if id, _, _ := strings.Cut(e.ID, "."); id != w.id || e.UserID != w.user || e.Kind != w.kind || e.Answerable() != w.answerable {
 			t.Errorf("event %d = %+v, want %+v", i, e, w)
 		}
 	}
@@ -72,6 +73,19 @@ func TestParseWebhookRejectsMalformed(t *testing.T) {
 	evs, err := ParseWebhook([]byte(`{"destination":"U","events":[]}`), time.Now())
 	if err != nil || len(evs) != 0 {
 		t.Fatalf("verification body: %v %v", evs, err)
+	}
+}
+
+func TestEventIDIsTiedToItsCustomer(t *testing.T) {
+	body := func(user string) []byte {
+		return []byte(`{"events":[{"type":"message","mode":"active","timestamp":1,"webhookEventId":"01SAME","source":{"type":"user","userId":"` +
+			user + `"},"message":{"id":"1","type":"text","text":"x","quoteToken":"q"}}]}`)
+	}
+	a, _ := ParseWebhook(body("U1"), time.Now())
+	again, _ := ParseWebhook(body("U1"), time.Now())
+	b, _ := ParseWebhook(body("U2"), time.Now())
+	if a[0].ID != again[0].ID || a[0].ID == b[0].ID || !strings.HasPrefix(a[0].ID, "01SAME.") || strings.Contains(a[0].ID, "U1") {
+		t.Fatalf("ids %q %q %q: want stable per customer, different across customers, no user ID inside", a[0].ID, again[0].ID, b[0].ID)
 	}
 }
 

@@ -367,3 +367,26 @@ func TestFollowRereadsTheProfileLanguage(t *testing.T) {
 		t.Fatalf("greeting after unblocking with an English profile: %q", got)
 	}
 }
+
+// TestReusedEventIDFromAnotherCustomerIsAnotherEvent: a second customer's event that carries the
+// webhookEventId of the first customer's is answered on its own, and the first customer's stored step
+// (here, the opt-out form half filled in) is untouched.
+func TestReusedEventIDFromAnotherCustomerIsAnotherEvent(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	first := h.sender.TextEvent("Ureuse1", "メニュー")
+	h.send(first)
+	h.waitDeliveries("Ureuse1", 1)
+	second := h.sender.TextEvent("Ureuse2", "What is the purpose of use of my data?")
+	second.WebhookEventID = first.WebhookEventID
+	if code := h.send(second); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	ds := h.waitDeliveries("Ureuse2", 1)
+	h.settle()
+	if got := texts(ds); len(got) == 0 || !strings.Contains(got[0], "第2項") {
+		t.Fatalf("second customer's answer %q: want their own question answered", got)
+	}
+	if n := len(h.api.Deliveries("Ureuse1")); n != 1 {
+		t.Fatalf("first customer got %d answers, want 1", n)
+	}
+}
