@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -110,7 +111,7 @@ func (h *Console) init() {
 		if h.SessionTTL == 0 {
 			h.SessionTTL = 12 * time.Hour
 		}
-		h.limiter = newLoginLimiter(5, 15*time.Minute)
+		h.limiter = newLoginLimiter()
 		h.cache = map[string]cachedSession{}
 		h.pages = map[string]*template.Template{}
 		funcs := template.FuncMap{"ago": ago, "clock": clock, "visible": visibleControls, "label": label}
@@ -340,10 +341,12 @@ func (h *Console) login(c *gin.Context) {
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
 	pw := c.PostForm("password")
 	keys := []string{"ip:" + c.ClientIP(), "email:" + email}
-	if !h.limiter.allow(h.Now(), keys...) {
+	if wait := h.limiter.wait(h.Now(), keys...); wait > 0 {
 		h.audit(c, "login.throttled", email, "")
+		secs := int((wait + time.Second - 1) / time.Second)
+		c.Header("Retry-After", strconv.Itoa(secs))
 		c.Status(http.StatusTooManyRequests)
-		h.render(c, "login", gin.H{"Title": "Log in", "LoginCSRF": ck, "Error": "throttled"})
+		h.render(c, "login", gin.H{"Title": "Log in", "LoginCSRF": ck, "Error": "throttled", "Wait": secs})
 		return
 	}
 	st, err := h.Store.StaffByEmail(c.Request.Context(), email)
@@ -361,6 +364,16 @@ func (h *Console) login(c *gin.Context) {
 		return
 	}
 	h.limiter.reset(keys...)
+	if st.OneTime {
+		// The password was printed to a log: it opens one session and no more.
+		used := st
+		used.Hash = nil
+		if err := h.Store.SaveStaff(c.Request.Context(), used); err != nil {
+			_ = c.Error(err)
+			return
+		}
+		h.audit(c, "login.one_time_password_used", st.Email, "")
+	}
 	tok := randomToken()
 	se := store.Session{ID: hashToken(tok), Email: st.Email, CSRF: randomToken(), Expires: h.Now().Add(h.SessionTTL), CreatedAt: h.Now()}
 	if err := h.Store.CreateSession(c.Request.Context(), se); err != nil {
@@ -395,52 +408,6 @@ func randomToken() string {
 func hashToken(t string) string {
 	s := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(s[:])
-}
-
-// loginLimiter allows max failed logins per key (IP, e-mail) per window.
-type loginLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string][]time.Time
-}
-
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, fails: map[string][]time.Time{}}
-}
-
-func (l *loginLimiter) allow(now time.Time, keys ...string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		recent := l.fails[k][:0]
-		for _, t := range l.fails[k] {
-			if now.Sub(t) < l.window {
-				recent = append(recent, t)
-			}
-		}
-		l.fails[k] = recent
-		if len(recent) >= l.max {
-			return false
-		}
-	}
-	return true
-}
-
-func (l *loginLimiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		l.fails[k] = append(l.fails[k], now)
-	}
-}
-
-func (l *loginLimiter) reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.fails, k)
-	}
 }
 
 var errBadForm = errors.New("bad form")

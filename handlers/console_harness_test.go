@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,14 @@ type consoleHarness struct {
 	*harness
 	handoffs *bot.Handoffs
 	console  *handlers.Console
+	clock    *testClock // the console's clock (login throttling, sessions)
 }
+
+// testClock is a clock tests move by hand; it starts at the real time.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 const testPassword = "correct horse battery"
 
@@ -61,7 +69,8 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 	if err := h.proc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	con := &handlers.Console{Chats: ho, Store: h.st, Live: ho.Hub(), Log: quietLog(), HashCost: 4}
+	clk := &testClock{}
+	con := &handlers.Console{Chats: ho, Store: h.st, Live: ho.Hub(), Log: quietLog(), HashCost: 4, Now: clk.Now}
 	router := handlers.NewRouter(quietLog(), handlers.Routes{
 		Callback: &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: ho.Tap(h.proc), Log: quietLog(), Now: time.Now},
 		Health:   &handlers.Health{Store: h.st},
@@ -77,7 +86,7 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 		h.st.Close(ctx)
 	})
 	h.sender = &linesim.Sender{BotURL: h.bot.URL + "/callback", ChannelSecret: testSecret, Destination: "Ubot", API: h.api}
-	return &consoleHarness{harness: h, handoffs: ho, console: con}
+	return &consoleHarness{harness: h, handoffs: ho, console: con, clock: clk}
 }
 
 // addStaff creates an account with testPassword.

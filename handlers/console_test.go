@@ -398,29 +398,6 @@ func TestRoleBoundaries(t *testing.T) {
 	}
 }
 
-func TestLoginIsRateLimited(t *testing.T) {
-	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("a@x.example", "A", store.RoleAgent)
-	c := h.login("a@x.example")
-	try := func(pw string) int {
-		_, page := c.get("/console/login")
-		m := csrfRe.FindStringSubmatch(page)
-		code, _ := c.post("/console/login", url.Values{"csrf": {m[1]}, "email": {"a@x.example"}, "password": {pw}})
-		return code
-	}
-	for i := 0; i < 5; i++ {
-		if code := try("wrong password " + string(rune('a'+i))); code != http.StatusUnauthorized {
-			t.Fatalf("bad password %d: %d", i, code)
-		}
-	}
-	if code := try(testPassword); code != http.StatusTooManyRequests {
-		t.Fatalf("after 5 failures the right password got %d, want 429", code)
-	}
-	if !h.auditActions(t)["login.failed"] {
-		t.Fatal("failed logins are not audited")
-	}
-}
-
 // TestForgedHandBackPostbackHasNoEffect: a signed webhook carrying the hand-back's internal data as a
 // customer's postback neither tells the customer the bot is back nor takes them out of the queue; the
 // next request for a person is still answered.

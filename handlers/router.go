@@ -20,12 +20,27 @@ type Routes struct {
 	Marketing *Marketing
 	// Extra mounts plain http.Handlers under path prefixes (e.g. the simulator at /sim in local mode).
 	Extra map[string]http.Handler
+	// TrustedProxies are the addresses or CIDRs of proxies whose X-Forwarded-For names the client
+	// (none by default: the client is the connection's peer). ClientIPHeader, when set, is a header
+	// the platform's proxy always sets to the client's address (Fly.io: Fly-Client-IP); it wins.
+	// Login throttling and the audit log depend on this being right.
+	TrustedProxies []string
+	ClientIPHeader string
+}
+
+// ValidProxies checks TrustedProxies entries: IP addresses or CIDRs.
+func ValidProxies(ps []string) error {
+	return gin.New().SetTrustedProxies(ps)
 }
 
 // NewRouter builds the gin engine with the shared middleware: recovery, access log, error handler.
 func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	if err := e.SetTrustedProxies(r.TrustedProxies); err != nil {
+		panic("handlers: TrustedProxies not validated: " + err.Error())
+	}
+	e.TrustedPlatform = r.ClientIPHeader
 	e.Use(gin.CustomRecovery(func(c *gin.Context, err any) {
 		log.Error("panic in handler", "route", c.FullPath(), "panic", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal", "message": "internal error"})

@@ -38,11 +38,14 @@ var ErrExists = errors.New("already exists")
 
 // Staff is a console account. Hash is a bcrypt hash; the password itself is never stored.
 type Staff struct {
-	Email     string    `bson:"_id"`
-	Name      string    `bson:"name"`
-	Role      string    `bson:"role"`
-	Hash      []byte    `bson:"hash"`
-	Disabled  bool      `bson:"disabled,omitempty"`
+	Email    string `bson:"_id"`
+	Name     string `bson:"name"`
+	Role     string `bson:"role"`
+	Hash     []byte `bson:"hash"`
+	Disabled bool   `bson:"disabled,omitempty"`
+	// OneTime marks a password good for one login (local mode's printed admin password): the console
+	// clears it once used.
+	OneTime   bool      `bson:"oneTime,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
 }
 

@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/enemane/privacybot/handlers"
 )
 
 // config is everything the server reads from the environment. README's configuration table lists
@@ -25,6 +28,13 @@ type config struct {
 	PolicyURL      string
 	LogLevel       slog.Level
 	LocalMode      bool // no LINE credentials: the built-in simulator plays LINE
+	// ListenAddr is where the server listens: every interface with LINE credentials; loopback only in
+	// local mode unless LOCAL_MODE_BIND says otherwise.
+	ListenAddr string
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES); on Fly.io
+	// the client address is read from Fly-Client-IP instead.
+	TrustedProxies []string
+	OnFly          bool
 	// Staff handoff (issue 5): business hours, holidays, staff alerts.
 	BusinessHours      string   // BUSINESS_HOURS, e.g. "Mon-Fri 09:00-18:00" ("" = always open)
 	TimeZone           string   // TZ (default Asia/Tokyo)
@@ -67,18 +77,47 @@ func loadConfig() (config, error) {
 	if c.StaffWebhookURL != "" && c.StaffWebhookSecret == "" {
 		return c, fmt.Errorf("STAFF_WEBHOOK_URL needs STAFF_WEBHOOK_SECRET to sign the alerts")
 	}
+	c.OnFly = os.Getenv("FLY_APP_NAME") != "" || os.Getenv("FLY_MACHINE_ID") != ""
+	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if err := handlers.ValidProxies(c.TrustedProxies); err != nil {
+		return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	c.ListenAddr = fmt.Sprintf(":%d", port)
 	switch {
 	case c.ChannelSecret == "" && c.ChannelToken == "":
+		if err := c.localModeAllowed(); err != nil {
+			return c, err
+		}
 		c.LocalMode = true
 		c.ChannelSecret, c.ChannelToken = randomHex(16), randomHex(24)
 		if !c.apiBaseExplicit {
 			c.APIBaseURL = fmt.Sprintf("http://127.0.0.1:%d/linesim", port)
 			c.APIDataBaseURL = c.APIBaseURL
 		}
+		c.ListenAddr = net.JoinHostPort(env("LOCAL_MODE_BIND", "127.0.0.1"), strconv.Itoa(port))
 	case c.ChannelSecret == "" || c.ChannelToken == "":
 		return c, fmt.Errorf("set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, or neither (local mode)")
 	}
 	return c, nil
+}
+
+// localModeAllowed refuses local mode (a simulator anyone reaching the port can drive, and a console
+// admin whose password is printed to the log) where the server is plainly deployed: on Fly.io, or
+// behind a public https BASE_URL. Such a deployment forgot its LINE secrets.
+func (c config) localModeAllowed() error {
+	const hint = "; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (on Fly.io: fly secrets set …). " +
+		"Local mode, with its simulator and printed admin password, is for a developer's machine"
+	switch {
+	case c.OnFly:
+		return fmt.Errorf("no LINE credentials on a Fly.io machine%s", hint)
+	case strings.HasPrefix(c.BaseURL, "https://"):
+		return fmt.Errorf("no LINE credentials and BASE_URL is %s%s", c.BaseURL, hint)
+	}
+	return nil
 }
 
 func randomHex(n int) string {

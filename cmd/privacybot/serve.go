@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/flows/nlu"
@@ -47,6 +49,11 @@ func serve(_ []string) error {
 	}
 	defer st.Close(context.Background())
 	log.Info("store ready", "embedded", st.Embedded(), "database", cfg.MongoDatabase)
+	if !cfg.LocalMode {
+		if err := retireLocalAdmin(ctx, st, log); err != nil {
+			return fmt.Errorf("local-mode admin: %w", err)
+		}
+	}
 
 	app, err := wire(cfg, st, log)
 	if err != nil {
@@ -60,7 +67,7 @@ func serve(_ []string) error {
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		startPprof(addr, log)
 	}
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		app.proc.Stop(context.Background())
 		return err
@@ -168,6 +175,10 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		sender := &linesim.Sender{BotURL: fmt.Sprintf("http://127.0.0.1:%d/callback", cfg.Port),
 			ChannelSecret: cfg.ChannelSecret, Destination: "Uprivacybot0000000000000000000000", API: a.sim}
 		routes.Extra["/sim"] = linesim.NewChat(a.sim, sender, linesim.ChatOptions{Prefix: "/sim"})
+	}
+	routes.TrustedProxies = cfg.TrustedProxies
+	if cfg.OnFly {
+		routes.ClientIPHeader = gin.PlatformFlyIO
 	}
 	a.router = handlers.NewRouter(log, routes)
 	return a, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,16 +44,20 @@ func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer
 	return h, console, nil
 }
 
+// localAdminEmail is the account local mode creates for the developer at the keyboard.
+const localAdminEmail = "admin@localhost"
+
 // localAdmin creates (or resets) the local-mode admin with a fresh one-time password and prints it:
-// the simulator has no other way in.
+// the simulator has no other way in. The password opens one session (the console clears it at the
+// first login); the next start prints a new one.
 func localAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
-	const email = "admin@localhost"
+	const email = localAdminEmail
 	pw := randomHex(12)
 	hash, err := store.HashPassword(pw, 0)
 	if err != nil {
 		return err
 	}
-	acct := store.Staff{Email: email, Name: "Local admin", Role: store.RoleAdmin, Hash: hash, CreatedAt: time.Now()}
+	acct := store.Staff{Email: email, Name: "管理者（ローカル）", Role: store.RoleAdmin, Hash: hash, OneTime: true, CreatedAt: time.Now()}
 	if err := st.AddStaff(ctx, acct); err == store.ErrExists {
 		if err := st.SaveStaff(ctx, acct); err != nil {
 			return err
@@ -61,6 +66,24 @@ func localAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  Staff console: log in as %s with the one-time password %s\n", email, pw)
+	fmt.Fprintf(out, "  Staff console: log in as %s (good for one login; restart for another) with the one-time password %s\n", email, pw)
 	return nil
+}
+
+// retireLocalAdmin disables the local-mode admin when the server starts with LINE credentials on a
+// store that local mode once used: an account whose password went to a log has no place in production.
+func retireLocalAdmin(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	acct, err := st.StaffByEmail(ctx, localAdminEmail)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled && len(acct.Hash) == 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	acct.Disabled, acct.Hash = true, nil
+	if err := st.SaveStaff(ctx, acct); err != nil {
+		return err
+	}
+	log.Warn("the local-mode admin account was disabled: LINE credentials are set", "account", localAdminEmail)
+	return st.DeleteSessionsOf(ctx, localAdminEmail)
 }
