@@ -121,11 +121,14 @@ type Handoffs struct {
 
 	// upd serialises the read-change-write of escalations in this process: the embedded engine's
 	// conditional update is not atomic under concurrency (MongoDB's is, across instances).
-	upd    sync.Mutex
-	mu     sync.Mutex
-	open   map[string]*Escalation // by user ID
-	read   map[string]string      // latest markAsReadToken per escalated user
-	alerts sync.WaitGroup
+	upd  sync.Mutex
+	mu   sync.Mutex
+	open map[string]*Escalation // by user ID
+	read map[string]string      // latest markAsReadToken per escalated user
+	// alerts are the staff alerts in flight; Stop ends them (alertCtx) and waits.
+	alerts      sync.WaitGroup
+	alertCtx    context.Context
+	alertCancel context.CancelFunc
 }
 
 var (
@@ -141,7 +144,9 @@ func NewHandoffs(cfg HandoffConfig) *Handoffs {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{},
+		alertCtx: ctx, alertCancel: cancel}
 }
 
 // Load fills the index with the open escalations of the store.
@@ -167,8 +172,19 @@ func (h *Handoffs) SetDispatcher(d Enqueuer) { h.disp = d }
 // Hub is the notification hub of the console's live view.
 func (h *Handoffs) Hub() *Hub { return h.hub }
 
-// Wait waits for alerts in flight (at shutdown).
-func (h *Handoffs) Wait() { h.alerts.Wait() }
+// Stop lets the staff alerts in flight finish until ctx ends, then interrupts their retries, and
+// returns once none is left (at shutdown).
+func (h *Handoffs) Stop(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { h.alerts.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		h.alertCancel()
+		<-done
+	}
+	h.alertCancel()
+}
 
 // OwnedByStaff implements Handoff: true while a staff member holds the customer's chat.
 func (h *Handoffs) OwnedByStaff(userID string) bool {

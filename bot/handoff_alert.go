@@ -42,7 +42,7 @@ func (h *Handoffs) alert(e Escalation) {
 		h.alerts.Add(1)
 		go func() {
 			defer h.alerts.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(h.alertCtx, 30*time.Second)
 			defer cancel()
 			for attempt := 0; ; attempt++ {
 				err := al.Alert(ctx, a)
@@ -53,7 +53,12 @@ func (h *Handoffs) alert(e Escalation) {
 					h.cfg.Log.Error("staff alert failed", "escalation", e.ID, "err", err)
 					return
 				}
-				time.Sleep(backoff(500*time.Millisecond, 5*time.Second, attempt, 0))
+				t := time.NewTimer(backoff(500*time.Millisecond, 5*time.Second, attempt, 0))
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+				}
 			}
 		}()
 	}

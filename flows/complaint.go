@@ -30,7 +30,6 @@ func ResumePostback(why, ticket string, ask bool) string {
 	return v.Encode()
 }
 
-
 // CancelPostback is the postback data of the "cancel my request" quick reply offered while queued.
 const CancelPostback = "do=" + actDrop
 

@@ -82,7 +82,7 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		h.proc.Stop(ctx)
-		ho.Wait()
+		ho.Stop(ctx)
 		h.st.Close(ctx)
 	})
 	h.sender = &linesim.Sender{BotURL: h.bot.URL + "/callback", ChannelSecret: testSecret, Destination: "Ubot", API: h.api}

@@ -54,11 +54,14 @@ func StartEmbedded(dir, addr string, log *slog.Logger) (*Embedded, error) {
 		_ = f.Run(ctx)
 	}()
 	uriCh := make(chan string, 1)
-	go func() { uriCh <- f.MongoDBURI() }() // blocks until the listener is up
+	// MongoDBURI blocks until the listener is up. Should it never come up, this goroutine stays
+	// blocked inside the engine (which offers no way to wake it); the caller then fails to start and
+	// the process ends.
+	go func() { uriCh <- f.MongoDBURI() }()
 	select {
 	case e.uri = <-uriCh:
 	case <-time.After(10 * time.Second):
-		cancel()
+		e.Stop()
 		return nil, fmt.Errorf("embedded store did not start listening on %s", addr)
 	case <-e.done:
 		cancel()

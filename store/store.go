@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -58,6 +59,11 @@ type Store struct {
 
 	convShards int                 // conversation checkpoints are spread over this many collections (see conversations.go)
 	known      *knownConversations // embedded engine only (see conversations.go)
+
+	// bg is the store's own background work (loading the known-conversation set); Close cancels and
+	// waits for it.
+	bg       sync.WaitGroup
+	bgCancel context.CancelFunc
 }
 
 // lockWrites takes the store's write turn and returns the function that gives it back. SQLite admits
@@ -126,9 +132,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if s.embedded != nil {
 		s.known = &knownConversations{ids: map[string]struct{}{}}
+		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		s.bgCancel = cancel
+		s.bg.Add(1)
 		go func() {
-			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
+			defer s.bg.Done()
 			if err := s.loadKnownConversations(lctx); err != nil {
 				s.log.Warn("conversation index not loaded; every first message is looked up", "err", err)
 			}
@@ -168,6 +176,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close flushes the group-commit queues, disconnects and stops the embedded engine.
 func (s *Store) Close(ctx context.Context) {
+	if s.bgCancel != nil {
+		s.bgCancel()
+	}
+	s.bg.Wait()
 	s.closeInbox()
 	for _, a := range []*appender{s.steps, s.deliveries, s.transcript} {
 		if a != nil {

@@ -62,10 +62,15 @@ func serve(_ []string) error {
 	if err := app.proc.Start(ctx); err != nil {
 		return fmt.Errorf("resume inbox: %w", err)
 	}
-	go app.marketing.run(ctx) // the marketing webhook's outbox sender
+	// The marketing webhook's outbox sender: stopped and waited for before the store closes (defers
+	// run last-in first-out), whichever way serve returns.
+	mctx, stopMarketing := context.WithCancel(context.Background())
+	marketingDone := make(chan struct{})
+	go func() { defer close(marketingDone); app.marketing.run(mctx) }()
+	defer func() { stopMarketing(); <-marketingDone }()
 
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
-		startPprof(addr, log)
+		defer startPprof(addr, log)()
 	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -95,9 +100,9 @@ func serve(_ []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(sctx) // stop accepting; let acknowledged requests finish
-	app.proc.Stop(sctx)    // finish or leave in-flight events in the inbox
-	app.handoffs.Wait()    // staff alerts in flight
+	_ = srv.Shutdown(sctx)  // stop accepting; let acknowledged requests finish
+	app.proc.Stop(sctx)     // finish or leave in-flight events in the inbox
+	app.handoffs.Stop(sctx) // staff alerts in flight
 	log.Info("stopped", "stats", app.proc.Stats())
 	return nil
 }
