@@ -126,9 +126,8 @@ func TestRedeliveryIsAnsweredOnce(t *testing.T) {
 	ev := h.sender.TextEvent("Uredeliver", "メニュー")
 	h.send(ev)
 	h.waitDeliveries("Uredeliver", 1)
-	h.settle()
-	// The same event again, later, marked as a redelivery: the inbox has let it go by now.
-	time.Sleep(150 * time.Millisecond)
+	h.settle() // answered, and out of the inbox
+	// The same event again, later, marked as a redelivery.
 	if code := h.send(ev.Redelivered()); code != http.StatusOK {
 		t.Fatalf("redelivery status %d", code)
 	}
@@ -232,7 +231,7 @@ func TestAnswersArriveAfterLINEOutage(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.api.SetFault(linesim.Fault{Status: http.StatusInternalServerError, PathPrefix: "/v2/bot/message"})
 	h.send(h.sender.TextEvent("Uoutage", "こんにちは"))
-	time.Sleep(400 * time.Millisecond) // several failed attempts
+	waitFor(t, "several failed attempts", func() bool { return h.api.Stats().FaultsServed >= 3 })
 	if n := len(h.api.Deliveries("Uoutage")); n != 0 {
 		t.Fatalf("delivered during the outage: %d", n)
 	}
