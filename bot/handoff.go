@@ -293,8 +293,7 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 	h.system(ctx, e, "escalated", "escalated: "+e.Reason)
 	h.notifyQueued(ctx, e)
 	h.hub.Publish(Notice{Kind: NoticeQueue})
-	h.alert(e)
-	return nil
+	return h.alert(ctx, e)
 }
 
 func (h *Handoffs) cancel(ctx context.Context, userID string) error {

@@ -32,9 +32,11 @@ type Alerter interface {
 	Alert(ctx context.Context, a Alert) error
 }
 
-func (h *Handoffs) alert(e Escalation) {
+// alert tells staff of a new escalation. It is called while the escalation effect is applied, so an
+// error makes the pipeline apply the effect again (alerts are idempotent by escalation ID).
+func (h *Handoffs) alert(_ context.Context, e Escalation) error {
 	if len(h.cfg.Alerters) == 0 {
-		return
+		return nil
 	}
 	a := Alert{ID: e.ID, Reason: e.Reason, Category: e.Category, Priority: e.Priority, Lang: string(e.Lang),
 		CreatedAt: e.CreatedAt, URL: h.cfg.BaseURL + "/console/chats/" + e.ID}
@@ -62,6 +64,7 @@ func (h *Handoffs) alert(e Escalation) {
 			}
 		}()
 	}
+	return nil
 }
 
 // GroupAlerter pushes alerts to a staff LINE group, in Japanese, with a retry key derived from the
