@@ -20,15 +20,21 @@ func (p *Processor) deliver(ctx context.Context, ev Event, st Step, recovered bo
 	if len(st.Out) == 0 {
 		return nil
 	}
+	recorded := false
 	if recovered {
-		if _, done, err := p.cfg.Journal.Delivery(ctx, ev.ID); err != nil || done {
+		var err error
+		if _, recorded, err = p.cfg.Journal.Delivery(ctx, ev.ID); err != nil {
 			return err
 		}
 	}
+	how := deliveryStart(st, p.cfg.Now(), p.cfg.ReplyWindow, recovered, recorded)
+	if how == startNothing {
+		return nil
+	}
 	d := Delivery{EventID: ev.ID, UserID: ev.UserID}
 	began := p.cfg.Now()
-	if st.Plan == PlanReply && (recovered || p.fresh(st)) {
-		done := p.replyLoop(ctx, st, !recovered, &d)
+	if how == startReply || how == startReplyAgain {
+		done := p.replyLoop(ctx, st, how == startReply, &d)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -47,8 +53,39 @@ func (p *Processor) deliver(ctx context.Context, ev Event, st Step, recovered bo
 	return p.record(ctx, d, began)
 }
 
-func (p *Processor) fresh(st Step) bool {
-	return p.cfg.Now().Sub(st.EventAt) < p.cfg.ReplyWindow
+// planFor decides, before a step is stored, how its messages are to leave: by the event's reply token
+// while it is fresh (younger than window), otherwise by push.
+func planFor(replyToken string, eventAt, now time.Time, window time.Duration) string {
+	if replyToken != "" && now.Sub(eventAt) < window {
+		return PlanReply
+	}
+	return PlanPush
+}
+
+// start is how the delivery of a stored step begins.
+type start int
+
+const (
+	startNothing    start = iota // nothing to send, or a delivery is already recorded
+	startReply                   // use the reply token, the first time
+	startReplyAgain              // a reply may have gone out before a crash: try the same token again
+	startPush                    // push with the step's retry keys
+)
+
+// deliveryStart decides how a step's delivery begins. recovered: the step was stored before (a crash
+// or a redelivery); recorded: a delivery outcome is on record. A planned reply is tried while the
+// token is fresh; after a crash it is tried again whatever its age, because only LINE knows whether
+// the first attempt went out ("Invalid reply token" then means it did), and a push could double it.
+func deliveryStart(st Step, now time.Time, window time.Duration, recovered, recorded bool) start {
+	switch {
+	case len(st.Out) == 0 || recorded:
+		return startNothing
+	case st.Plan == PlanReply && recovered:
+		return startReplyAgain
+	case st.Plan == PlanReply && now.Sub(st.EventAt) < window:
+		return startReply
+	}
+	return startPush
 }
 
 // replyLoop tries the reply token while it is fresh. It returns true when the matter is settled (sent,

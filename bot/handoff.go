@@ -100,7 +100,6 @@ type HandoffConfig struct {
 	Inbox    InboxAdder
 	LINE     StaffLINE
 	Renderer *Renderer
-	Hours    BusinessHours
 	// Profile looks up a customer's display name (optional).
 	Profile func(ctx context.Context, userID string) (string, error)
 	// Alerters are told of every new escalation (staff LINE group, webhook).
@@ -226,7 +225,8 @@ type enqueueFunc func([]Event)
 func (f enqueueFunc) Enqueue(evs []Event) { f(evs) }
 
 // Apply implements EffectSink. Each effect is idempotent: the escalation's ID derives from the event
-// and the effect's index, and the notices go out by push with retry keys derived from it.
+// and the effect's index. What the customer is told (queued, joined, closed) is decided by the flows
+// and sent with the step's own messages, never from here.
 func (h *Handoffs) Apply(ctx context.Context, st Step) error {
 	for i, ef := range st.Effects {
 		var err error
@@ -276,8 +276,7 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 	err := h.cfg.Store.CreateEscalation(ctx, e)
 	switch {
 	case errors.Is(err, ErrDuplicate):
-		// Applied before a crash: the stored escalation stands; the notice below is re-sent under
-		// the same retry key, which LINE accepts once.
+		// Applied before a crash: the stored escalation stands.
 		if e, err = h.cfg.Store.Escalation(ctx, id); err != nil {
 			return err
 		}
@@ -291,7 +290,6 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 	h.open[e.UserID] = &e
 	h.mu.Unlock()
 	h.system(ctx, e, "escalated", "escalated: "+e.Reason)
-	h.notifyQueued(ctx, e)
 	h.hub.Publish(Notice{Kind: NoticeQueue})
 	return h.alert(ctx, e)
 }

@@ -50,15 +50,28 @@ func (h *Handoffs) Claim(ctx context.Context, id string, who Actor) (Escalation,
 		return e, err
 	}
 	h.system(ctx, e, "claimed", "claimed by "+who.Name)
-	text, rerr := h.cfg.Renderer.Text(e.Lang, flows.NoticeJoined, map[string]string{"Name": who.Name})
-	if rerr != nil {
-		// The claim stands; the customer is not told who joined. Staff see why in the transcript.
-		h.cfg.Log.Error("joined notice not rendered", "escalation", e.ID, "err", rerr)
-		h.system(ctx, e, "failed/joined", "joined notice not sent: it could not be rendered")
-		return e, nil
+	// The customer is told who joined through the pipeline: an internal event, durable in the inbox,
+	// answered exactly once like any other (by push: it has no reply token).
+	if err := h.raise(ctx, e, "joined", flows.JoinedPostback(who.Name)); err != nil {
+		return e, fmt.Errorf("claimed, but the customer could not be told: %w", err)
 	}
-	h.notify(ctx, e, "joined", Message{Text: text})
 	return e, nil
+}
+
+// raise puts an internal event for the escalation's customer into the inbox and hands it to the
+// processor. key makes its ID, so a repeated action raises it once.
+func (h *Handoffs) raise(ctx context.Context, e Escalation, key, data string) error {
+	now := h.cfg.Now()
+	ev := Event{ID: "esc-" + e.ID + "-" + key, Kind: EventInternal, Type: "internal", UserID: e.UserID,
+		Timestamp: now, ReceivedAt: now, Postback: data}
+	fresh, err := h.cfg.Inbox.AddToInbox(ctx, []Event{ev})
+	if err != nil {
+		return err
+	}
+	if h.disp != nil {
+		h.disp.Enqueue(fresh)
+	}
+	return nil
 }
 
 // Reply sends a staff message to the customer by push. msgID identifies the message (the console's
@@ -139,17 +152,9 @@ func (h *Handoffs) finish(ctx context.Context, id string, who Actor, why, resolu
 		return e, err
 	}
 	h.system(ctx, e, why, why+" by "+who.Name+": "+resolution)
-	// The bot resumes through the pipeline itself: an internal event, durable in the inbox, answered
-	// exactly once by push (it has no reply token) in the customer's language.
-	now := h.cfg.Now()
-	ev := Event{ID: "esc-" + e.ID + "-" + why, Kind: EventInternal, Type: "internal", UserID: e.UserID,
-		Timestamp: now, ReceivedAt: now, Postback: flows.ResumePostback(why, e.ID, ask)}
-	fresh, err := h.cfg.Inbox.AddToInbox(ctx, []Event{ev})
-	if err != nil {
+	// The bot resumes through the pipeline itself (see raise), in the customer's language.
+	if err := h.raise(ctx, e, why, flows.ResumePostback(why, e.ID, ask)); err != nil {
 		return e, fmt.Errorf("closed, but the bot could not be resumed: %w", err)
-	}
-	if h.disp != nil {
-		h.disp.Enqueue(fresh)
 	}
 	return e, nil
 }
@@ -180,41 +185,6 @@ func (h *Handoffs) owned(ctx context.Context, id string, who Actor) (Escalation,
 		return e, fmt.Errorf("%w: claim the chat first", ErrNotAllowed)
 	}
 	return e, nil
-}
-
-// notifyQueued tells the customer the escalation is queued, with the next opening time outside
-// business hours, and offers to cancel.
-func (h *Handoffs) notifyQueued(ctx context.Context, e Escalation) {
-	id, data := flows.NoticeQueued, map[string]string(nil)
-	if !h.cfg.Hours.IsOpen(e.CreatedAt) {
-		id = flows.NoticeQueuedClosedHours
-		data = map[string]string{"Next": h.cfg.Hours.FormatNext(e.CreatedAt, e.Lang)}
-	}
-	text, err := h.cfg.Renderer.Text(e.Lang, id, data)
-	if err != nil {
-		h.cfg.Log.Error("render queued notice", "err", err)
-		return
-	}
-	label, _ := h.cfg.Renderer.Text(e.Lang, flows.LabelCancelRequest, nil)
-	h.notify(ctx, e, "queued", Message{Text: text, QuickReplies: []QuickReply{{Label: label, Data: flows.CancelPostback}}})
-}
-
-// notify pushes a notice to the customer and records it in the transcript as the bot's; key makes
-// the retry key, so that a repeat is delivered once.
-func (h *Handoffs) notify(ctx context.Context, e Escalation, key string, m Message) {
-	lineID := e.ID + "/notice/" + key
-	r := h.push(ctx, e.UserID, RetryKey(lineID, 0), []Message{m})
-	text := m.Text
-	if r.Outcome != Accepted && r.Outcome != AlreadyDone {
-		h.cfg.Log.Warn("handoff notice not delivered", "escalation", e.ID, "notice", key, "status", r.Status, "err", r.Err)
-		h.system(ctx, e, "failed/"+key, fmt.Sprintf("notice %q not delivered (status %d)", key, r.Status))
-		return
-	}
-	if err := h.cfg.Store.AppendTranscript(ctx, TranscriptEntry{ID: lineID, UserID: e.UserID, Role: RoleBot, Kind: "text",
-		Text: text, At: h.cfg.Now()}); err != nil {
-		h.cfg.Log.Warn("handoff notice sent but not written to the transcript", "escalation", e.ID, "notice", key, "err", err)
-	}
-	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
 }
 
 // push retries retryable failures briefly (the retry key makes repeats harmless).

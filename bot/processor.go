@@ -35,6 +35,9 @@ type Config struct {
 	Handoff Handoff
 	// OnTranscript is told, after the fact, that a customer's transcript grew (live views).
 	OnTranscript func(userID string)
+	// Hours are staff's business hours (zero: always open); steps learn from them whether a request
+	// for staff is answered now.
+	Hours BusinessHours
 
 	// ReplyWindow is how old an event may be for its reply token to be used (default 50 s; tokens
 	// live about a minute).
@@ -263,7 +266,9 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		p.metrics.ignored.Add(1)
 		return nil
 	}
-	if p.cfg.Handoff != nil && ev.Kind != EventUnfollow && p.cfg.Handoff.OwnedByStaff(ev.UserID) {
+	// Internal events (a staff member joined, the chat was handed back) are the service talking, not
+	// the customer: they are answered even while staff own the chat.
+	if p.cfg.Handoff != nil && ev.Kind != EventUnfollow && ev.Kind != EventInternal && p.cfg.Handoff.OwnedByStaff(ev.UserID) {
 		// Staff own the chat: the message joins the transcript (and so the escalation); the bot
 		// says nothing. The transcript is how the message reaches staff, so a failed write is retried
 		// like any other processing failure.
@@ -278,7 +283,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
-	in := p.input(ev)
+	in := p.input(ev, conv.Lang())
 	res := p.cfg.Step(conv.State, in)
 	conv.State = res.State
 	lang := conv.Lang()
@@ -292,10 +297,8 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	}
 	seq := max(conv.Seq+1, p.cfg.Now().UnixNano())
 	st := Step{EventID: ev.ID, UserID: ev.UserID, Seq: seq, State: res.State, Lang: lang, Out: out,
-		Effects: res.Effects, ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now(), Plan: PlanPush}
-	if ev.ReplyToken != "" && p.fresh(st) {
-		st.Plan = PlanReply
-	}
+		Effects: res.Effects, ReplyToken: ev.ReplyToken, EventAt: ev.Timestamp, At: p.cfg.Now(),
+		Plan: planFor(ev.ReplyToken, ev.Timestamp, p.cfg.Now(), p.cfg.ReplyWindow)}
 	err = p.cfg.Journal.CommitStep(ctx, st)
 	dup := errors.Is(err, ErrDuplicate)
 	switch {
@@ -330,8 +333,11 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	return nil
 }
 
-func (p *Processor) input(ev Event) flows.Input {
+func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 	in := flows.Input{Now: p.cfg.Now()}
+	if !p.cfg.Hours.IsOpen(in.Now) {
+		in.Staff = flows.StaffHours{Closed: true, Next: p.cfg.Hours.FormatNext(in.Now, lang)}
+	}
 	switch ev.Kind {
 	case EventMessage:
 		if ev.MessageType == "text" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +127,59 @@ func TestAnEventHandedOverAgainIsProcessedOnce(t *testing.T) {
 	}
 	if f.m.replies["rt-E3"] != 1 {
 		t.Fatalf("reply calls %d, want 1", f.m.replies["rt-E3"])
+	}
+}
+
+func TestDeliveryPlan(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	const window = 50 * time.Second
+	young, old := now.Add(-10*time.Second), now.Add(-2*time.Minute)
+	if got := planFor("rt", young, now, window); got != PlanReply {
+		t.Errorf("fresh token: %s", got)
+	}
+	for name, c := range map[string]struct {
+		token string
+		at    time.Time
+	}{"stale token": {"rt", old}, "no token (internal event)": {"", young}} {
+		if got := planFor(c.token, c.at, now, window); got != PlanPush {
+			t.Errorf("%s: %s, want push", name, got)
+		}
+	}
+	out := []Message{{Text: "回答"}}
+	cases := []struct {
+		name                string
+		st                  Step
+		recovered, recorded bool
+		want                start
+	}{
+		{"nothing to say", Step{Plan: PlanReply, EventAt: young}, false, false, startNothing},
+		{"fresh reply", Step{Out: out, Plan: PlanReply, EventAt: young}, false, false, startReply},
+		{"reply planned but the token went stale while storing", Step{Out: out, Plan: PlanReply, EventAt: old}, false, false, startPush},
+		{"push planned", Step{Out: out, Plan: PlanPush, EventAt: young}, false, false, startPush},
+		{"after a crash: the same token again, whatever its age", Step{Out: out, Plan: PlanReply, EventAt: old}, true, false, startReplyAgain},
+		{"after a crash: a push again (its retry key dedupes)", Step{Out: out, Plan: PlanPush, EventAt: old}, true, false, startPush},
+		{"delivery on record", Step{Out: out, Plan: PlanReply, EventAt: young}, true, true, startNothing},
+	}
+	for _, c := range cases {
+		if got := deliveryStart(c.st, now, window, c.recovered, c.recorded); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func TestInternalEventsAreAnsweredWhileStaffOwnTheChat(t *testing.T) {
+	f := newProcFixture(t, func(c *Config) { c.Handoff = ownedBy{"Uowned": true} })
+	ev := Event{ID: "esc-1-joined", Kind: EventInternal, Type: "internal", UserID: "Uowned", Timestamp: f.now,
+		ReceivedAt: f.now, Postback: flows.JoinedPostback("高橋")}
+	f.p.Enqueue([]Event{ev})
+	f.idle(t)
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	var sent []Message
+	for _, msgs := range f.m.sent {
+		sent = append(sent, msgs...)
+	}
+	if len(sent) != 1 || !strings.Contains(sent[0].Text, "高橋") {
+		t.Fatalf("joined notice %+v: want one push naming the staff member", sent)
 	}
 }

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -81,16 +80,50 @@ func FAQItem(intent string) (item int, ok bool) {
 	return item, true
 }
 
+// faqFeature answers questions about the privacy policy: a classified question (intents faq.1 …
+// faq.13) gets the cited answer with related topics; the topic chips open one topic or the list of
+// policy items.
+var faqFeature = &Feature{
+	Name:       "faq",
+	Intents:    faqIntents(),
+	Actions:    []Action{ActFAQ},
+	Menu:       []Choice{{LabelID: lblTopics, Postback: FAQPostback(FAQMenuTopic)}},
+	MessageIDs: FAQMessageIDs,
+	OnText: func(st State, in Input) (Result, bool) {
+		replies, ok := FAQReplies(in)
+		if !ok {
+			return Result{}, false
+		}
+		st.Misses = 0
+		return Result{State: st, Replies: replies}, true
+	},
+	OnAction: func(st State, _ Input, p Postback) Result {
+		if replies, ok := FAQTopicReplies(p.Topic); ok {
+			st.Misses = 0
+			return Result{State: st, Replies: replies}
+		}
+		return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	},
+}
+
+func faqIntents() []string {
+	out := make([]string, faqItems)
+	for i := range out {
+		out[i] = "faq." + strconv.Itoa(i+1)
+	}
+	return out
+}
+
 // FAQPostback is the postback data of a quick reply that opens a topic ("do=faq&topic=5.id").
-func FAQPostback(topicID string) string { return "do=faq&topic=" + topicID }
+func FAQPostback(topicID string) string { return Postback{Do: ActFAQ, Topic: topicID}.Encode() }
 
 // ParseFAQPostback reads postback data made by FAQPostback; ok is false for any other postback.
 func ParseFAQPostback(data string) (topicID string, ok bool) {
-	q, err := url.ParseQuery(data)
-	if err != nil || q.Get("do") != "faq" || q.Get("topic") == "" {
+	p, ok := DecodePostback(data)
+	if !ok || p.Do != ActFAQ || p.Topic == "" {
 		return "", false
 	}
-	return q.Get("topic"), true
+	return p.Topic, true
 }
 
 // FAQReplies answers a classified question: the cited answer plus related topics as quick replies, or

@@ -56,6 +56,15 @@ type Input struct {
 	Unblocked bool   // InputFollow: the customer unblocked the account rather than adding it anew
 	Intent    Intent // InputText: the classifier's reading
 	Now       time.Time
+	// Staff says whether staff answer now (business hours), for the notice of a new request.
+	Staff StaffHours
+}
+
+// StaffHours is the business-hours status a step needs: Closed when staff do not answer now, and
+// then Next, when they will, already written in the customer's language.
+type StaffHours struct {
+	Closed bool
+	Next   string
 }
 
 // Choice is a quick-reply chip or button. Exactly one of Postback and Text is set: Postback sends data

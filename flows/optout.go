@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -90,20 +89,27 @@ func ConsentReference(at time.Time) string {
 	return "OPT-" + strings.ToUpper(strconv.FormatInt(at.UnixNano(), 36))
 }
 
-// Postback actions of the flows: "do=optout", "do=optin", "do=optstatus" start them from the menu,
-// "do=oo&a=…" are the buttons inside them.
-const (
-	actOptOut    = "optout"
-	actOptIn     = "optin"
-	actOptStatus = "optstatus"
-	actOptStep   = "oo"
-)
+// optOutFeature is the opt-out of marketing contact and the opt-in again: ActOptOut, ActOptIn and
+// ActOptStatus start them from the menu, ActOptStep are the buttons inside them.
+var optOutFeature = &Feature{
+	Name:       "optout",
+	Flows:      []FlowID{FlowOptOut, FlowOptIn},
+	Intents:    []string{"optout", "optin"},
+	Actions:    []Action{ActOptOut, ActOptIn, ActOptStatus, ActOptStep},
+	Menu:       []Choice{{LabelID: lblOptOut, Postback: act(ActOptOut)}},
+	MessageIDs: OptOutMessageIDs,
+	Continue: func(st State, in Input, p Postback) (Result, bool) {
+		if in.Kind == InputText || in.Kind == InputPostback || in.Kind == InputMedia {
+			return stepOptOut(st, in, p), true
+		}
+		return Result{}, false
+	},
+	OnText:   func(st State, in Input) (Result, bool) { return onOptText(st, in), true },
+	OnAction: func(st State, _ Input, p Postback) Result { return onOptPostback(st, p) },
+}
 
-func optPostback(action string, ch Channels) string {
-	if ch != 0 {
-		return "do=oo&a=" + action + "&c=" + ch.Name()
-	}
-	return "do=oo&a=" + action
+func optPostback(step string, ch Channels) string {
+	return Postback{Do: ActOptStep, Step: step, Channel: ch}.Encode()
 }
 
 // startOptOut opens the opt-out flow, with the channels the customer's message already named chosen.
@@ -118,7 +124,7 @@ func startOptIn(st State, preset Channels) Result {
 	st.Misses = 0
 	if st.OptOut.Out == 0 {
 		return Result{State: st, Replies: []Reply{{ID: msgInNothing, Choices: []Choice{
-			{LabelID: lblOptOut, Postback: "do=" + actOptOut}, {LabelID: lblMenu, Postback: "do=menu"}}}}}
+			{LabelID: lblOptOut, Postback: act(ActOptOut)}, {LabelID: lblMenu, Postback: act(ActMenu)}}}}}
 	}
 	st.Flow = FlowOptIn
 	st.OptOut = OptOutData{Step: optPick, Pick: preset & st.OptOut.Out, Out: st.OptOut.Out}
@@ -128,12 +134,12 @@ func startOptIn(st State, preset Channels) Result {
 // optOutStatus answers "what have I opted out of?".
 func optOutStatus(st State) Reply {
 	if st.OptOut.Out == 0 {
-		return Reply{ID: msgOptStatusNone, Choices: []Choice{{LabelID: lblOptOut, Postback: "do=" + actOptOut},
-			{LabelID: lblMenu, Postback: "do=menu"}}}
+		return Reply{ID: msgOptStatusNone, Choices: []Choice{{LabelID: lblOptOut, Postback: act(ActOptOut)},
+			{LabelID: lblMenu, Postback: act(ActMenu)}}}
 	}
 	return Reply{ID: msgOptStatus, Data: channelData(st.OptOut.Out, nil), Choices: []Choice{
-		{LabelID: lblOptOut, Postback: "do=" + actOptOut}, {LabelID: lblOptIn, Postback: "do=" + actOptIn},
-		{LabelID: lblMenu, Postback: "do=menu"}}}
+		{LabelID: lblOptOut, Postback: act(ActOptOut)}, {LabelID: lblOptIn, Postback: act(ActOptIn)},
+		{LabelID: lblMenu, Postback: act(ActMenu)}}}
 }
 
 // onOptText starts a flow from a classified message: "optout"/"optin", or a question about the state.
@@ -150,13 +156,13 @@ func onOptText(st State, in Input) Result {
 }
 
 // onOptPostback handles the menu postbacks of the flows outside a flow.
-func onOptPostback(st State, q url.Values) Result {
-	switch q.Get("do") {
-	case actOptOut:
+func onOptPostback(st State, p Postback) Result {
+	switch p.Do {
+	case ActOptOut:
 		return startOptOut(st, 0)
-	case actOptIn:
+	case ActOptIn:
 		return startOptIn(st, 0)
-	case actOptStatus:
+	case ActOptStatus:
 		return Result{State: st, Replies: []Reply{optOutStatus(st)}}
 	}
 	// A button of a flow that has ended.
@@ -164,20 +170,18 @@ func onOptPostback(st State, q url.Values) Result {
 }
 
 // stepOptOut handles text, postback and media inputs while the opt-out or opt-in flow is in progress.
-func stepOptOut(st State, in Input) Result {
+func stepOptOut(st State, in Input, p Postback) Result {
 	d := &st.OptOut
 	var action string
 	var arg Channels
 	switch in.Kind {
 	case InputPostback:
-		q, err := url.ParseQuery(in.Postback)
-		if err != nil || q.Get("do") != actOptStep {
+		if p.Do != ActOptStep {
 			// Another menu action: the customer moved on.
 			st = leaveOptFlow(st)
 			return Step(st, in)
 		}
-		action = q.Get("a")
-		arg, _ = ParseChannel(q.Get("c"))
+		action, arg = p.Step, p.Channel
 	case InputText:
 		if isCancelWord(in.Text) {
 			action = "cancel"

@@ -1,36 +1,32 @@
 package flows
 
 import (
-	"net/url"
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
 )
 
-// Postback actions understood by Step ("do=<action>&…").
-const (
-	actLang = "lang"
-)
-
-// Step is the conversation logic: one input in, the new state, the replies and the effects out.
+// Step is the conversation logic: one input in, the new state, the replies and the effects out. It
+// decodes a postback once, lets the feature whose flow the conversation is in see the input first,
+// and otherwise dispatches through the registry (features.go) by intent or action.
 func Step(st State, in Input) (res Result) {
 	defer func() { res = recordBlockChange(res, in) }() // blocks and unblocks are consent records
-	if in.Kind == InputInternal {
-		return onInternal(st, in)
+	var p Postback
+	if in.Kind == InputPostback || in.Kind == InputInternal {
+		var ok bool
+		if p, ok = DecodePostback(in.Postback); !ok {
+			p = Postback{} // not a bot action: answered like an unknown one
+		}
 	}
-	// Flows in progress see the input first; they leave what they do not handle to the dispatch below.
-	switch st.Flow {
-	case FlowComplaint:
-		if r, ok := complaintStep(st, in); ok {
-			return r
+	if in.Kind == InputInternal {
+		if ft := featureOfAction(p.Do, true); ft != nil {
+			return ft.OnAction(st, in, p)
 		}
-	case FlowStaff:
-		if r, ok := staffStep(st, in); ok {
+		return Result{State: st} // an internal event nobody raises any more: nothing to say
+	}
+	if ft := featureOfFlow(st.Flow); ft != nil && ft.Continue != nil {
+		if r, ok := ft.Continue(st, in, p); ok {
 			return r
-		}
-	case FlowOptOut, FlowOptIn:
-		if in.Kind == InputText || in.Kind == InputPostback || in.Kind == InputMedia {
-			return stepOptOut(st, in)
 		}
 	}
 	switch in.Kind {
@@ -39,7 +35,7 @@ func Step(st State, in Input) (res Result) {
 	case InputUnfollow:
 		return Result{State: st}
 	case InputPostback:
-		return onPostback(st, in)
+		return onPostback(st, in, p)
 	case InputMedia:
 		return Result{State: st, Replies: []Reply{{ID: msgMediaUnanswered}, mainMenu(st)}}
 	case InputText:
@@ -61,24 +57,20 @@ func onText(st State, in Input) Result {
 	if lang, ok := languageRequest(in.Text); ok {
 		return switchLang(st, lang)
 	}
-	if replies, ok := FAQReplies(in); ok {
-		st.Misses = 0
-		return Result{State: st, Replies: replies}
-	}
-	if r, ok := onIntentHandoff(st, in); ok {
-		return r
+	if ft := featureOfIntent(in.Intent.Name); ft != nil {
+		if r, ok := ft.OnText(st, in); ok {
+			return r
+		}
 	}
 	switch in.Intent.Name {
-	case "optout", "optin":
-		return onOptText(st, in)
 	case "menu":
 		st.Misses = 0
 		return Result{State: st, Replies: []Reply{mainMenu(st)}}
 	case "none", "":
 		return miss(st)
 	}
-	// Recognised needs whose flows are handled elsewhere (opt-out, requests, complaints, staff) reach
-	// here only until those flows exist: answer with the contact window, never with silence.
+	// A recognised need no feature serves yet (today: disclosure requests): answer with the contact
+	// window, never with silence.
 	st.Misses = 0
 	return Result{State: st, Replies: []Reply{{ID: msgContactWindow}, mainMenu(st)}}
 }
@@ -95,27 +87,15 @@ func miss(st State) Result {
 	return Result{State: st, Replies: []Reply{{ID: msgCannotAnswer}, mainMenu(st)}}
 }
 
-func onPostback(st State, in Input) Result {
-	if topic, ok := ParseFAQPostback(in.Postback); ok {
-		if replies, ok := FAQTopicReplies(topic); ok {
-			st.Misses = 0
-			return Result{State: st, Replies: replies}
-		}
+func onPostback(st State, in Input, p Postback) Result {
+	if ft := featureOfAction(p.Do, false); ft != nil {
+		return ft.OnAction(st, in, p)
 	}
-	q, err := url.ParseQuery(in.Postback)
-	if err != nil {
-		return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	switch p.Do {
+	case ActLang:
+		return switchLang(st, p.Lang)
 	}
-	if r, ok := handoffPostback(st, q); ok {
-		return r
-	}
-	switch q.Get("do") {
-	case actLang:
-		return switchLang(st, ParseLang(q.Get("l")))
-	case actOptOut, actOptIn, actOptStatus, actOptStep:
-		return onOptPostback(st, q)
-	}
-	return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	return Result{State: st, Replies: []Reply{mainMenu(st)}} // ActMenu, and anything unknown
 }
 
 func switchLang(st State, lang Lang) Result {
@@ -123,16 +103,17 @@ func switchLang(st State, lang Lang) Result {
 	return Result{State: st, Replies: []Reply{{ID: msgLangSwitched}, mainMenu(st)}}
 }
 
-// mainMenu is the menu reply with its quick replies: the things the desk can do, and a switch to the
-// other language.
+// mainMenu is the menu reply with its quick replies: every feature's chips, in registry order, and a
+// switch to the other language.
 func mainMenu(st State) Reply {
-	r := Reply{ID: msgMenu, Choices: []Choice{{LabelID: lblTopics, Postback: FAQPostback(FAQMenuTopic)}}}
-	r.Choices = append(r.Choices, handoffChoices()...)
-	r.Choices = append(r.Choices, Choice{LabelID: lblOptOut, Postback: "do=" + actOptOut})
+	r := Reply{ID: msgMenu}
+	for _, ft := range features {
+		r.Choices = append(r.Choices, ft.Menu...)
+	}
 	if st.Lang == En {
-		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: "do=lang&l=ja"})
+		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: Postback{Do: ActLang, Lang: Ja}.Encode()})
 	} else {
-		r.Choices = append(r.Choices, Choice{LabelID: lblEnglish, Postback: "do=lang&l=en"})
+		r.Choices = append(r.Choices, Choice{LabelID: lblEnglish, Postback: Postback{Do: ActLang, Lang: En}.Encode()})
 	}
 	return r
 }

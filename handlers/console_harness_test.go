@@ -54,7 +54,7 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 		t.Fatal(err)
 	}
 	line := bot.NewLINE(testToken, apiSrv.URL, nil)
-	ho := bot.NewHandoffs(bot.HandoffConfig{Store: h.st, Inbox: h.st, LINE: line, Renderer: rend, Hours: hours,
+	ho := bot.NewHandoffs(bot.HandoffConfig{Store: h.st, Inbox: h.st, LINE: line, Renderer: rend,
 		Profile: line.ProfileName, BaseURL: "https://console.example", Log: quietLog(),
 		Alerters: []bot.Alerter{&bot.GroupAlerter{LINE: line, GroupID: "Cstaffgroup", Renderer: rend}}})
 	if err := ho.Load(context.Background()); err != nil {
@@ -63,7 +63,7 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 	h.proc = bot.NewProcessor(bot.Config{
 		Journal: h.st, Messenger: line, Renderer: rend, Step: flows.Step, Log: quietLog(), Classify: classify,
 		RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond, CheckpointEvery: 50 * time.Millisecond,
-		Effects: bot.EffectSinks{ho}, Handoff: ho, OnTranscript: ho.TranscriptGrew,
+		Effects: bot.EffectSinks{ho}, Handoff: ho, OnTranscript: ho.TranscriptGrew, Hours: hours,
 	})
 	ho.SetDispatcher(h.proc)
 	if err := h.proc.Start(context.Background()); err != nil {

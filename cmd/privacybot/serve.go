@@ -168,8 +168,12 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	}
 	a.marketing, routes.Marketing = mkt, mkt.api
 	console.Consents = mkt.consents // the console's opt-out pages
+	hours, err := businessHours(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a.proc = bot.NewProcessor(bot.Config{
-		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log,
+		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log, Hours: hours,
 		Classify: classifier(model),
 		Effects:  bot.EffectSinks{handoffs, mkt.consents},
 		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,

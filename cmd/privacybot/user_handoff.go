@@ -17,14 +17,6 @@ import (
 // wireHandoff builds the escalation manager (effect sink, handoff index, console backend) and the
 // staff console on a store.
 func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer, log *slog.Logger) (*bot.Handoffs, *handlers.Console, error) {
-	loc, err := time.LoadLocation(cfg.TimeZone)
-	if err != nil {
-		return nil, nil, fmt.Errorf("TZ: %w", err)
-	}
-	hours, err := bot.ParseBusinessHours(cfg.BusinessHours, loc, cfg.Holidays)
-	if err != nil {
-		return nil, nil, fmt.Errorf("BUSINESS_HOURS/HOLIDAYS: %w", err)
-	}
 	var alerters []bot.Alerter
 	if cfg.StaffLineGroupID != "" {
 		alerters = append(alerters, &bot.GroupAlerter{LINE: line, GroupID: cfg.StaffLineGroupID, Renderer: rend})
@@ -32,7 +24,7 @@ func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer
 	if cfg.StaffWebhookURL != "" {
 		alerters = append(alerters, &bot.WebhookAlerter{URL: cfg.StaffWebhookURL, Secret: cfg.StaffWebhookSecret})
 	}
-	h := bot.NewHandoffs(bot.HandoffConfig{Store: st, Inbox: st, LINE: line, Renderer: rend, Hours: hours,
+	h := bot.NewHandoffs(bot.HandoffConfig{Store: st, Inbox: st, LINE: line, Renderer: rend,
 		Profile: line.ProfileName, Alerters: alerters, BaseURL: cfg.BaseURL, Log: log})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,0 +1,229 @@
+package flows
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Action names what a postback asks for: the data of every chip, button and rich-menu tile the bot
+// offers, and of the internal events it raises itself, starts with one.
+type Action string
+
+// The actions. The wire names are stable: rich menus created at LINE carry them.
+const (
+	ActFAQ       Action = "faq"       // open a policy topic (Topic)
+	ActLang      Action = "lang"      // switch the language (Lang)
+	ActMenu      Action = "menu"      // show the main menu
+	ActOptOut    Action = "optout"    // start the opt-out flow
+	ActOptIn     Action = "optin"     // start the opt-in flow
+	ActOptStatus Action = "optstatus" // what have I opted out of?
+	ActOptStep   Action = "oo"        // a button inside the opt-out/opt-in flows (Step, Channel)
+	ActComplain  Action = "complain"  // start the complaint flow
+	ActCategory  Action = "hcat"      // the complaint's category (Category)
+	ActSend      Action = "hsend"     // send the complaint to staff
+	ActRewrite   Action = "hedit"     // write the description again
+	ActQuit      Action = "hquit"     // abandon the complaint
+	ActHuman     Action = "human"     // ask for a person (Reason: misses when offered after two misses)
+	ActDrop      Action = "hdrop"     // withdraw a queued request for staff
+	ActRate      Action = "hrate"     // rate a closed escalation (Ticket, Rating)
+
+	// ActResume is internal (InputInternal only): staff handed the chat back or closed it (Why,
+	// Ticket, Ask).
+	ActResume Action = "hresume"
+	// ActJoined is internal: a staff member took the chat (Name).
+	ActJoined Action = "hjoined"
+)
+
+// MaxPostbackBytes is the longest postback data LINE accepts.
+const MaxPostbackBytes = 300
+
+// Postback is decoded postback data: the action and its typed parameters. Encode and DecodePostback
+// are the only places that know the wire format ("do=<action>&<key>=<value>…", a URL query).
+type Postback struct {
+	Do       Action
+	Topic    string   // ActFAQ: knowledge-base topic ID ("topic")
+	Lang     Lang     // ActLang ("l")
+	Step     string   // ActOptStep: all, pick, done, status, cancel, skip, skipall, ok ("a")
+	Channel  Channels // ActOptStep with Step pick: one channel ("c")
+	Category string   // ActCategory ("c")
+	Reason   string   // ActHuman ("r")
+	Ticket   string   // ActRate, ActResume: escalation ID ("e")
+	Rating   string   // ActRate ("s")
+	Why      string   // ActResume: handback or closed ("why")
+	Ask      bool     // ActResume: offer the satisfaction question ("ask=1")
+	Name     string   // ActJoined: the staff member's display name ("n")
+}
+
+// Encode returns the wire form, parameters in a fixed order.
+func (p Postback) Encode() string {
+	var b strings.Builder
+	b.WriteString("do=")
+	b.WriteString(url.QueryEscape(string(p.Do)))
+	add := func(k, v string) {
+		if v != "" {
+			b.WriteString("&" + k + "=" + url.QueryEscape(v))
+		}
+	}
+	switch p.Do {
+	case ActFAQ:
+		add("topic", p.Topic)
+	case ActLang:
+		add("l", string(p.Lang))
+	case ActOptStep:
+		add("a", p.Step)
+		add("c", p.Channel.Name())
+	case ActCategory:
+		add("c", p.Category)
+	case ActHuman:
+		add("r", p.Reason)
+	case ActRate:
+		add("e", p.Ticket)
+		add("s", p.Rating)
+	case ActResume:
+		add("why", p.Why)
+		add("e", p.Ticket)
+		if p.Ask {
+			add("ask", "1")
+		}
+	case ActJoined:
+		add("n", p.Name)
+	}
+	return b.String()
+}
+
+// DecodePostback reads postback data; ok is false for data that is not a bot action (too long, not
+// a query, no action).
+func DecodePostback(data string) (Postback, bool) {
+	if len(data) > MaxPostbackBytes {
+		return Postback{}, false
+	}
+	q, err := url.ParseQuery(data)
+	if err != nil || q.Get("do") == "" {
+		return Postback{}, false
+	}
+	p := Postback{Do: Action(q.Get("do"))}
+	switch p.Do {
+	case ActFAQ:
+		p.Topic = q.Get("topic")
+	case ActLang:
+		p.Lang = ParseLang(q.Get("l"))
+	case ActOptStep:
+		p.Step = q.Get("a")
+		p.Channel, _ = ParseChannel(q.Get("c"))
+		if p.Channel == ChanAll {
+			p.Channel = 0 // "all" is a step of its own, never a channel parameter
+		}
+	case ActCategory:
+		p.Category = q.Get("c")
+	case ActHuman:
+		p.Reason = q.Get("r")
+	case ActRate:
+		p.Ticket, p.Rating = q.Get("e"), q.Get("s")
+	case ActResume:
+		p.Why, p.Ticket, p.Ask = q.Get("why"), q.Get("e"), q.Get("ask") == "1"
+	case ActJoined:
+		p.Name = q.Get("n")
+	}
+	return p, true
+}
+
+// PostbackLabel returns the catalog ID of the label of the chip or button whose data this is, that is
+// what the customer saw and tapped (the console shows it in the staff member's language). ok is false
+// for data the bot does not offer.
+func PostbackLabel(data string) (labelID string, ok bool) {
+	p, ok := DecodePostback(data)
+	if !ok {
+		return "", false
+	}
+	switch p.Do {
+	case ActFAQ:
+		if p.Topic == FAQMenuTopic {
+			return lblTopics, true
+		}
+		if t, ok := faqTopic(p.Topic); ok {
+			return t.TitleID(), true
+		}
+	case ActLang:
+		if p.Lang == En {
+			return lblEnglish, true
+		}
+		return lblJapanese, true
+	case ActMenu:
+		return lblMenu, true
+	case ActOptOut:
+		return lblOptOut, true
+	case ActOptIn:
+		return lblOptIn, true
+	case ActOptStatus:
+		return lblOptStatus, true
+	case ActOptStep:
+		return optStepLabel(p)
+	case ActComplain:
+		return lblComplain, true
+	case ActCategory:
+		return categoryLabel(p.Category)
+	case ActSend:
+		return lblSend, true
+	case ActRewrite:
+		return lblRewrite, true
+	case ActQuit:
+		return lblQuit, true
+	case ActHuman:
+		return lblTalkToStaff, true
+	case ActDrop:
+		return lblCancelRequest, true
+	case ActRate:
+		return ratingLabel(p.Rating)
+	}
+	return "", false
+}
+
+func optStepLabel(p Postback) (string, bool) {
+	switch p.Step {
+	case "all":
+		return lblOptAll, true
+	case "pick":
+		if p.Channel.Name() != "" {
+			return channelLabel(p.Channel), true
+		}
+	case "done":
+		return lblOptDone, true
+	case "status":
+		return lblOptStatus, true
+	case "cancel":
+		return lblOptCancel, true
+	case "skip":
+		return lblOptSkip, true
+	case "skipall":
+		return lblOptSkipAll, true
+	case "ok":
+		return lblOptConfirm, true
+	}
+	return "", false
+}
+
+func categoryLabel(c string) (string, bool) {
+	switch c {
+	case CategoryData:
+		return lblCatData, true
+	case CategoryConduct:
+		return lblCatConduct, true
+	case CategoryService:
+		return lblCatService, true
+	case CategoryOther:
+		return lblCatOther, true
+	}
+	return "", false
+}
+
+func ratingLabel(r string) (string, bool) {
+	switch r {
+	case RatingGood:
+		return lblRateGood, true
+	case RatingOK:
+		return lblRateOK, true
+	case RatingBad:
+		return lblRateBad, true
+	}
+	return "", false
+}
