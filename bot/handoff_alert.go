@@ -1,16 +1,13 @@
 package bot
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
+	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 )
 
@@ -26,115 +23,107 @@ type Alert struct {
 	URL       string    `json:"url"`
 }
 
-// Alerter delivers staff alerts. Alert may be called again for the same escalation (after a crash);
-// implementations deduplicate by Alert.ID where they can.
+// AlertType is the type of a staff alert: the "type" of its JSON payload and its outbox message type.
+const AlertType = "escalation.created"
+
+// Outbox destinations of staff alerts.
+const (
+	StaffLINEDestination    = "staff_line"    // the staff LINE group (GroupAlerter)
+	StaffWebhookDestination = "staff_webhook" // STAFF_WEBHOOK_URL (an outbox.Webhook)
+)
+
+// AlertPayload is the JSON of an alert, as the staff webhook receives it: {"type":
+// "escalation.created", "id": …, "reason": …, …}.
+func AlertPayload(a Alert) ([]byte, error) {
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		Alert
+	}{AlertType, a})
+}
+
+// Alerter delivers staff alerts. Alert is called while the escalation effect is applied, and again
+// when the effect is applied again (after a crash or a store error): it must be quick, durable once
+// it returns nil, and idempotent by Alert.ID. An error makes the pipeline apply the effect again.
 type Alerter interface {
 	Alert(ctx context.Context, a Alert) error
 }
 
-// alert tells staff of a new escalation. It is called while the escalation effect is applied, so an
-// error makes the pipeline apply the effect again (alerts are idempotent by escalation ID).
-func (h *Handoffs) alert(_ context.Context, e Escalation) error {
+// alert tells staff of a new escalation: every alerter queues it durably (the outbox sends it).
+func (h *Handoffs) alert(ctx context.Context, e Escalation) error {
 	if len(h.cfg.Alerters) == 0 {
 		return nil
 	}
 	a := Alert{ID: e.ID, Reason: e.Reason, Category: e.Category, Priority: e.Priority, Lang: string(e.Lang),
 		CreatedAt: e.CreatedAt, URL: h.cfg.BaseURL + "/console/chats/" + e.ID}
 	for _, al := range h.cfg.Alerters {
-		h.alerts.Add(1)
-		go func() {
-			defer h.alerts.Done()
-			ctx, cancel := context.WithTimeout(h.alertCtx, 30*time.Second)
-			defer cancel()
-			for attempt := 0; ; attempt++ {
-				err := al.Alert(ctx, a)
-				if err == nil {
-					return
-				}
-				if attempt == 4 || ctx.Err() != nil {
-					h.cfg.Log.Error("staff alert failed", "escalation", e.ID, "err", err)
-					return
-				}
-				t := time.NewTimer(backoff(500*time.Millisecond, 5*time.Second, attempt, 0))
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-				}
-			}
-		}()
+		if err := al.Alert(ctx, a); err != nil {
+			return fmt.Errorf("staff alert of escalation %s: %w", e.ID, err)
+		}
 	}
 	return nil
 }
 
-// GroupAlerter pushes alerts to a staff LINE group, in Japanese, with a retry key derived from the
-// escalation so a repeated alert arrives once.
+// AlertQueue takes messages durably: the outbox (outbox.Outbox).
+type AlertQueue interface {
+	Enqueue(ctx context.Context, m outbox.Message) error
+}
+
+// OutboxAlerter queues alerts for one outbox destination (the staff LINE group, the staff webhook),
+// keyed by the escalation ID: queueing the same alert again is a no-op, and the outbox delivers it,
+// retrying, across restarts.
+type OutboxAlerter struct {
+	Outbox      AlertQueue
+	Destination string
+}
+
+// Alert implements Alerter.
+func (q *OutboxAlerter) Alert(ctx context.Context, a Alert) error {
+	body, err := AlertPayload(a)
+	if err != nil {
+		return err
+	}
+	return q.Outbox.Enqueue(ctx, outbox.Message{Destination: q.Destination, Type: AlertType, Key: a.ID, Payload: body,
+		CreatedAt: a.CreatedAt})
+}
+
+// GroupAlerter is the outbox destination that pushes alerts to a staff LINE group, in Japanese, with a
+// retry key derived from the escalation, so a repeated alert arrives once.
 type GroupAlerter struct {
 	LINE     StaffLINE
 	GroupID  string
 	Renderer *Renderer
 }
 
-// Alert implements Alerter.
-func (g *GroupAlerter) Alert(ctx context.Context, a Alert) error {
+var _ outbox.Destination = (*GroupAlerter)(nil)
+
+// Deliver implements outbox.Destination: one push of the alert in d (an AlertType payload).
+func (g *GroupAlerter) Deliver(ctx context.Context, d outbox.Delivery) outbox.Result {
+	if d.Type != AlertType {
+		return outbox.Result{Err: fmt.Errorf("the staff LINE group takes %s, not %q", AlertType, d.Type), Permanent: true}
+	}
+	var a Alert
+	if err := json.Unmarshal(d.Payload, &a); err != nil {
+		return outbox.Result{Err: fmt.Errorf("alert payload: %w", err), Permanent: true}
+	}
 	text, err := g.Renderer.Text(flows.Ja, flows.NoticeStaffAlert, map[string]string{
 		"Reason": a.Reason, "Category": a.Category, "Priority": a.Priority, "Lang": a.Lang, "URL": a.URL})
 	if err != nil {
-		return err
+		return outbox.Result{Err: err, Permanent: true}
 	}
-	r := g.LINE.Push(ctx, g.GroupID, RetryKey(a.ID+"/alert", 0), []Message{{Text: text}})
-	if r.Outcome == Accepted || r.Outcome == AlreadyDone {
-		return nil
+	r := g.LINE.Push(ctx, g.GroupID, RetryKey(d.Key+"/alert", 0), []Message{{Text: text}})
+	switch r.Outcome {
+	case Accepted, AlreadyDone:
+		return outbox.Result{Status: r.Status}
+	case Retryable:
+		err := fmt.Errorf("group push: LINE answered %d", r.Status)
+		if r.Err != nil {
+			err = fmt.Errorf("group push: %w", r.Err)
+		}
+		return outbox.Result{Status: r.Status, Err: err, RetryAfter: r.RetryAfter}
 	}
-	if r.Outcome == Permanent {
-		return fmt.Errorf("group push refused (%d); not retried: %w", r.Status, r.Err)
+	err = r.Err
+	if err == nil {
+		err = errors.New("refused")
 	}
-	return fmt.Errorf("group push: %s (%d)", r.Outcome, r.Status)
-}
-
-// WebhookAlerter POSTs alerts as JSON, signed: X-Privacybot-Signature is "sha256=" and the hex
-// HMAC-SHA256 of the body keyed with Secret; X-Privacybot-Delivery is the escalation ID (the same on
-// a repeat, for the receiver to deduplicate).
-type WebhookAlerter struct {
-	URL    string
-	Secret string
-	HTTP   *http.Client
-}
-
-// Sign returns the signature header value of body.
-func (w *WebhookAlerter) Sign(body []byte) string {
-	mac := hmac.New(sha256.New, []byte(w.Secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Alert implements Alerter.
-func (w *WebhookAlerter) Alert(ctx context.Context, a Alert) error {
-	body, err := json.Marshal(struct {
-		Type string `json:"type"`
-		Alert
-	}{"escalation.created", a})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Privacybot-Signature", w.Sign(body))
-	req.Header.Set("X-Privacybot-Delivery", a.ID)
-	hc := w.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("staff webhook answered %d", res.StatusCode)
-	}
-	return nil
+	return outbox.Result{Status: r.Status, Err: fmt.Errorf("group push refused (%d): %w", r.Status, err), Permanent: true}
 }

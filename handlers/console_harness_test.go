@@ -56,7 +56,7 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 	line := bot.NewLINE(testToken, apiSrv.URL, nil)
 	ho := bot.NewHandoffs(bot.HandoffConfig{Store: h.st, Inbox: h.st, LINE: line, Renderer: rend,
 		Profile: line.ProfileName, BaseURL: "https://console.example", Log: quietLog(),
-		Alerters: []bot.Alerter{&bot.GroupAlerter{LINE: line, GroupID: "Cstaffgroup", Renderer: rend}}})
+		Alerters: []bot.Alerter{staffGroupAlerts(t, &bot.GroupAlerter{LINE: line, GroupID: "Cstaffgroup", Renderer: rend})}})
 	if err := ho.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

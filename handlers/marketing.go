@@ -2,15 +2,18 @@ package handlers
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/store"
 )
@@ -27,9 +30,12 @@ type ConsentReader interface {
 	Match(phone, email string) []store.ConsentState
 }
 
-// DeliveryLister reports the state of the outgoing marketing webhook.
+// DeliveryLister reports the deliveries of an outbox destination (outbox.Outbox); the marketing API
+// lists those of store.MarketingDestination.
 type DeliveryLister interface {
-	Deliveries() (pending, delivered []store.WebhookDelivery)
+	Pending(destination string) []outbox.Delivery
+	Delivered(destination string) []outbox.Delivery
+	Failed(ctx context.Context, destination string) ([]outbox.Delivery, error)
 }
 
 // Marketing is the marketing API: the opt-out list (JSON feed with a cursor, CSV export), the check of
@@ -192,20 +198,30 @@ func (m *Marketing) Check(c *gin.Context) {
 }
 
 // Deliveries answers GET /api/v1/webhook-deliveries: the outgoing webhook's pending deliveries (with
-// attempts, last error and next attempt) and the recently delivered.
+// attempts, last error and next attempt, in seq order), the recently delivered (newest first) and
+// the failed ones (given up after 24 h, or refused; newest first).
 func (m *Marketing) Deliveries(c *gin.Context) {
+	none := []store.WebhookDelivery{}
 	if m.Webhooks == nil {
-		c.JSON(http.StatusOK, gin.H{"configured": false, "pending": []store.WebhookDelivery{}, "delivered": []store.WebhookDelivery{}})
+		c.JSON(http.StatusOK, gin.H{"configured": false, "pending": none, "delivered": none, "failed": none})
 		return
 	}
-	p, d := m.Webhooks.Deliveries()
-	if p == nil {
-		p = []store.WebhookDelivery{}
+	failed, err := m.Webhooks.Failed(c.Request.Context(), store.MarketingDestination)
+	if err != nil {
+		fail(c, http.StatusServiceUnavailable, "store_unavailable", "failed deliveries cannot be read now", err)
+		return
 	}
-	if d == nil {
-		d = []store.WebhookDelivery{}
+	view := func(ds []outbox.Delivery) []store.WebhookDelivery {
+		out := make([]store.WebhookDelivery, len(ds))
+		for i, d := range ds {
+			out[i] = store.WebhookDeliveryOf(d)
+		}
+		return out
 	}
-	c.JSON(http.StatusOK, gin.H{"configured": true, "pending": p, "delivered": d})
+	pending := view(m.Webhooks.Pending(store.MarketingDestination))
+	slices.SortStableFunc(pending, func(a, b store.WebhookDelivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	c.JSON(http.StatusOK, gin.H{"configured": true, "pending": pending,
+		"delivered": view(m.Webhooks.Delivered(store.MarketingDestination)), "failed": view(failed)})
 }
 
 // CSV answers GET /api/v1/optouts.csv: everyone who has opted out of at least one channel, one row

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/outbox"
+	"github.com/enemane/privacybot/bot/outbox/outboxtest"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
@@ -251,15 +253,16 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 	}))
 	defer recv.Close()
 	var token string
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
+	stopOutbox := func() {}
 	h := newHarness(t, harnessOpts{marketing: func(h *harness, cfg *bot.Config) *handlers.Marketing {
 		rend, _ := bot.NewRenderer(nil)
-		wh, err := store.OpenWebhooks(ctx, h.st, store.WebhookOptions{URL: recv.URL, Secret: "hook-secret", Log: quietLog()})
+		wh, err := store.OpenOutbox(ctx, h.st, outbox.Config{Log: quietLog(), Destinations: map[string]outbox.Destination{
+			store.MarketingDestination: &outbox.Webhook{URL: recv.URL, Secret: "hook-secret"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		go wh.Run(ctx)
+		stopOutbox = startOutbox(t, wh)
 		cons, err := store.OpenConsents(ctx, h.st, store.ConsentOptions{Render: rend.Text, Webhooks: wh, Log: quietLog()})
 		if err != nil {
 			t.Fatal(err)
@@ -271,6 +274,7 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 		}
 		return &handlers.Marketing{Tokens: tokens, Consents: cons, Webhooks: wh}
 	}})
+	defer stopOutbox() // before the harness closes the store
 	user := "Uoptout0000000000000000000000001"
 	h.api.SetProfile(user, "岡山 花子", "ja")
 	say := func(n int, ev func() int) []string {
@@ -345,6 +349,20 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 	if p := received[0]; p.Type != "consent.optout" || p.Reference != ref || strings.Join(p.OptedOutNow, ",") != "phone,mail" {
 		t.Fatalf("webhook payload %+v", p)
 	}
+	// The API's view of the webhook.
+	var deliveries struct {
+		Configured bool
+		Pending    []store.WebhookDelivery
+		Delivered  []store.WebhookDelivery
+	}
+	waitFor(t, "the delivery in the API", func() bool {
+		_, body, _ := api.get(t, "/api/v1/webhook-deliveries", token)
+		return json.Unmarshal(body, &deliveries) == nil && len(deliveries.Delivered) == 1
+	})
+	if d := deliveries.Delivered[0]; !deliveries.Configured || len(deliveries.Pending) != 0 || d.ID != received[0].ID || d.Seq != 1 ||
+		d.State != "delivered" || d.Attempts != 1 || d.DeliveredAt == nil {
+		t.Fatalf("webhook deliveries %+v", deliveries)
+	}
 	// Blocking the account is an opt-out of LINE messages.
 	h.send(h.sender.UnfollowEvent(user))
 	h.settle()
@@ -352,4 +370,97 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 	if !strings.Contains(string(body), `"source":"line_block"`) || !strings.Contains(string(body), `"opted_out_now":["phone","mail","line"]`) {
 		t.Fatalf("after block: %s", body)
 	}
+}
+
+// TestMarketingWebhookDeliveries: GET /api/v1/webhook-deliveries lists the marketing webhook's
+// pending deliveries (attempts, last status, next attempt), the delivered and the failed (a 4xx
+// fails at once), and nothing of the outbox's other destinations.
+func TestMarketingWebhookDeliveries(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{URI: engineURI, Database: fmt.Sprintf("w%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1)), Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(context.Background()) })
+	answer := map[string]int{"refused": 422, "ok": 204, "down": 503}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(answer[r.Header.Get(outbox.DeliveryHeader)])
+	}))
+	defer recv.Close()
+	staff := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer staff.Close()
+	ob, err := store.OpenOutbox(ctx, st, outbox.Config{Log: quietLog(), Policy: outbox.Policy{RetryBase: time.Hour},
+		Destinations: map[string]outbox.Destination{
+			store.MarketingDestination:  &outbox.Webhook{URL: recv.URL, Secret: "hook-secret"},
+			bot.StaffWebhookDestination: &outbox.Webhook{URL: staff.URL, Secret: "staff-secret"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer startOutbox(t, ob)()
+	cons, err := store.OpenConsents(ctx, st, store.ConsentOptions{Webhooks: ob, Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"refused", "ok", "down"} {
+		if err := cons.Record(ctx, store.ConsentRecord{ID: id, Subject: "line:U" + id, Action: flows.ConsentOptOut, Channels: flows.ChanPhone, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ob.Enqueue(ctx, outbox.Message{Destination: bot.StaffWebhookDestination, Type: bot.AlertType, Key: "e1", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := store.NewTokens(st)
+	token, err := tokens.Add(ctx, "crm", store.ScopeMarketing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &marketingAPI{srv: httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{
+		Marketing: &handlers.Marketing{Tokens: tokens, Consents: cons, Webhooks: ob}}))}
+	defer m.srv.Close()
+	var got struct {
+		Configured                 bool
+		Pending, Delivered, Failed []store.WebhookDelivery
+	}
+	waitFor(t, "one delivery in each state", func() bool {
+		_, body, _ := m.get(t, "/api/v1/webhook-deliveries", token)
+		got.Pending, got.Delivered, got.Failed = nil, nil, nil
+		return json.Unmarshal(body, &got) == nil && len(got.Pending) == 1 && len(got.Delivered) == 1 && len(got.Failed) == 1 &&
+			got.Pending[0].Attempts == 1
+	})
+	if p := got.Pending[0]; !got.Configured || p.ID != "down" || p.Seq != 3 || p.State != "pending" || p.LastStatus != 503 ||
+		p.NextAttempt == nil || p.LastError == "" {
+		t.Fatalf("pending %+v", p)
+	}
+	if d := got.Delivered[0]; d.ID != "ok" || d.Seq != 2 || d.State != "delivered" || d.DeliveredAt == nil {
+		t.Fatalf("delivered %+v", d)
+	}
+	if f := got.Failed[0]; f.ID != "refused" || f.Seq != 1 || f.State != "failed" || f.LastStatus != 422 || f.FailedAt == nil || f.Attempts != 1 {
+		t.Fatalf("failed %+v", f)
+	}
+}
+
+// startOutbox runs ob's sender until stop, which waits for it to return. Tests on the embedded engine
+// call stop before the store closes; it also runs at the end of the test, as a safety net.
+func startOutbox(t *testing.T, ob *outbox.Outbox) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); ob.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// staffGroupAlerts is the staff alerts of the console harness: the staff LINE group as a destination
+// of an outbox kept in memory, whose sender runs until the test ends.
+func staffGroupAlerts(t *testing.T, g *bot.GroupAlerter) bot.Alerter {
+	t.Helper()
+	ob, err := outbox.Open(context.Background(), outbox.Config{Store: outboxtest.NewStore(), Log: quietLog(),
+		Destinations: map[string]outbox.Destination{bot.StaffLINEDestination: g}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startOutbox(t, ob)
+	return &bot.OutboxAlerter{Outbox: ob, Destination: bot.StaffLINEDestination}
 }

@@ -150,7 +150,7 @@ func (s *ConsentState) apply(r *ConsentRecord) {
 type Consents struct {
 	hist     *mongo.Collection
 	lock     func() func() // the store's write turn
-	webhooks *Webhooks     // nil: no outgoing webhook configured
+	webhooks WebhookQueue  // nil: no outgoing webhook configured
 	render   func(lang flows.Lang, id string, data map[string]string) (string, error)
 	log      *slog.Logger
 	now      func() time.Time
@@ -172,8 +172,10 @@ var _ bot.EffectSink = (*Consents)(nil)
 // ConsentOptions configures Consents.
 type ConsentOptions struct {
 	// Render renders the wording a customer agreed to, so that the record holds the exact text.
-	Render   func(lang flows.Lang, id string, data map[string]string) (string, error)
-	Webhooks *Webhooks
+	Render func(lang flows.Lang, id string, data map[string]string) (string, error)
+	// Webhooks queues every change for the marketing webhook (the outbox, destination
+	// MarketingDestination); nil when no webhook is configured.
+	Webhooks WebhookQueue
 	Log      *slog.Logger
 	Now      func() time.Time
 }
@@ -257,7 +259,8 @@ func (c *Consents) Record(ctx context.Context, rec ConsentRecord) error {
 	}
 	rec.Seq, rec.RecordedAt = next, c.now().UTC()
 	// The webhook delivery goes to the outbox first: if the history insert then fails, the caller
-	// retries and the outbox ignores the repeat; once the history has the record, nothing is redone.
+	// retries and the outbox ignores the repeat (same key, the record ID); once the history has the
+	// record, nothing is redone.
 	if c.webhooks != nil {
 		c.mu.RLock()
 		st := ConsentState{}
@@ -266,7 +269,7 @@ func (c *Consents) Record(ctx context.Context, rec ConsentRecord) error {
 		}
 		c.mu.RUnlock()
 		st.apply(&rec)
-		if err := c.webhooks.enqueue(ctx, rec, st.OptedOut()); err != nil {
+		if err := c.queueWebhook(ctx, rec, st.OptedOut()); err != nil {
 			return err
 		}
 	}

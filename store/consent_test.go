@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 )
 
@@ -77,10 +79,32 @@ func TestConsentsRecordDeriveAndReload(t *testing.T) {
 	check(c2) // rebuilt from the history
 }
 
+// startOutbox runs an outbox's sender until the returned stop (also called at the end of the test),
+// which waits for it to return.
+func startOutbox(t *testing.T, ob *outbox.Outbox) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); ob.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitFor waits until cond holds (the sender makes it so; nothing is timed).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
 func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	s := openTest(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	var failing atomic.Bool
 	failing.Store(true)
 	var mu sync.Mutex
@@ -97,13 +121,16 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 		}
 		var p WebhookPayload
 		_ = json.Unmarshal(body, &p)
+		if r.Header.Get(outbox.DeliveryHeader) != p.IdempotencyKey || r.Header.Get("Idempotency-Key") != p.IdempotencyKey {
+			badSig.Add(1)
+		}
 		mu.Lock()
 		got[p.IdempotencyKey]++
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer recv.Close()
-	wh, err := OpenWebhooks(ctx, s, WebhookOptions{URL: recv.URL, Secret: "s3cret", RetryBase: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond, Log: quiet()})
+	wh, err := OpenWebhooks(ctx, s, WebhookOptions{URL: recv.URL, Secret: "s3cret", RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +138,7 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go wh.Run(ctx)
+	stop := startOutbox(t, wh)
 	const n = 20
 	for i := range n {
 		ch := &flows.ConsentChange{Action: flows.ConsentOptOut, Channels: flows.ChanEmail, Source: flows.SourceChat, Reference: "R", At: time.Now()}
@@ -123,39 +150,22 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// While the receiver fails, every change stays pending and is retried.
-	triedAll := func() bool {
-		p, _ := wh.Deliveries()
-		if len(p) != n {
-			return false
-		}
+	// While the receiver fails, every change stays pending; the destination is retried, with backoff.
+	waitFor(t, "retries while the receiver fails", func() bool {
+		p := wh.Pending(MarketingDestination)
+		retried := 0
 		for _, d := range p {
-			if d.Attempts < 2 || d.LastStatus != 503 {
-				return false
+			if d.Attempts >= 2 && d.LastStatus == 503 {
+				retried++
 			}
 		}
-		return true
-	}
-	for deadline := time.Now().Add(10 * time.Second); !triedAll(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			p, d := wh.Deliveries()
-			t.Fatalf("while the receiver fails: %d pending, %d delivered; want %d pending, each tried twice with 503", len(p), len(d), n)
-		}
-	}
+		return len(p) == n && retried > 0
+	})
 	failing.Store(false)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, d := wh.Deliveries()
-		if len(p) == 0 && len(d) == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not delivered: %d pending, %d delivered", len(p), len(d))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, "every delivery", func() bool {
+		return len(wh.Pending(MarketingDestination)) == 0 && len(wh.Delivered(MarketingDestination)) == n
+	})
 	mu.Lock()
-	defer mu.Unlock()
 	if len(got) != n {
 		t.Fatalf("receiver got %d distinct deliveries, want %d", len(got), n)
 	}
@@ -164,24 +174,47 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 			t.Errorf("%s accepted %d times", k, v)
 		}
 	}
+	mu.Unlock()
 	if badSig.Load() != 0 {
-		t.Fatalf("%d requests with a bad signature", badSig.Load())
+		t.Fatalf("%d requests with a bad signature or delivery header", badSig.Load())
 	}
-	// The outbox is empty after a restart: nothing is sent again.
+	stop()
+	// The outbox is empty after a restart: nothing is sent again, and a change applied again (a
+	// step re-applied after a crash) is not queued again.
 	wh2, err := OpenWebhooks(ctx, s, WebhookOptions{URL: recv.URL, Secret: "s3cret", Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := wh2.Deliveries(); len(p) != 0 {
+	if p := wh2.Pending(""); len(p) != 0 {
 		t.Fatalf("%d deliveries left in the outbox", len(p))
+	}
+	c2, err := OpenConsents(ctx, s, ConsentOptions{Webhooks: wh2, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &flows.ConsentChange{Action: flows.ConsentOptOut, Channels: flows.ChanEmail, Source: flows.SourceChat, Reference: "R", At: time.Now()}
+	if err := c2.Apply(ctx, consentStep("ea", "U", time.Now(), ch)); err != nil {
+		t.Fatal(err)
+	}
+	if err := wh2.Enqueue(ctx, outbox.Message{Destination: MarketingDestination, Type: "consent.optout", Key: "ea/1", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if p := wh2.Pending(""); len(p) != 0 {
+		t.Fatalf("a delivered change queued again: %+v", p)
 	}
 }
 
 func TestWebhookOutboxSurvivesRestart(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	wh, _ := OpenWebhooks(ctx, s, WebhookOptions{URL: "http://127.0.0.1:1/", Secret: "x", Log: quiet()})
-	c, _ := OpenConsents(ctx, s, ConsentOptions{Webhooks: wh, Log: quiet()})
+	wh, err := OpenWebhooks(ctx, s, WebhookOptions{URL: "http://127.0.0.1:1/", Secret: "x", Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenConsents(ctx, s, ConsentOptions{Webhooks: wh, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ch := &flows.ConsentChange{Action: flows.ConsentOptOut, Channels: flows.ChanLINE, Source: flows.SourceBlock, Reference: "R", At: time.Now()}
 	if err := c.Apply(ctx, consentStep("ev", "U", time.Now(), ch)); err != nil {
 		t.Fatal(err)
@@ -190,8 +223,17 @@ func TestWebhookOutboxSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := wh2.Deliveries(); len(p) != 1 || p[0].ID != "ev/1" {
+	p := wh2.Pending(MarketingDestination)
+	if len(p) != 1 || p[0].Key != "ev/1" || p[0].Type != "consent.optout" {
 		t.Fatalf("after restart: %+v", p)
+	}
+	var body WebhookPayload
+	if err := json.Unmarshal(p[0].Payload, &body); err != nil || body.ID != "ev/1" || body.Seq != 1 || body.Subject != "line:U" ||
+		strings.Join(body.OptedOutNow, ",") != "line" {
+		t.Fatalf("payload %s (%v)", p[0].Payload, err)
+	}
+	if w := WebhookDeliveryOf(p[0]); w.ID != "ev/1" || w.Seq != 1 || w.State != "pending" || w.NextAttempt == nil {
+		t.Fatalf("as the API shows it: %+v", w)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/handlers"
@@ -62,12 +63,12 @@ func serve(_ []string) error {
 	if err := app.proc.Start(ctx); err != nil {
 		return fmt.Errorf("resume inbox: %w", err)
 	}
-	// The marketing webhook's outbox sender: stopped and waited for before the store closes (defers
-	// run last-in first-out), whichever way serve returns.
-	mctx, stopMarketing := context.WithCancel(context.Background())
-	marketingDone := make(chan struct{})
-	go func() { defer close(marketingDone); app.marketing.run(mctx) }()
-	defer func() { stopMarketing(); <-marketingDone }()
+	// The outbox's sender (marketing webhook, staff alerts): stopped and waited for before the store
+	// closes (defers run last-in first-out), whichever way serve returns.
+	octx, stopOutbox := context.WithCancel(context.Background())
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); app.outbox.Run(octx) }()
+	defer func() { stopOutbox(); <-outboxDone }()
 
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		defer startPprof(addr, log)()
@@ -132,10 +133,13 @@ func tuneGC() {
 type app struct {
 	proc     *bot.Processor
 	handoffs *bot.Handoffs
-	// marketing is the consent history, the marketing API and the webhook sender.
+	// marketing is the consent history and the marketing API.
 	marketing *marketing
 	router    http.Handler
 	sim       *linesim.API
+
+	// outbox sends the marketing webhook and the staff alerts (openOutbox).
+	outbox *outbox.Outbox
 }
 
 // wire builds the pipeline and the HTTP routes on a store.
@@ -156,13 +160,16 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("intent model: %w", err)
 	}
 	line := bot.NewLINE(cfg.ChannelToken, cfg.APIBaseURL, hc)
-	handoffs, console, err := wireHandoff(cfg, st, line, rend, log)
+	if a.outbox, err = openOutbox(cfg, st, line, rend, log); err != nil {
+		return nil, err
+	}
+	handoffs, console, err := wireHandoff(cfg, st, line, rend, a.outbox, log)
 	if err != nil {
 		return nil, err
 	}
 	a.handoffs = handoffs
 	routes.Console = console
-	mkt, err := wireMarketing(st, rend, log)
+	mkt, err := wireMarketing(st, rend, a.outbox, log)
 	if err != nil {
 		return nil, err
 	}

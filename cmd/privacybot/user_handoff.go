@@ -10,19 +10,20 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
 )
 
 // wireHandoff builds the escalation manager (effect sink, handoff index, console backend) and the
-// staff console on a store.
-func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer, log *slog.Logger) (*bot.Handoffs, *handlers.Console, error) {
+// staff console on a store. Staff alerts are queued in ob for each staff destination it has (the
+// LINE group, the webhook; see openOutbox).
+func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer, ob *outbox.Outbox, log *slog.Logger) (*bot.Handoffs, *handlers.Console, error) {
 	var alerters []bot.Alerter
-	if cfg.StaffLineGroupID != "" {
-		alerters = append(alerters, &bot.GroupAlerter{LINE: line, GroupID: cfg.StaffLineGroupID, Renderer: rend})
-	}
-	if cfg.StaffWebhookURL != "" {
-		alerters = append(alerters, &bot.WebhookAlerter{URL: cfg.StaffWebhookURL, Secret: cfg.StaffWebhookSecret})
+	for _, dest := range []string{bot.StaffLINEDestination, bot.StaffWebhookDestination} {
+		if hasDestination(ob, dest) {
+			alerters = append(alerters, &bot.OutboxAlerter{Outbox: ob, Destination: dest})
+		}
 	}
 	h := bot.NewHandoffs(bot.HandoffConfig{Store: st, Inbox: st, LINE: line, Renderer: rend,
 		Profile: line.ProfileName, Alerters: alerters, BaseURL: cfg.BaseURL, Log: log})

@@ -1,0 +1,569 @@
+// Package outbox delivers messages to systems outside the bot (signed webhooks, a staff LINE group)
+// from a durable store: a message is stored before Enqueue returns, attempted at once, retried with
+// backoff while it fails, and leaves the pending set only when it is delivered or given up (failed).
+// Admins see pending and failed deliveries and can put a failed one back.
+//
+// The package knows no database and no HTTP framework: persistence is the small Store interface
+// (store.OutboxStore implements it on MongoDB), destinations are the Destination interface (Webhook
+// here; bot.GroupAlerter pushes to LINE).
+//
+// One process sends (like the rest of the bot's writers): Run must not run in two processes on one
+// store.
+package outbox
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Message is what a user of the outbox hands over: a JSON payload for one destination.
+type Message struct {
+	// Destination names a destination of the outbox (Config.Destinations).
+	Destination string `json:"destination"`
+	// Type says what the payload is, e.g. "consent.optout" or "escalation.created".
+	Type string `json:"type"`
+	// Key is the idempotency key: unique per destination, stable across repeats of the same message.
+	// A message whose key the destination has (pending, delivered or failed) is not queued again.
+	// Webhook receivers get it in X-Privacybot-Delivery and Idempotency-Key to deduplicate by.
+	Key string `json:"key"`
+	// Payload is the JSON body, sent byte for byte.
+	Payload json.RawMessage `json:"payload"`
+	// CreatedAt is when the message was made (default: when it was queued).
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// State is where a delivery stands.
+type State string
+
+const (
+	Pending   State = "pending"   // queued; attempted until delivered or given up
+	Delivered State = "delivered" // the destination accepted it
+	Failed    State = "failed"    // refused for good, or not accepted within Policy.MaxAge
+)
+
+// Delivery is a message and the state of its delivery.
+type Delivery struct {
+	Message
+	// ID is the delivery's ID in the outbox: ID(Destination, Key).
+	ID    string `json:"id"`
+	State State  `json:"state"`
+	// Attempts counts the attempts since QueuedAt.
+	Attempts int `json:"attempts"`
+	// QueuedAt starts the window of attempts: when it was queued, or put back by Retry.
+	QueuedAt    time.Time `json:"queued_at"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"` // pending only
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	// LastStatus is the destination's status code of the last attempt (HTTP; 0 when none came back).
+	LastStatus int    `json:"last_status,omitempty"`
+	LastError  string `json:"last_error,omitempty"`
+	// DoneAt is when it was delivered or failed.
+	DoneAt time.Time `json:"done_at,omitzero"`
+}
+
+// ID is the ID of the delivery of a destination's message with an idempotency key.
+func ID(destination, key string) string { return destination + "/" + key }
+
+// Store keeps deliveries durably. Only pending deliveries need to be cheap to change: delivered and
+// failed ones are moved out of the pending set (Finish), which keeps that set small.
+type Store interface {
+	// Add stores a new pending delivery. It returns false, and stores nothing, when a delivery with
+	// the same ID is stored already (pending, delivered or failed).
+	Add(ctx context.Context, d Delivery) (added bool, err error)
+	// Pending returns every pending delivery (read once, when the outbox opens).
+	Pending(ctx context.Context) ([]Delivery, error)
+	// Save stores the new state of a pending delivery after a failed attempt.
+	Save(ctx context.Context, d Delivery) error
+	// Finish moves a delivery out of the pending set as d.State (Delivered or Failed). Finishing one
+	// that is finished already is not an error.
+	Finish(ctx context.Context, d Delivery) error
+	// Failed returns the failed deliveries.
+	Failed(ctx context.Context) ([]Delivery, error)
+	// Reopen moves the failed delivery d.ID back to the pending set, stored as d. ErrNotFound when no
+	// failed delivery has that ID.
+	Reopen(ctx context.Context, d Delivery) error
+}
+
+// Destination delivers one message (one attempt). It must honour ctx.
+type Destination interface {
+	Deliver(ctx context.Context, d Delivery) Result
+}
+
+// Result is the outcome of one attempt.
+type Result struct {
+	// Status is the destination's status code (HTTP), 0 when none came back.
+	Status int
+	// Err is nil when the destination accepted the message.
+	Err error
+	// Permanent means retrying cannot help (e.g. HTTP 400): the delivery fails at once.
+	Permanent bool
+	// RetryAfter is the destination's own wait before the next attempt (Retry-After), 0 if none.
+	RetryAfter time.Duration
+}
+
+var (
+	// ErrUnknownDestination is returned for a message to a destination the outbox does not have.
+	ErrUnknownDestination = errors.New("outbox: unknown destination")
+	// ErrNotFound is returned by Retry (and Store.Reopen) for an ID that is not a failed delivery.
+	ErrNotFound = errors.New("outbox: no such failed delivery")
+	// ErrInvalid is returned for a message without a type or key, or whose payload is not JSON.
+	ErrInvalid = errors.New("outbox: a message needs a type, a key and a JSON payload")
+)
+
+// Config configures an Outbox.
+type Config struct {
+	Store Store
+	// Destinations by name. Pending deliveries of a name not listed fail when the outbox opens.
+	Destinations map[string]Destination
+	Policy       Policy
+	Clock        Clock // default: the system clock
+	Log          *slog.Logger
+	// KeepDelivered is how many delivered deliveries per destination Delivered lists (default 200;
+	// kept in memory only, so the list starts empty after a restart).
+	KeepDelivered int
+}
+
+// Outbox queues messages durably and sends them (Run). Every destination has its own lane: messages
+// of one destination are sent one at a time, oldest due first, and a destination that fails (or
+// asks to wait, Retry-After) pauses its lane without holding up the others.
+type Outbox struct {
+	store  Store
+	policy Policy
+	clock  Clock
+	log    *slog.Logger
+	keep   int
+	lanes  map[string]*lane // fixed at Open
+	names  []string
+
+	running atomic.Bool
+	// enqMu serialises Enqueue and Retry: their check-then-add must not interleave for one key.
+	enqMu sync.Mutex
+	// mu guards the lanes' state (pending, recent, pause).
+	mu  sync.Mutex
+	seq int64
+}
+
+type lane struct {
+	name    string
+	dest    Destination
+	wake    chan struct{}
+	pending map[string]*item // by delivery ID
+	recent  []Delivery       // delivered, newest last
+	// A run of transient failures pauses the lane (exponential, or the destination's Retry-After),
+	// so a destination that is down is probed, not flooded with every pending message.
+	streak int
+	paused time.Time
+}
+
+type item struct {
+	d   Delivery
+	seq int64 // order of queueing, for ties
+}
+
+// Open loads the pending deliveries of the store. Those of a destination that is no longer
+// configured are marked failed (an admin can retry them once it is configured again).
+func Open(ctx context.Context, cfg Config) (*Outbox, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("outbox: no store")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.KeepDelivered <= 0 {
+		cfg.KeepDelivered = 200
+	}
+	o := &Outbox{store: cfg.Store, policy: cfg.Policy.withDefaults(), clock: cfg.Clock, log: cfg.Log, keep: cfg.KeepDelivered,
+		lanes: map[string]*lane{}}
+	for name, dest := range cfg.Destinations {
+		if name == "" || strings.Contains(name, "/") || dest == nil {
+			return nil, fmt.Errorf("outbox: bad destination %q", name)
+		}
+		o.lanes[name] = &lane{name: name, dest: dest, wake: make(chan struct{}, 1), pending: map[string]*item{}}
+		o.names = append(o.names, name)
+	}
+	slices.Sort(o.names)
+	ds, err := cfg.Store.Pending(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: load pending: %w", err)
+	}
+	slices.SortFunc(ds, func(a, b Delivery) int {
+		return cmp.Or(a.QueuedAt.Compare(b.QueuedAt), cmp.Compare(a.ID, b.ID))
+	})
+	now := o.clock.Now()
+	for _, d := range ds {
+		l := o.lanes[d.Destination]
+		if l == nil {
+			d.State, d.DoneAt, d.NextAttempt = Failed, now, time.Time{}
+			d.LastError = "destination " + d.Destination + " is not configured"
+			if err := cfg.Store.Finish(ctx, d); err != nil {
+				return nil, fmt.Errorf("outbox: fail orphan %s: %w", d.ID, err)
+			}
+			o.log.Warn("outbox: pending delivery of an unconfigured destination marked failed", "delivery", d.ID, "destination", d.Destination)
+			continue
+		}
+		o.seq++
+		l.pending[d.ID] = &item{d: d, seq: o.seq}
+	}
+	return o, nil
+}
+
+// Destinations returns the names of the configured destinations, sorted.
+func (o *Outbox) Destinations() []string { return slices.Clone(o.names) }
+
+// Enqueue stores a message as a pending delivery and wakes its destination's sender. It returns once
+// the delivery is stored (an error means nothing can be assumed stored; call again). A message whose
+// key its destination has already (pending, delivered or failed) is not queued again: Enqueue is
+// idempotent by (Destination, Key).
+func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
+	l := o.lanes[m.Destination]
+	if l == nil {
+		return fmt.Errorf("%w %q", ErrUnknownDestination, m.Destination)
+	}
+	if m.Type == "" || m.Key == "" || !json.Valid(m.Payload) {
+		return ErrInvalid
+	}
+	now := o.clock.Now()
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now
+	}
+	m.Payload = slices.Clone(m.Payload)
+	d := Delivery{Message: m, ID: ID(m.Destination, m.Key), State: Pending, QueuedAt: now, NextAttempt: now}
+	o.enqMu.Lock()
+	defer o.enqMu.Unlock()
+	o.mu.Lock()
+	_, queued := l.pending[d.ID]
+	o.mu.Unlock()
+	if queued {
+		return nil
+	}
+	added, err := o.store.Add(ctx, d)
+	if err != nil {
+		return fmt.Errorf("outbox: queue %s: %w", d.ID, err)
+	}
+	if added {
+		o.add(l, d)
+	}
+	return nil
+}
+
+func (o *Outbox) add(l *lane, d Delivery) {
+	o.mu.Lock()
+	o.seq++
+	l.pending[d.ID] = &item{d: d, seq: o.seq}
+	o.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends due deliveries until ctx ends, then returns (after the attempts in flight, which ctx
+// interrupts and which are not counted). Call it once; the caller waits for it to return before
+// closing the store.
+func (o *Outbox) Run(ctx context.Context) {
+	if !o.running.CompareAndSwap(false, true) {
+		o.log.Error("outbox: Run is running already")
+		return
+	}
+	defer o.running.Store(false)
+	var wg sync.WaitGroup
+	for _, name := range o.names {
+		l := o.lanes[name]
+		wg.Go(func() { o.runLane(ctx, l) })
+	}
+	wg.Wait()
+	<-ctx.Done()
+}
+
+func (o *Outbox) runLane(ctx context.Context, l *lane) {
+	for ctx.Err() == nil {
+		wait, ok := o.round(ctx, l)
+		if ctx.Err() != nil {
+			return
+		}
+		if ok && wait <= 0 {
+			continue
+		}
+		var fire <-chan time.Time
+		stop := func() {}
+		if ok {
+			fire, stop = o.clock.Timer(wait)
+		}
+		select {
+		case <-ctx.Done():
+		case <-l.wake:
+		case <-fire:
+		}
+		stop()
+	}
+}
+
+// round fails the deliveries that are too old and attempts the due ones, unless the lane is paused,
+// and returns how long to wait for the next round (false: nothing pending, wait for Enqueue).
+func (o *Outbox) round(ctx context.Context, l *lane) (time.Duration, bool) {
+	now := o.clock.Now()
+	var expired, due []item
+	o.mu.Lock()
+	paused := now.Before(l.paused)
+	for _, it := range l.pending {
+		switch {
+		case paused:
+		case !now.Before(it.d.QueuedAt.Add(o.policy.MaxAge)):
+			expired = append(expired, *it)
+		case !it.d.NextAttempt.After(now):
+			due = append(due, *it)
+		}
+	}
+	o.mu.Unlock()
+	for _, it := range expired {
+		o.giveUp(ctx, l, it.d, now)
+	}
+	slices.SortFunc(due, func(a, b item) int {
+		return cmp.Or(a.d.NextAttempt.Compare(b.d.NextAttempt), cmp.Compare(a.seq, b.seq))
+	})
+	for _, it := range due {
+		if ctx.Err() != nil || !o.attempt(ctx, l, it.d) {
+			break
+		}
+	}
+	return o.untilNext(l)
+}
+
+// untilNext is the wait until the lane has something to do: the next due attempt or the next
+// delivery to give up, not before the lane's pause ends.
+func (o *Outbox) untilNext(l *lane) (time.Duration, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(l.pending) == 0 {
+		return 0, false
+	}
+	var next time.Time
+	for _, it := range l.pending {
+		t := it.d.NextAttempt
+		if exp := it.d.QueuedAt.Add(o.policy.MaxAge); exp.Before(t) {
+			t = exp
+		}
+		if t.Before(l.paused) {
+			t = l.paused
+		}
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next.Sub(o.clock.Now()), true
+}
+
+// attempt makes one attempt and records its outcome. It returns false when the lane should stop
+// this round: the destination failed transiently (it is paused), or ctx ended.
+func (o *Outbox) attempt(ctx context.Context, l *lane, d Delivery) bool {
+	actx, cancel := context.WithTimeout(ctx, o.policy.Timeout)
+	res := l.dest.Deliver(actx, d)
+	cancel()
+	if res.Err != nil && ctx.Err() != nil {
+		return false // interrupted by shutdown: not an attempt; it stays pending as it was
+	}
+	// The outcome is recorded even if ctx ends meanwhile (the caller waits for Run to return before
+	// closing the store): a delivery whose 2xx went unrecorded would be sent again after a restart.
+	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), o.policy.Timeout)
+	defer bcancel()
+	ctx = bctx
+	now := o.clock.Now()
+	d.Attempts++
+	d.LastAttempt, d.LastStatus, d.LastError = now, res.Status, ""
+	if res.Err != nil {
+		d.LastError = truncate(res.Err.Error(), 500)
+	}
+	log := o.log.With("delivery", d.ID, "destination", d.Destination, "type", d.Type, "attempt", d.Attempts, "status", res.Status)
+	switch {
+	case res.Err == nil:
+		d.State, d.DoneAt, d.NextAttempt = Delivered, now, time.Time{}
+		if err := o.store.Finish(ctx, d); err != nil {
+			// Sent, but still pending in the store: sent again after a restart, under the same key.
+			log.Warn("outbox: delivered, but the store did not record it", "err", err)
+		}
+		o.mu.Lock()
+		delete(l.pending, d.ID)
+		l.recent = append(l.recent, d)
+		if len(l.recent) > o.keep {
+			l.recent = slices.Delete(l.recent, 0, len(l.recent)-o.keep)
+		}
+		l.streak, l.paused = 0, time.Time{}
+		o.mu.Unlock()
+		log.Info("outbox: delivered")
+		return true
+	case res.Permanent:
+		o.fail(ctx, l, d, now, log.With("err", d.LastError), "outbox: refused; not retried")
+		o.mu.Lock()
+		l.streak = 0 // the destination answered: it is up
+		o.mu.Unlock()
+		return true
+	}
+	retryAfter := min(res.RetryAfter, o.policy.MaxAge)
+	d.NextAttempt = now.Add(max(o.policy.backoff(d.Attempts), retryAfter))
+	if err := o.store.Save(ctx, d); err != nil {
+		log.Warn("outbox: attempt not recorded", "err", err)
+	}
+	o.mu.Lock()
+	if it := l.pending[d.ID]; it != nil {
+		it.d = d
+	}
+	l.streak++
+	pause := max(o.policy.backoff(l.streak), retryAfter)
+	l.paused = now.Add(pause)
+	o.mu.Unlock()
+	log.Warn("outbox: attempt failed; will retry", "err", d.LastError, "retry_in_ms", d.NextAttempt.Sub(now).Milliseconds(),
+		"lane_paused_ms", pause.Milliseconds())
+	return false
+}
+
+// giveUp fails a delivery that was not accepted within Policy.MaxAge.
+func (o *Outbox) giveUp(ctx context.Context, l *lane, d Delivery, now time.Time) {
+	last := d.LastError
+	if last == "" {
+		last = "none recorded"
+	}
+	d.LastError = truncate(fmt.Sprintf("not delivered within %s; last error: %s", o.policy.MaxAge, last), 600)
+	o.fail(ctx, l, d, now, o.log.With("delivery", d.ID, "destination", d.Destination, "type", d.Type, "attempts", d.Attempts),
+		"outbox: given up")
+}
+
+// fail moves a delivery to the failed set. If the store cannot record that, the delivery stays
+// pending and is attempted (or given up) again later.
+func (o *Outbox) fail(ctx context.Context, l *lane, d Delivery, now time.Time, log *slog.Logger, msg string) {
+	d.State, d.DoneAt, d.NextAttempt = Failed, now, time.Time{}
+	if err := o.store.Finish(ctx, d); err != nil {
+		// The lane waits for the store, then tries again (an attempt, or giving up).
+		log.Warn("outbox: failed delivery not recorded; kept pending", "err", err)
+		wait := o.policy.backoff(max(d.Attempts, 1))
+		d.State, d.DoneAt, d.NextAttempt = Pending, time.Time{}, now.Add(wait)
+		o.mu.Lock()
+		if it := l.pending[d.ID]; it != nil {
+			it.d = d
+		}
+		if until := now.Add(wait); until.After(l.paused) {
+			l.paused = until
+		}
+		o.mu.Unlock()
+		return
+	}
+	o.mu.Lock()
+	delete(l.pending, d.ID)
+	o.mu.Unlock()
+	log.Error(msg)
+}
+
+// Pending returns the pending deliveries of a destination ("" = every destination), oldest first,
+// with their attempts, next attempt and last status and error.
+func (o *Outbox) Pending(destination string) []Delivery {
+	o.mu.Lock()
+	var its []item
+	for _, name := range o.names {
+		if destination == "" || destination == name {
+			for _, it := range o.lanes[name].pending {
+				its = append(its, *it)
+			}
+		}
+	}
+	o.mu.Unlock()
+	slices.SortFunc(its, func(a, b item) int { return cmp.Or(a.d.QueuedAt.Compare(b.d.QueuedAt), cmp.Compare(a.seq, b.seq)) })
+	out := make([]Delivery, len(its))
+	for i, it := range its {
+		out[i] = it.d
+	}
+	return out
+}
+
+// Delivered returns the deliveries of a destination ("" = every destination) delivered since the
+// outbox opened, newest first (at most Config.KeepDelivered per destination).
+func (o *Outbox) Delivered(destination string) []Delivery {
+	o.mu.Lock()
+	var out []Delivery
+	for _, name := range o.names {
+		if destination == "" || destination == name {
+			out = append(out, o.lanes[name].recent...)
+		}
+	}
+	o.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b Delivery) int { return b.DoneAt.Compare(a.DoneAt) })
+	return out
+}
+
+// Failed returns the failed deliveries of a destination ("" = every destination), most recently
+// failed first. It reads the store.
+func (o *Outbox) Failed(ctx context.Context, destination string) ([]Delivery, error) {
+	all, err := o.store.Failed(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list failed: %w", err)
+	}
+	o.mu.Lock()
+	out := all[:0]
+	for _, d := range all {
+		if destination != "" && d.Destination != destination {
+			continue
+		}
+		if l := o.lanes[d.Destination]; l != nil && l.pending[d.ID] != nil {
+			continue // put back by Retry; its failed record is on its way out
+		}
+		out = append(out, d)
+	}
+	o.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b Delivery) int { return cmp.Or(b.DoneAt.Compare(a.DoneAt), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// Retry puts a failed delivery back in the pending set: attempts start again from 0, with a fresh
+// window of Policy.MaxAge, at once. It returns the pending delivery; ErrNotFound when id is not a
+// failed delivery, ErrUnknownDestination when its destination is not configured.
+func (o *Outbox) Retry(ctx context.Context, id string) (Delivery, error) {
+	o.enqMu.Lock()
+	defer o.enqMu.Unlock()
+	failed, err := o.store.Failed(ctx)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("outbox: retry %s: %w", id, err)
+	}
+	i := slices.IndexFunc(failed, func(d Delivery) bool { return d.ID == id })
+	if i < 0 {
+		return Delivery{}, ErrNotFound
+	}
+	d := failed[i]
+	l := o.lanes[d.Destination]
+	if l == nil {
+		return Delivery{}, fmt.Errorf("%w %q", ErrUnknownDestination, d.Destination)
+	}
+	o.mu.Lock()
+	cur := l.pending[id]
+	o.mu.Unlock()
+	if cur != nil {
+		return cur.d, nil
+	}
+	now := o.clock.Now()
+	d.State, d.Attempts, d.QueuedAt, d.NextAttempt, d.DoneAt = Pending, 0, now, now, time.Time{}
+	if err := o.store.Reopen(ctx, d); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Delivery{}, err
+		}
+		return Delivery{}, fmt.Errorf("outbox: retry %s: %w", id, err)
+	}
+	o.add(l, d)
+	o.log.Info("outbox: failed delivery put back", "delivery", id, "destination", d.Destination)
+	return d, nil
+}
+
+// truncate cuts s to at most n bytes, on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
