@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,23 +11,52 @@ import (
 	"github.com/enemane/privacybot/store"
 )
 
+// StaffDirectory lists and adds staff accounts (store.Store); changes to one account go through
+// AccountStore.
+type StaffDirectory interface {
+	ListStaff(ctx context.Context) ([]store.Staff, error)
+	AddStaff(ctx context.Context, st store.Staff) error
+}
+
+// CannedStore keeps the canned replies (store.Store).
+type CannedStore interface {
+	CannedReplies(ctx context.Context) ([]store.CannedReply, error)
+	SaveCanned(ctx context.Context, c store.CannedReply) error
+	DeleteCanned(ctx context.Context, id string) error
+}
+
+var staffRoles = []string{store.RoleAdmin, store.RoleAgent, store.RoleMarketing}
+
 func (h *Console) staffPage(c *gin.Context) {
-	list, err := h.Store.ListStaff(c.Request.Context())
+	list, err := h.Directory.ListStaff(c.Request.Context())
 	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return
 	}
-	h.render(c, "staff", gin.H{"Title": "Staff", "Staff": list, "Roles": []string{store.RoleAdmin, store.RoleAgent, store.RoleMarketing},
-		"Problem": map[string]string{"exists": "That e-mail already has an account.", "input": "Check the e-mail, role and password (at least 12 characters).",
-			"self": "You cannot remove your own admin rights or disable yourself."}[c.Query("e")],
-		"Flash": map[string]string{"added": "Account added.", "updated": "Account updated."}[c.Query("m")]})
+	w := h.words(c)
+	roles := make([]option, len(staffRoles))
+	for i, r := range staffRoles {
+		roles[i] = option{r, w.Label("role", r)}
+	}
+	h.render(c, "staff", gin.H{"Title": w.T("console.staff.title"), "Staff": list, "Roles": roles, "Langs": langOptions(w),
+		"Problem": map[string]string{"exists": "console.staff.problem_exists", "input": "console.staff.problem_input",
+			"self": "console.staff.problem_self"}[c.Query("e")],
+		"Flash": map[string]string{"added": "console.staff.flash_added", "updated": "console.staff.flash_updated"}[c.Query("m")]})
+}
+
+// langOptions are the console's languages, each named in its own language.
+func langOptions(w *words) []option {
+	out := make([]option, len(consoleLangs))
+	for i, l := range consoleLangs {
+		out[i] = option{l, w.T("console.settings.lang_" + l)}
+	}
+	return out
 }
 
 func (h *Console) addStaff(c *gin.Context) {
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
-	role, name := c.PostForm("role"), strings.TrimSpace(c.PostForm("name"))
-	if !strings.Contains(email, "@") || len(email) > 200 || len(name) > 100 || !store.ValidRole(role) {
+	role, name, lang := c.PostForm("role"), strings.TrimSpace(c.PostForm("name")), c.PostForm("lang")
+	if !strings.Contains(email, "@") || len(email) > 200 || !validDisplayName(name, true) || !store.ValidRole(role) || !validLang(lang) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 		return
 	}
@@ -35,14 +65,13 @@ func (h *Console) addStaff(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 		return
 	}
-	err = h.Store.AddStaff(c.Request.Context(), store.Staff{Email: email, Name: name, Role: role, Hash: hash, CreatedAt: h.Now()})
+	err = h.Directory.AddStaff(c.Request.Context(), store.Staff{Email: email, Name: name, Role: role, Lang: lang, Hash: hash, CreatedAt: h.Now()})
 	if errors.Is(err, store.ErrExists) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=exists")
 		return
 	}
 	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return
 	}
 	h.audit(c, "staff.add", email, "role="+role)
@@ -52,14 +81,13 @@ func (h *Console) addStaff(c *gin.Context) {
 // updateStaff changes an account's role, disables or enables it, or sets a new password.
 func (h *Console) updateStaff(c *gin.Context) {
 	email := c.PostForm("email")
-	st, err := h.Store.StaffByEmail(c.Request.Context(), email)
+	st, err := h.Accounts.StaffByEmail(c.Request.Context(), email)
 	if errors.Is(err, store.ErrNotFound) {
-		h.deny(c, http.StatusNotFound, "There is no such account.")
+		h.deny(c, http.StatusNotFound, "console.error.no_account")
 		return
 	}
 	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return
 	}
 	role, disabled := c.PostForm("role"), c.PostForm("disabled") == "1"
@@ -83,25 +111,25 @@ func (h *Console) updateStaff(c *gin.Context) {
 		}
 		detail += " password changed"
 	}
-	if err := h.Store.SaveStaff(c.Request.Context(), st); err != nil {
-		_ = c.Error(err)
-		c.Abort()
+	if err := h.Accounts.SaveStaff(c.Request.Context(), st); err != nil {
+		internalError(c, err)
 		return
 	}
-	_ = h.Store.DeleteSessionsOf(c.Request.Context(), email)
+	_ = h.Sessions.DeleteSessionsOf(c.Request.Context(), email)
 	h.forget(email)
 	h.audit(c, "staff.update", email, detail)
 	c.Redirect(http.StatusSeeOther, "/console/staff?m=updated")
 }
 
 func (h *Console) cannedPage(c *gin.Context) {
-	list, err := h.Store.CannedReplies(c.Request.Context())
+	list, err := h.Canned.CannedReplies(c.Request.Context())
 	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return
 	}
-	h.render(c, "canned", gin.H{"Title": "Canned replies", "Canned": list, "Problem": map[string]string{"input": "Give a title, a language and a text (at most 5,000 characters)."}[c.Query("e")]})
+	w := h.words(c)
+	h.render(c, "canned", gin.H{"Title": w.T("console.canned.title"), "Canned": list,
+		"Problem": map[string]string{"input": "console.canned.problem_input"}[c.Query("e")]})
 }
 
 func (h *Console) saveCanned(c *gin.Context) {
@@ -114,9 +142,8 @@ func (h *Console) saveCanned(c *gin.Context) {
 	if id == "" {
 		id = randomToken()[:16]
 	}
-	if err := h.Store.SaveCanned(c.Request.Context(), store.CannedReply{ID: id, Lang: lang, Title: title, Text: text}); err != nil {
-		_ = c.Error(err)
-		c.Abort()
+	if err := h.Canned.SaveCanned(c.Request.Context(), store.CannedReply{ID: id, Lang: lang, Title: title, Text: text}); err != nil {
+		internalError(c, err)
 		return
 	}
 	h.audit(c, "canned.save", id, lang+" "+title)
@@ -125,21 +152,10 @@ func (h *Console) saveCanned(c *gin.Context) {
 
 func (h *Console) deleteCanned(c *gin.Context) {
 	id := c.PostForm("id")
-	if err := h.Store.DeleteCanned(c.Request.Context(), id); err != nil {
-		_ = c.Error(err)
-		c.Abort()
+	if err := h.Canned.DeleteCanned(c.Request.Context(), id); err != nil {
+		internalError(c, err)
 		return
 	}
 	h.audit(c, "canned.delete", id, "")
 	c.Redirect(http.StatusSeeOther, "/console/canned")
-}
-
-func (h *Console) auditPage(c *gin.Context) {
-	list, err := h.Store.AuditLog(c.Request.Context(), 300)
-	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
-		return
-	}
-	h.render(c, "audit", gin.H{"Title": "Audit log", "Entries": list})
 }

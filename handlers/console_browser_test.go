@@ -127,6 +127,11 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// It appears in the queue without a reload.
 	poll(staff, "escalation in the queue", `document.querySelectorAll("#queue tbody tr").length === 1`)
+	// The row was built by the page's script: its words come from the server, in Japanese.
+	if got := eval(staff, `document.querySelector("#queue tbody tr").textContent + "|" + document.querySelector(".live-dot").textContent`); !strings.Contains(got, "対応待ち") ||
+		!strings.Contains(got, "担当者を希望") || !strings.Contains(got, "開く") || !strings.HasSuffix(got, "|自動更新中") {
+		t.Fatalf("the live queue row is not in Japanese: %q", got)
+	}
 	shot(staff, "queue")
 	run(staff, "open chat", chromedp.Click(chromedp.CSS(`#queue tbody a.button`)), chromedp.WaitVisible(chromedp.CSS(`#claim`)))
 	if got := eval(staff, `document.getElementById("log").textContent`); !strings.Contains(got, "担当者と話したい") {
@@ -134,6 +139,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	run(staff, "claim", chromedp.Click(chromedp.CSS(`#claim`)), chromedp.WaitVisible(chromedp.CSS(`#reply-form`)))
 	botSaid("joined notice", "担当の佐藤 美咲です")
+	if got := eval(staff, `document.getElementById("log").textContent`); !strings.Contains(got, "佐藤 美咲が対応を始めました。") {
+		t.Fatalf("the claim is not told in Japanese: %q", got)
+	}
 
 	// Hostile customer text while staff own the chat: shown live, as text.
 	long := strings.Repeat("とても長いメッセージ。", 499)

@@ -1,145 +1,122 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/enemane/privacybot/bot"
-	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/store"
 )
+
+// TranscriptStore reads customers' conversations (store.Store).
+type TranscriptStore interface {
+	// Transcript returns a customer's conversation, oldest first, at most limit lines (the newest).
+	Transcript(ctx context.Context, userID string, limit int) ([]bot.TranscriptEntry, error)
+}
 
 // transcriptLimit is how many lines of a customer's conversation the console shows (the newest).
 const transcriptLimit = 300
 
-// queueRow is one escalation as the queue shows it (also the JSON of the live view).
+// resolutions are the codes a chat is closed with (stored on the escalation; shown through the
+// catalog as console.label.resolution_<code>). Escalations closed before the codes keep their
+// English words, shown as they are.
+var resolutions = []string{"answered", "corrected", "data_request", "complaint_recorded", "no_response", "spam", "other"}
+
+// queueRow is one escalation as the queue shows it (also the JSON of the live view), in the staff
+// member's language; Priority and Status stay codes for the page's styles.
 type queueRow struct {
-	ID        string `json:"id"`
-	Customer  string `json:"customer"`
-	Lang      string `json:"lang"`
-	Reason    string `json:"reason"`
-	Category  string `json:"category"`
-	Priority  string `json:"priority"`
-	Status    string `json:"status"`
-	Assignee  string `json:"assignee"`
-	Waiting   string `json:"waiting"`
-	CreatedAt string `json:"createdAt"`
+	ID            string `json:"id"`
+	Customer      string `json:"customer"`
+	Lang          string `json:"lang"`
+	Reason        string `json:"reason"`
+	Category      string `json:"category"`
+	Priority      string `json:"priority"`
+	PriorityLabel string `json:"priorityLabel"`
+	Status        string `json:"status"`
+	StatusLabel   string `json:"statusLabel"`
+	Assignee      string `json:"assignee"`
+	Waiting       string `json:"waiting"`
+	CreatedAt     string `json:"createdAt"`
 }
 
-func toRow(e bot.Escalation, now time.Time) queueRow {
-	return queueRow{ID: e.ID, Customer: customerName(e), Lang: string(e.Lang), Reason: label(e.Reason),
-		Category: label(e.Category), Priority: e.Priority, Status: string(e.Status), Assignee: e.AssigneeName,
-		Waiting: ago(e.CreatedAt, now), CreatedAt: clock(e.CreatedAt)}
+func (w *words) toRow(e bot.Escalation, now time.Time) queueRow {
+	return queueRow{ID: e.ID, Customer: w.customerName(e), Lang: w.Label("lang", string(e.Lang)),
+		Reason: w.Label("reason", e.Reason), Category: w.Label("category", e.Category),
+		Priority: e.Priority, PriorityLabel: w.Label("priority", e.Priority),
+		Status: string(e.Status), StatusLabel: w.Label("status", string(e.Status)),
+		Assignee: visibleControls(e.AssigneeName), Waiting: w.Ago(e.CreatedAt, now), CreatedAt: clock(e.CreatedAt)}
 }
 
-func customerName(e bot.Escalation) string {
+// customerName is the customer's LINE name, or the end of their LINE ID when it is not known.
+func (w *words) customerName(e bot.Escalation) string {
 	if e.Name != "" {
 		return visibleControls(e.Name)
 	}
 	if len(e.UserID) > 8 {
-		return "LINE user …" + e.UserID[len(e.UserID)-6:]
+		return w.T("console.queue.line_user", "Tail", e.UserID[len(e.UserID)-6:])
 	}
 	return e.UserID
 }
 
-func (h *Console) rows() []queueRow {
+func (h *Console) rows(c *gin.Context) []queueRow {
+	w := h.words(c)
 	q := h.Chats.Queue()
 	rows := make([]queueRow, len(q))
 	for i, e := range q {
-		rows[i] = toRow(e, h.Now())
+		rows[i] = w.toRow(e, h.Now())
 	}
 	return rows
 }
 
 func (h *Console) queuePage(c *gin.Context) {
-	h.render(c, "queue", gin.H{"Title": "Queue", "Rows": h.rows(), "Live": "queue"})
+	h.render(c, "queue", gin.H{"Title": h.words(c).T("console.queue.title"), "Rows": h.rows(c), "Live": "queue"})
 }
 
-func (h *Console) queueJSON(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"rows": h.rows()}) }
-
-// line is one transcript entry as the console shows it: the role decides the look (customer, bot,
-// staff, private note, system) and Text is always shown as text.
-type line struct {
-	ID    string `json:"id"`
-	Role  string `json:"role"`
-	Who   string `json:"who"`
-	Text  string `json:"text"`
-	At    string `json:"at"`
-	Extra string `json:"extra,omitempty"`
-}
-
-func toLine(t bot.TranscriptEntry) line {
-	l := line{ID: t.ID, Role: t.Role, Text: visibleControls(t.Text), At: clock(t.At)}
-	switch t.Role {
-	case bot.RoleCustomer:
-		l.Who = "Customer"
-		switch t.Kind {
-		case "text":
-		case string(bot.EventInternal):
-			l.Role, l.Who, l.Text = bot.RoleSystem, "System", "The bot resumed the conversation."
-		case string(bot.EventPostback):
-			l.Extra = "tapped a button"
-		case string(bot.EventFollow):
-			l.Role, l.Who, l.Text = bot.RoleSystem, "System", "The customer added the account as a friend."
-		case string(bot.EventUnfollow):
-			l.Role, l.Who, l.Text = bot.RoleSystem, "System", "The customer blocked the account."
-		default:
-			l.Extra = "sent a " + t.Kind + " (not shown)"
-		}
-	case bot.RoleBot:
-		l.Who = "Bot"
-	case bot.RoleStaff:
-		l.Who = "Staff"
-	case bot.RoleNote:
-		l.Who = "Private note (not sent)"
-	default:
-		l.Role, l.Who = bot.RoleSystem, "System"
-	}
-	return l
-}
+func (h *Console) queueJSON(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"rows": h.rows(c)}) }
 
 func (h *Console) loadChat(c *gin.Context) (bot.Escalation, []line, bool) {
 	e, err := h.Chats.Get(c.Request.Context(), c.Param("id"))
 	if errors.Is(err, bot.ErrNotFound) {
-		h.deny(c, http.StatusNotFound, "There is no such chat.")
+		h.deny(c, http.StatusNotFound, "console.error.no_chat")
 		return e, nil, false
 	}
 	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return e, nil, false
 	}
-	ts, err := h.Store.Transcript(c.Request.Context(), e.UserID, transcriptLimit)
+	ts, err := h.Transcripts.Transcript(c.Request.Context(), e.UserID, transcriptLimit)
 	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return e, nil, false
 	}
+	w := h.words(c)
 	lines := make([]line, len(ts))
 	for i, t := range ts {
-		lines[i] = toLine(t)
+		lines[i] = w.toLine(t)
 	}
 	return e, lines, true
 }
+
+// option is a choice of a select or a group of radio buttons: a code and its words.
+type option struct{ Value, Label string }
 
 func (h *Console) chatPage(c *gin.Context) {
 	e, lines, ok := h.loadChat(c)
 	if !ok {
 		return
 	}
-	me := h.me(c)
+	me, w := h.me(c), h.words(c)
 	if e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == store.RoleAdmin) {
 		if err := h.Chats.MarkRead(c.Request.Context(), e.ID); err != nil {
 			h.Log.Warn("mark as read failed", "escalation", e.ID, "err", err)
 		}
 	}
 	h.audit(c, "chat.open", e.ID, "")
-	canned, err := h.Store.CannedReplies(c.Request.Context())
+	canned, err := h.Canned.CannedReplies(c.Request.Context())
 	if err != nil {
 		h.Log.Warn("canned replies", "err", err)
 	}
@@ -149,10 +126,15 @@ func (h *Console) chatPage(c *gin.Context) {
 			mine = append(mine, r)
 		}
 	}
-	h.render(c, "chat", gin.H{"Title": customerName(e), "E": e, "Row": toRow(e, h.Now()), "Lines": lines,
+	res := make([]option, len(resolutions))
+	for i, r := range resolutions {
+		res[i] = option{r, w.Label("resolution", r)}
+	}
+	row := w.toRow(e, h.Now())
+	h.render(c, "chat", gin.H{"Title": row.Customer, "E": e, "Row": row, "Lines": lines,
 		"Mine": e.Assignee == me.Email, "CanWrite": e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == store.RoleAdmin),
-		"Open": e.Status.Open(), "Canned": mine, "MsgID": randomToken()[:22], "Flash": flash(c.Query("m")),
-		"Problem": problem(c.Query("e")), "Resolutions": resolutions, "Live": "chat"})
+		"Open": e.Status.Open(), "Canned": mine, "MsgID": randomToken()[:22], "Flash": flashIDs[c.Query("m")],
+		"Problem": problemIDs[c.Query("e")], "Resolutions": res, "Live": "chat"})
 }
 
 func (h *Console) chatJSON(c *gin.Context) {
@@ -160,11 +142,21 @@ func (h *Console) chatJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": e.Status, "assignee": e.AssigneeName, "lines": lines})
+	c.JSON(http.StatusOK, gin.H{"status": e.Status, "assignee": visibleControls(e.AssigneeName), "lines": lines})
 }
 
-// resolutions are the categories a chat is closed with.
-var resolutions = []string{"answered", "corrected", "data request forwarded", "complaint recorded", "no response", "spam or abuse", "other"}
+// flashIDs and problemIDs are the chat page's messages after an action (?m=… and ?e=…): codes in the
+// address, never the input itself.
+var flashIDs = map[string]string{
+	"claim": "console.chat.flash_claim", "reply": "console.chat.flash_reply", "note": "console.chat.flash_note",
+	"handback": "console.chat.flash_handback", "close": "console.chat.flash_close",
+}
+
+var problemIDs = map[string]string{
+	"claim": "console.chat.problem_claim", "reply": "console.chat.problem_reply", "note": "console.chat.problem_note",
+	"handback": "console.chat.problem_handback", "close": "console.chat.problem_close",
+	"delivery": "console.chat.problem_delivery",
+}
 
 func (h *Console) back(c *gin.Context, id, query string) {
 	c.Redirect(http.StatusSeeOther, "/console/chats/"+id+query)
@@ -177,7 +169,7 @@ func (h *Console) outcome(c *gin.Context, id, action string, err error) {
 		h.audit(c, action, id, "")
 		h.back(c, id, "?m="+action)
 	case errors.Is(err, bot.ErrNotFound):
-		h.deny(c, http.StatusNotFound, "There is no such chat.")
+		h.deny(c, http.StatusNotFound, "console.error.no_chat")
 	case errors.Is(err, bot.ErrNotAllowed), errors.Is(err, bot.ErrConflict):
 		h.audit(c, action+".refused", id, err.Error())
 		h.back(c, id, "?e="+action)
@@ -188,8 +180,7 @@ func (h *Console) outcome(c *gin.Context, id, action string, err error) {
 			h.back(c, id, "?e=delivery")
 			return
 		}
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 	}
 }
 
@@ -225,127 +216,4 @@ func (h *Console) closeChat(c *gin.Context) {
 	}
 	_, err := h.Chats.Close(c.Request.Context(), c.Param("id"), actor(h.me(c)), res, c.PostForm("ask") == "1")
 	h.outcome(c, c.Param("id"), "close", err)
-}
-
-func flash(code string) string {
-	return map[string]string{
-		"claim": "You have joined the chat. The customer was told your name.", "reply": "Sent.",
-		"note": "Note saved (not sent to the customer).", "handback": "Handed back to the bot.", "close": "Chat closed.",
-	}[code]
-}
-
-func problem(code string) string {
-	return map[string]string{
-		"claim":    "Someone else has already claimed this chat.",
-		"reply":    "The message was not sent: claim the chat first (and write something).",
-		"note":     "The note was empty.",
-		"handback": "This chat is not yours to hand back, or it is closed already.",
-		"close":    "Choose a resolution; only the assigned staff member (or an admin) can close an assigned chat.",
-		"delivery": "LINE refused the message: the customer may have blocked the account. It is recorded in the conversation.",
-	}[code]
-}
-
-// events streams notices (server-sent events) until the client goes away: "queue" when the queue
-// changes, "chat" with the escalation ID when a conversation does. They carry no customer data.
-func (h *Console) events(c *gin.Context) {
-	ch, stop := h.Live.Subscribe()
-	defer stop()
-	w := c.Writer
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n\n")
-	w.Flush()
-	ping := time.NewTicker(25 * time.Second)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.Request.Context().Done():
-			return
-		case n := <-ch:
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", n.Kind, n.ID)
-		case <-ping.C:
-			fmt.Fprint(w, ": ping\n\n")
-		}
-		w.Flush()
-	}
-}
-
-func (h *Console) searchPage(c *gin.Context) {
-	q := strings.TrimSpace(c.Query("q"))
-	if len(q) > 200 {
-		q = q[:200]
-	}
-	res, err := h.Store.SearchEscalations(c.Request.Context(), q, time.Time{}, 100)
-	if err != nil {
-		_ = c.Error(err)
-		c.Abort()
-		return
-	}
-	rows := make([]gin.H, len(res))
-	for i, e := range res {
-		rows[i] = gin.H{"R": toRow(e, h.Now()), "Resolution": e.Resolution, "Rating": e.Rating, "Closed": clock(e.ClosedAt)}
-	}
-	h.render(c, "search", gin.H{"Title": "Search", "Q": q, "Results": rows})
-}
-
-// label turns a code into words for staff.
-func label(code string) string {
-	if s, ok := map[string]string{
-		flows.ReasonComplaint: "Complaint", flows.ReasonHuman: "Asked for staff", flows.ReasonMisses: "Bot could not help",
-		flows.CategoryData: "Personal data", flows.CategoryConduct: "Staff conduct", flows.CategoryService: "Service",
-		flows.CategoryOther: "Other",
-	}[code]; ok {
-		return s
-	}
-	return code
-}
-
-// ago says how long since t, coarsely.
-func ago(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
-}
-
-var tokyo = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Tokyo"); err == nil {
-		return l
-	}
-	return time.FixedZone("JST", 9*3600)
-}()
-
-func clock(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(tokyo).Format("2006-01-02 15:04")
-}
-
-// visibleControls shows the bidirectional-text controls (U+202A–U+202E, U+2066–U+2069, U+200E/F) as
-// visible markers: customer text cannot reorder what staff read around it.
-func visibleControls(s string) string {
-	if !strings.ContainsFunc(s, isBidiControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isBidiControl(r) {
-			fmt.Fprintf(&b, "[U+%04X]", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isBidiControl(r rune) bool {
-	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
 }

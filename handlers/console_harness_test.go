@@ -70,7 +70,9 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 		t.Fatal(err)
 	}
 	clk := &testClock{}
-	con := &handlers.Console{Chats: ho, Store: h.st, Live: ho.Hub(), Log: quietLog(), HashCost: 4, Now: clk.Now}
+	// Every part named (the server passes the store as Store; the opt-out tests do too).
+	con := &handlers.Console{Chats: ho, Live: ho.Hub(), Sessions: h.st, Accounts: h.st, Directory: h.st, Canned: h.st,
+		Audit: h.st, Transcripts: h.st, Search: h.st, Log: quietLog(), HashCost: 4, Now: clk.Now}
 	router := handlers.NewRouter(quietLog(), handlers.Routes{
 		Callback: &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: ho.Tap(h.proc), Log: quietLog(), Now: time.Now},
 		Health:   &handlers.Health{Store: h.st},
@@ -89,14 +91,17 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 	return &consoleHarness{harness: h, handoffs: ho, console: con, clock: clk}
 }
 
-// addStaff creates an account with testPassword.
-func (h *consoleHarness) addStaff(email, name, role string) {
+// addStaff creates an account with testPassword and no language chosen (the console speaks Japanese).
+func (h *consoleHarness) addStaff(email, name, role string) { h.addStaffLang(email, name, role, "") }
+
+// addStaffLang creates an account with testPassword whose console language is lang ("ja", "en", "").
+func (h *consoleHarness) addStaffLang(email, name, role, lang string) {
 	h.t.Helper()
 	hash, err := store.HashPassword(testPassword, 4)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.st.AddStaff(context.Background(), store.Staff{Email: email, Name: name, Role: role, Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := h.st.AddStaff(context.Background(), store.Staff{Email: email, Name: name, Role: role, Lang: lang, Hash: hash, CreatedAt: time.Now()}); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -113,18 +118,24 @@ var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func (h *consoleHarness) login(email string) *staffClient {
 	h.t.Helper()
+	return loginAt(h.t, h.bot.URL, email)
+}
+
+// loginAt logs in to the console served at base.
+func loginAt(t *testing.T, base, email string) *staffClient {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	s := &staffClient{t: h.t, base: h.bot.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	s := &staffClient{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 	code, body := s.get("/console/login")
 	m := csrfRe.FindStringSubmatch(body)
 	if code != 200 || m == nil {
-		h.t.Fatalf("login page: %d", code)
+		t.Fatalf("login page: %d", code)
 	}
 	code, _ = s.post("/console/login", url.Values{"csrf": {m[1]}, "email": {email}, "password": {testPassword}})
 	if code != http.StatusSeeOther {
-		h.t.Fatalf("login %s: %d", email, code)
+		t.Fatalf("login %s: %d", email, code)
 	}
 	code, body = s.get("/console/")
 	if code == http.StatusSeeOther {

@@ -27,23 +27,36 @@ type OptOutStore interface {
 // optoutPageSize is how many people one page of the opt-out list shows.
 const optoutPageSize = 50
 
-// channelLabels are the console's names of the channels (the machine names stay in CSV and API).
-var channelLabels = map[flows.Channels]string{
-	flows.ChanPhone: "Phone calls", flows.ChanMail: "Direct mail", flows.ChanEmail: "E-mail",
-	flows.ChanVisit: "Visits", flows.ChanCampaign: "Campaigns & events", flows.ChanSurvey: "Surveys",
-	flows.ChanLINE: "LINE promotions",
+// viaCodes are the ways a staff entry can reach the desk; the record's wording ID says which
+// (staff_entry.<code>). The console names them through the catalog (console.label.via_<code>).
+var viaCodes = []string{"phone", "letter", "email", "counter", "other"}
+
+// channelOptions are the marketing channels: machine name and the console's words for it.
+func channelOptions(w *words) []option {
+	out := make([]option, 0, 7)
+	for _, ch := range flows.ChannelList() {
+		out = append(out, option{ch.Name(), w.Label("channel", ch.Name())})
+	}
+	return out
 }
 
-var sourceLabels = map[flows.ConsentSource]string{
-	flows.SourceChat: "LINE chat", flows.SourceBlock: "LINE block", flows.SourceUnblock: "LINE unblock",
-	flows.SourceStaff: "Staff entry",
+func sourceOptions(w *words) []option {
+	out := make([]option, 0, len(codeKinds["source"]))
+	for _, s := range codeKinds["source"] {
+		out = append(out, option{s, w.Label("source", s)})
+	}
+	return out
 }
 
-// receivedVia are the ways a staff entry can reach the desk; the record's wording ID says which.
-var receivedVia = []option{{"phone", "Phone call"}, {"letter", "Letter"}, {"email", "E-mail"},
-	{"counter", "In person"}, {"other", "Other"}}
+func viaOptions(w *words) []option {
+	out := make([]option, len(viaCodes))
+	for i, v := range viaCodes {
+		out[i] = option{v, w.Label("via", v)}
+	}
+	return out
+}
 
-type option struct{ Value, Label string }
+func knownSource(s string) bool { return slices.Contains(codeKinds["source"], s) }
 
 // registerOptOuts mounts the opt-out pages (marketing and admin only; agents get 403).
 func (h *Console) registerOptOuts(authed *gin.RouterGroup) {
@@ -57,7 +70,7 @@ func (h *Console) registerOptOuts(authed *gin.RouterGroup) {
 
 func (h *Console) needConsents(c *gin.Context) {
 	if h.Consents == nil {
-		h.deny(c, http.StatusServiceUnavailable, "The consent records are not available in this deployment.")
+		h.deny(c, http.StatusServiceUnavailable, "console.error.no_consents")
 		return
 	}
 	c.Next()
@@ -83,27 +96,27 @@ type optoutFilter struct {
 	text   string // Q folded for substring matching
 }
 
-func readOptoutFilter(c *gin.Context) (optoutFilter, string) {
-	f := optoutFilter{Channel: c.Query("channel"), Source: c.Query("source"), Since: strings.TrimSpace(c.Query("since")),
+// readOptoutFilter reads the list's query; problem is the catalog ID of what was ignored in it.
+func readOptoutFilter(c *gin.Context) (f optoutFilter, problem string) {
+	f = optoutFilter{Channel: c.Query("channel"), Source: c.Query("source"), Since: strings.TrimSpace(c.Query("since")),
 		Q: strings.TrimSpace(c.Query("q")), All: c.Query("state") == "all", Page: 1}
 	if p, err := strconv.Atoi(c.Query("page")); err == nil && p > 1 {
 		f.Page = p
 	}
-	var problem string
 	if f.Channel != "" {
 		if ch, ok := flows.ParseChannel(f.Channel); ok && ch != flows.ChanAll {
 			f.ch = ch
 		} else {
-			f.Channel, problem = "", "Unknown channel; showing every channel."
+			f.Channel, problem = "", "console.optouts.problem_channel"
 		}
 	}
-	if f.Source != "" && sourceLabels[flows.ConsentSource(f.Source)] == "" {
-		f.Source, problem = "", "Unknown source; showing every source."
+	if f.Source != "" && !knownSource(f.Source) {
+		f.Source, problem = "", "console.optouts.problem_source"
 	}
 	if f.Since != "" {
 		t, err := time.ParseInLocation("2006-01-02", f.Since, tokyo)
 		if err != nil {
-			f.Since, problem = "", "The date must look like 2026-04-01."
+			f.Since, problem = "", "console.optouts.problem_date"
 		}
 		f.since = t
 	}
@@ -237,8 +250,8 @@ type optoutRow struct {
 	AllChannels, OptedIn             bool
 }
 
-func (h *Console) toOptoutRow(s store.ConsentState, src *sourceCache) optoutRow {
-	r := optoutRow{Link: historyLink(s.Subject), Subject: visibleControls(s.Subject), Kind: subjectKind(s.Subject),
+func (w *words) toOptoutRow(s store.ConsentState, src *sourceCache) optoutRow {
+	r := optoutRow{Link: historyLink(s.Subject), Subject: visibleControls(s.Subject), Kind: w.subjectKind(s.Subject),
 		Name: visibleControls(s.Name), Phone: nationalPhone(s.Phone), Email: visibleControls(s.Email),
 		Postal: s.Postal, Cust: s.Customer, Updated: clock(s.UpdatedAt)}
 	out := s.OptedOut()
@@ -249,31 +262,33 @@ func (h *Console) toOptoutRow(s store.ConsentState, src *sourceCache) optoutRow 
 		if !st.OptedOut {
 			continue
 		}
-		r.Channels = append(r.Channels, channelLabels[ch])
+		r.Channels = append(r.Channels, w.Label("channel", ch.Name()))
 		if st.At.After(latest.At) {
 			latest = st
 		}
 	}
 	if latest.Seq != 0 {
 		r.OptedOutAt = clock(latest.At)
-		r.Source = sourceLabels[src.of(latest.Seq)]
+		r.Source = w.Label("source", string(src.of(latest.Seq)))
 	}
 	return r
 }
 
 func historyLink(subject string) string { return "/console/optouts/" + url.PathEscape(subject) }
 
-func subjectKind(subject string) string {
+// subjectKind says where a person's records come from: LINE, or a staff entry.
+func (w *words) subjectKind(subject string) string {
 	switch {
 	case strings.HasPrefix(subject, "line:"):
-		return "LINE"
+		return w.T("console.optouts.kind_line")
 	case strings.HasPrefix(subject, "staff:"):
-		return "Staff entry"
+		return w.T("console.optouts.kind_staff")
 	}
 	return ""
 }
 
 func (h *Console) optoutList(c *gin.Context) {
+	w := h.words(c)
 	f, problem := readOptoutFilter(c)
 	src := &sourceCache{h: h, seen: map[int64]flows.ConsentSource{}}
 	// Newest change first. Only the states up to the requested page are kept (the list can be long).
@@ -299,10 +314,10 @@ func (h *Console) optoutList(c *gin.Context) {
 	to := min(from+optoutPageSize, len(kept))
 	rows := make([]optoutRow, 0, to-from)
 	for _, s := range kept[from:to] {
-		rows = append(rows, h.toOptoutRow(s, src))
+		rows = append(rows, w.toOptoutRow(s, src))
 	}
-	data := gin.H{"Title": "Opt-out list", "Rows": rows, "F": f, "Total": total, "Page": f.Page, "Pages": pages,
-		"From": from + 1, "To": to, "Channels": channelOptions(), "Sources": sourceOptions(), "Problem": problem,
+	data := gin.H{"Title": w.T("console.optouts.title"), "Rows": rows, "F": f, "Total": total, "Page": f.Page, "Pages": pages,
+		"From": from + 1, "To": to, "Channels": channelOptions(w), "Sources": sourceOptions(w), "Problem": problem,
 		"Filtered": f.Channel != "" || f.Source != "" || f.Since != "" || f.Q != "" || f.All}
 	if f.Page > 1 {
 		data["PrevURL"] = "/console/optouts" + f.query(f.Page-1)
@@ -311,21 +326,6 @@ func (h *Console) optoutList(c *gin.Context) {
 		data["NextURL"] = "/console/optouts" + f.query(f.Page+1)
 	}
 	h.render(c, "optouts", data)
-}
-
-func channelOptions() []option {
-	out := make([]option, 0, 7)
-	for _, ch := range flows.ChannelList() {
-		out = append(out, option{ch.Name(), channelLabels[ch]})
-	}
-	return out
-}
-
-func sourceOptions() []option {
-	return []option{{string(flows.SourceChat), sourceLabels[flows.SourceChat]},
-		{string(flows.SourceBlock), sourceLabels[flows.SourceBlock]},
-		{string(flows.SourceUnblock), sourceLabels[flows.SourceUnblock]},
-		{string(flows.SourceStaff), sourceLabels[flows.SourceStaff]}}
 }
 
 // --- CSV ---
@@ -340,79 +340,3 @@ func (h *Console) optoutCSV(c *gin.Context) {
 		_ = c.Error(err)
 	}
 }
-
-// --- one person's history ---
-
-type historyRow struct {
-	At, Recorded             string
-	OptOut                   bool
-	Channels                 []string
-	Source, Reference, Staff string
-	Identifiers              []option
-	WordingID, WordingLang   string
-	WordingText              string
-}
-
-type channelRow struct {
-	Label, At, Reference string
-	OptedOut, Known      bool
-}
-
-func (h *Console) optoutHistory(c *gin.Context) {
-	subject := c.Param("subject")
-	recs := h.Consents.History(subject)
-	if len(recs) == 0 {
-		h.deny(c, http.StatusNotFound, "There is no consent record for this person.")
-		return
-	}
-	_, states, _ := h.Consents.Since(recs[len(recs)-1].Seq-1, 1)
-	var cur store.ConsentState
-	if len(states) == 1 {
-		cur = states[0]
-	}
-	chans := make([]channelRow, 0, 7)
-	for i, ch := range flows.ChannelList() {
-		st := cur.Channels[i]
-		chans = append(chans, channelRow{Label: channelLabels[ch], At: clock(st.At), Reference: st.Reference,
-			OptedOut: st.OptedOut, Known: st.Seq != 0})
-	}
-	rows := make([]historyRow, len(recs))
-	for i, r := range recs {
-		hr := historyRow{At: clock(r.At), OptOut: r.Action == flows.ConsentOptOut, Source: sourceLabels[r.Source],
-			Reference: r.Reference, Staff: r.Staff, WordingID: r.WordingID, WordingLang: string(r.WordingLang),
-			WordingText: visibleControls(r.WordingText)}
-		if hr.Source == "" {
-			hr.Source = string(r.Source)
-		}
-		if rc := clock(r.RecordedAt); rc != hr.At {
-			hr.Recorded = rc
-		}
-		for _, ch := range flows.ChannelList() {
-			if r.Channels&ch != 0 {
-				hr.Channels = append(hr.Channels, channelLabels[ch])
-			}
-		}
-		for _, id := range []option{{"Name", r.Name}, {"Phone", nationalPhone(r.Phone)}, {"E-mail", r.Email},
-			{"Postal code", r.Postal}, {"Customer no.", r.Customer}} {
-			if id.Label != "" {
-				hr.Identifiers = append(hr.Identifiers, option{id.Value, visibleControls(id.Label)})
-			}
-		}
-		rows[len(recs)-1-i] = hr // newest first
-	}
-	recorded := ""
-	if ref := c.Query("recorded"); ref != "" {
-		for _, r := range recs {
-			if r.Reference == ref {
-				recorded = ref
-			}
-		}
-	}
-	h.audit(c, "optout.history", subject, "")
-	h.render(c, "optouts_history", gin.H{"Title": "Consent history", "Subject": visibleControls(subject),
-		"Kind": subjectKind(subject), "Cur": h.toOptoutRow(cur, &sourceCache{h: h, seen: map[int64]flows.ConsentSource{}}),
-		"ChannelStates": chans, "Records": rows, "NewURL": "/console/optouts/new?subject=" + url.QueryEscape(subject),
-		"Recorded": recorded})
-}
-
-// --- manual entry ---

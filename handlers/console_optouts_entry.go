@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -13,7 +14,8 @@ import (
 	"github.com/enemane/privacybot/store"
 )
 
-// entryForm is the staff entry form: what was typed (kept on errors) and the problems found.
+// entryForm is the staff entry form: what was typed (kept on errors) and the problems found (field →
+// catalog ID).
 type entryForm struct {
 	Entry, Subject, Action, Via, Received string
 	Channels                              map[string]bool
@@ -28,7 +30,7 @@ func (h *Console) optoutForm(c *gin.Context) {
 		Received: h.Now().In(tokyo).Format("2006-01-02"), Channels: map[string]bool{}}
 	if s := c.Query("subject"); s != "" {
 		if len(h.Consents.History(s)) == 0 {
-			h.deny(c, http.StatusNotFound, "There is no consent record for this person.")
+			h.deny(c, http.StatusNotFound, "console.error.no_consent_record")
 			return
 		}
 		f.Subject = s
@@ -37,7 +39,8 @@ func (h *Console) optoutForm(c *gin.Context) {
 }
 
 func (h *Console) renderEntry(c *gin.Context, f entryForm) {
-	data := gin.H{"Title": "Record an opt-out", "Form": f, "Channels": channelOptions(), "Via": receivedVia,
+	w := h.words(c)
+	data := gin.H{"Title": w.T("console.entry.title"), "Form": f, "Channels": channelOptions(w), "Via": viaOptions(w),
 		"Today": h.Now().In(tokyo).Format("2006-01-02")}
 	if f.Subject != "" {
 		data["SubjectShown"] = visibleControls(f.Subject)
@@ -64,7 +67,7 @@ func (h *Console) optoutEntry(c *gin.Context) {
 		rec.Action = flows.ConsentAction(f.Action)
 	default:
 		f.Action = string(flows.ConsentOptOut)
-		f.Errors["action"] = "Choose opt-out or opt-in."
+		f.Errors["action"] = "console.entry.err_action"
 	}
 	for _, name := range c.PostFormArray("channel") {
 		if ch, ok := flows.ParseChannel(name); ok {
@@ -73,40 +76,38 @@ func (h *Console) optoutEntry(c *gin.Context) {
 		}
 	}
 	if rec.Channels == 0 {
-		f.Errors["channel"] = "Choose at least one channel."
+		f.Errors["channel"] = "console.entry.err_channel"
 	}
 	var ok bool
 	if f.Name != "" {
 		if rec.Name, ok = flows.NormalizeName(f.Name); !ok {
-			f.Errors["name"] = "The name must be 1–60 characters, without digits or @."
+			f.Errors["name"] = "console.entry.err_name"
 		}
 	}
 	if f.Phone != "" {
 		if rec.Phone, ok = flows.NormalizePhone(f.Phone); !ok {
-			f.Errors["phone"] = "Not a Japanese phone number. Write it like 090-1234-5678 or 086-123-4567."
+			f.Errors["phone"] = "console.entry.err_phone"
 		}
 	}
 	if f.Email != "" {
 		if rec.Email, ok = flows.NormalizeEmail(f.Email); !ok {
-			f.Errors["email"] = "Not an e-mail address. Write it like hanako@example.jp."
+			f.Errors["email"] = "console.entry.err_email"
 		}
 	}
 	if f.Extra != "" {
 		if rec.Postal, rec.Customer, ok = flows.NormalizePostalOrCustomer(f.Extra); !ok {
-			f.Errors["extra"] = "Write a postal code (700-0975) or a customer number (letters, digits, hyphens; 3–20)."
+			f.Errors["extra"] = "console.entry.err_extra"
 		}
 	}
 	if utf8.RuneCountInString(f.Note) > maxNoteRunes {
-		f.Errors["note"] = "The note is limited to 1,000 characters."
+		f.Errors["note"] = "console.entry.err_note"
 	}
 	via := ""
-	for _, v := range receivedVia {
-		if v.Value == f.Via {
-			via = v.Value
-		}
+	if slices.Contains(viaCodes, f.Via) {
+		via = f.Via
 	}
 	if via == "" {
-		f.Via, f.Errors["via"] = "phone", "Choose how the request was received."
+		f.Via, f.Errors["via"] = "phone", "console.entry.err_via"
 	}
 	now := h.Now()
 	rec.At = now
@@ -115,9 +116,9 @@ func (h *Console) optoutEntry(c *gin.Context) {
 		today := now.In(tokyo).Format("2006-01-02")
 		switch {
 		case err != nil || day.Year() < 2000:
-			f.Errors["received"] = "Write the date like 2026-04-01."
+			f.Errors["received"] = "console.entry.err_date"
 		case f.Received > today:
-			f.Errors["received"] = "The date cannot be in the future."
+			f.Errors["received"] = "console.entry.err_future"
 		case f.Received < today:
 			rec.At = day // the customer's statement is dated that day
 		}
@@ -125,7 +126,7 @@ func (h *Console) optoutEntry(c *gin.Context) {
 	switch {
 	case f.Subject != "":
 		if len(h.Consents.History(f.Subject)) == 0 {
-			h.deny(c, http.StatusNotFound, "There is no consent record for this person.")
+			h.deny(c, http.StatusNotFound, "console.error.no_consent_record")
 			return
 		}
 		rec.Subject = f.Subject
@@ -136,7 +137,7 @@ func (h *Console) optoutEntry(c *gin.Context) {
 	case rec.Customer != "":
 		rec.Subject = "staff:" + rec.Customer
 	case f.Errors["phone"] == "" && f.Errors["email"] == "" && f.Errors["extra"] == "":
-		f.Errors["who"] = "Give a phone number, an e-mail address or a customer number, so that marketing can match the person."
+		f.Errors["who"] = "console.entry.err_who"
 	}
 	if len(f.Errors) > 0 {
 		c.Status(http.StatusUnprocessableEntity)
@@ -147,8 +148,7 @@ func (h *Console) optoutEntry(c *gin.Context) {
 	rec.WordingID, rec.WordingText = "staff_entry."+via, f.Note
 	if err := h.Consents.Record(c.Request.Context(), rec); err != nil {
 		h.audit(c, "optout.entry.failed", rec.Subject, err.Error())
-		_ = c.Error(err)
-		c.Abort()
+		internalError(c, err)
 		return
 	}
 	for _, r := range h.Consents.History(rec.Subject) {

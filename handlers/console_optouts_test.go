@@ -79,9 +79,11 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 		st.Close(context.Background())
 	})
 	o.consoleHarness = &consoleHarness{harness: &harness{t: t, st: st, bot: srv}, console: con}
-	o.addStaff("admin@x.example", "Admin", store.RoleAdmin)
-	o.addStaff("agent@x.example", "Agent", store.RoleAgent)
-	o.addStaff("mkt@x.example", "Mkt", store.RoleMarketing)
+	// These tests are about what the pages do, and read their English words (TestConsoleSpeaksJapaneseByDefault
+	// and TestOptOutPagesInJapanese cover the default language).
+	o.addStaffLang("admin@x.example", "Admin", store.RoleAdmin, "en")
+	o.addStaffLang("agent@x.example", "Agent", store.RoleAgent, "en")
+	o.addStaffLang("mkt@x.example", "Mkt", store.RoleMarketing, "en")
 	return o
 }
 

@@ -45,7 +45,7 @@ func TestHandoffEndToEnd(t *testing.T) {
 	}
 
 	agent := h.login("sato@enemane.example")
-	if code, body := agent.get("/console/queue"); code != 200 || !strings.Contains(body, "山田 花子") || !strings.Contains(body, "Personal data") {
+	if code, body := agent.get("/console/queue"); code != 200 || !strings.Contains(body, "山田 花子") || !strings.Contains(body, "個人情報の取り扱い") {
 		t.Fatalf("queue: %d", code)
 	}
 	if code, body := agent.get("/console/chats/" + e.ID); code != 200 || !strings.Contains(body, "別の人に読み上げられました") || !strings.Contains(body, "苦情を申し立てたいです") {
@@ -238,7 +238,7 @@ func TestTwoStaffClaimAtOnce(t *testing.T) {
 	if strings.HasSuffix(locs[0], "?m=claim") {
 		loser = clients[1]
 	}
-	if _, body := loser.get("/console/chats/" + e.ID + "?e=claim"); !strings.Contains(body, "Someone else has already claimed this chat.") {
+	if _, body := loser.get("/console/chats/" + e.ID + "?e=claim"); !strings.Contains(body, "すでに別のスタッフが対応しています") {
 		t.Fatal("the losing staff member is not told")
 	}
 	// The loser cannot write to the customer either.
@@ -261,7 +261,9 @@ func TestReplyToBlockedCustomerIsShown(t *testing.T) {
 		t.Fatalf("reply to a blocked customer: %d %s", code, loc)
 	}
 	_, body := a.get("/console/chats/" + e.ID + "?e=delivery")
-	if !strings.Contains(body, "may have blocked the account") || !strings.Contains(body, "delivery failed") {
+	// The page's problem and the conversation's system line, both in Japanese; the stored detail on hover.
+	if !strings.Contains(body, "ブロックしている可能性があります") || !strings.Contains(body, "メッセージをお届けできませんでした") ||
+		!strings.Contains(body, `title="delivery failed: LINE refused the message (400)`) {
 		t.Fatal("the failure is not shown in the chat")
 	}
 	if !h.auditActions(t)["reply.failed"] {

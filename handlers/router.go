@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -30,7 +32,12 @@ type Routes struct {
 
 // ValidProxies checks TrustedProxies entries: IP addresses or CIDRs.
 func ValidProxies(ps []string) error {
-	return gin.New().SetTrustedProxies(ps)
+	for _, p := range ps {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return fmt.Errorf("%q is neither an IP address nor a CIDR", p)
+		}
+	}
+	return nil
 }
 
 // NewRouter builds the gin engine with the shared middleware: recovery, access log, error handler.
@@ -58,6 +65,8 @@ func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
 	}
 	if r.Console != nil {
 		r.Console.Register(e)
+		// Unmatched paths under /console get the console's 404 page; others gin's default.
+		e.NoRoute(r.Console.NotFound)
 	}
 	if r.Marketing != nil {
 		r.Marketing.Register(e)

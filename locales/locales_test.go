@@ -2,7 +2,11 @@ package locales_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/locales"
@@ -52,5 +56,52 @@ func TestFlowsUseOnlyExistingMessages(t *testing.T) {
 func TestBundleLoads(t *testing.T) {
 	if _, err := locales.NewBundle(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConsoleCatalogsSpeakTheirLanguage fails when a console message of the Japanese catalog has no
+// Japanese in it (an English text copied over and left untranslated), or when one of the English
+// catalog has Japanese in it. The language names are written in their own language on purpose.
+func TestConsoleCatalogsSpeakTheirLanguage(t *testing.T) {
+	b, err := locales.NewBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := locales.MessageIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	japanese := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool {
+			return unicode.In(r, unicode.Hiragana, unicode.Katakana, unicode.Han) || (r >= 0x3000 && r <= 0x30FF) || (r >= 0xFF00 && r <= 0xFFEF)
+		})
+	}
+	exceptions := map[string]map[string]bool{
+		"ja": {"console.settings.lang_en": true, "console.optouts.kind_line": true},
+		"en": {"console.settings.lang_ja": true},
+	}
+	n := 0
+	for _, lang := range []string{"ja", "en"} {
+		loc := i18n.NewLocalizer(b, lang)
+		for _, id := range ids[lang] {
+			if !strings.HasPrefix(id, "console.") || exceptions[lang][id] {
+				continue
+			}
+			s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: 2, TemplateData: map[string]any{}})
+			if err != nil {
+				t.Errorf("%s %s: %v", lang, id, err)
+				continue
+			}
+			n++
+			if strings.TrimSpace(s) == "" {
+				t.Errorf("%s %s is empty", lang, id)
+			}
+			if (lang == "ja") != japanese(s) {
+				t.Errorf("%s %s is not in its language: %q", lang, id, s)
+			}
+		}
+	}
+	if n < 400 {
+		t.Fatalf("only %d console messages checked", n)
 	}
 }

@@ -45,7 +45,9 @@ type Staff struct {
 	Disabled bool   `bson:"disabled,omitempty"`
 	// OneTime marks a password good for one login (local mode's printed admin password): the console
 	// clears it once used.
-	OneTime   bool      `bson:"oneTime,omitempty"`
+	OneTime bool `bson:"oneTime,omitempty"`
+	// Lang is the console's language for this account: "ja" (also when empty) or "en".
+	Lang      string    `bson:"lang,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
 }
 

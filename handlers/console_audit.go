@@ -1,0 +1,37 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/enemane/privacybot/store"
+)
+
+// AuditStore is the console's insert-only audit log (store.Store).
+type AuditStore interface {
+	Audit(ctx context.Context, e store.AuditEntry) error
+	AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error)
+}
+
+// audit records who did what (the staff member of the request, if any) from which address. A failed
+// write is logged; the action it records has happened.
+func (h *Console) audit(c *gin.Context, action, target, detail string) {
+	actor := ""
+	if st, ok := c.Get(ctxStaff); ok {
+		actor = st.(store.Staff).Email
+	}
+	if err := h.Audit.Audit(c.Request.Context(), store.AuditEntry{At: h.Now(), Actor: actor, Action: action,
+		Target: target, Detail: detail, IP: c.ClientIP()}); err != nil {
+		h.Log.Error("audit write failed", "action", action, "err", err)
+	}
+}
+
+func (h *Console) auditPage(c *gin.Context) {
+	list, err := h.Audit.AuditLog(c.Request.Context(), 300)
+	if err != nil {
+		internalError(c, err)
+		return
+	}
+	h.render(c, "audit", gin.H{"Title": h.words(c).T("console.audit.title"), "Entries": list})
+}
