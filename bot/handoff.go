@@ -102,7 +102,8 @@ type HandoffConfig struct {
 	Renderer *Renderer
 	// Profile looks up a customer's display name (optional).
 	Profile func(ctx context.Context, userID string) (string, error)
-	// Alerters are told of every new escalation (staff LINE group, webhook).
+	// Alerters queue the alert of every new escalation (bot.OutboxAlerter: durable, sent by the
+	// outbox).
 	Alerters []Alerter
 	// BaseURL is the public address of the console, for links in alerts.
 	BaseURL string
@@ -124,10 +125,6 @@ type Handoffs struct {
 	mu   sync.Mutex
 	open map[string]*Escalation // by user ID
 	read map[string]string      // latest markAsReadToken per escalated user
-	// alerts are the staff alerts in flight; Stop ends them (alertCtx) and waits.
-	alerts      sync.WaitGroup
-	alertCtx    context.Context
-	alertCancel context.CancelFunc
 }
 
 var (
@@ -143,9 +140,7 @@ func NewHandoffs(cfg HandoffConfig) *Handoffs {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{},
-		alertCtx: ctx, alertCancel: cancel}
+	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{}}
 }
 
 // Load fills the index with the open escalations of the store.
@@ -170,20 +165,6 @@ func (h *Handoffs) SetDispatcher(d Enqueuer) { h.disp = d }
 
 // Hub is the notification hub of the console's live view.
 func (h *Handoffs) Hub() *Hub { return h.hub }
-
-// Stop lets the staff alerts in flight finish until ctx ends, then interrupts their retries, and
-// returns once none is left (at shutdown).
-func (h *Handoffs) Stop(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { h.alerts.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		h.alertCancel()
-		<-done
-	}
-	h.alertCancel()
-}
 
 // OwnedByStaff implements Handoff: true while a staff member holds the customer's chat.
 func (h *Handoffs) OwnedByStaff(userID string) bool {

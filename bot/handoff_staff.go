@@ -61,6 +61,9 @@ func (h *Handoffs) Claim(ctx context.Context, id string, who Actor) (Escalation,
 // raise puts an internal event for the escalation's customer into the inbox and hands it to the
 // processor. key makes its ID, so a repeated action raises it once.
 func (h *Handoffs) raise(ctx context.Context, e Escalation, key, data string) error {
+	// The change it reports is saved already: a caller that goes away now (a browser that reloads)
+	// must not leave it untold.
+	ctx = context.WithoutCancel(ctx)
 	now := h.cfg.Now()
 	ev := Event{ID: "esc-" + e.ID + "-" + key, Kind: EventInternal, Type: "internal", UserID: e.UserID,
 		Timestamp: now, ReceivedAt: now, Postback: data}

@@ -96,7 +96,6 @@ func newTestHandoffs(t *testing.T) (*Handoffs, *memEscalations, *raised) {
 	}
 	h := NewHandoffs(HandoffConfig{Store: store, Inbox: inbox, Renderer: rend,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	t.Cleanup(func() { h.Stop(context.Background()) })
 	return h, store, inbox
 }
 

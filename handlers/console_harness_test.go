@@ -84,7 +84,6 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		h.proc.Stop(ctx)
-		ho.Stop(ctx)
 		h.st.Close(ctx)
 	})
 	h.sender = &linesim.Sender{BotURL: h.bot.URL + "/callback", ChannelSecret: testSecret, Destination: "Ubot", API: h.api}

@@ -101,9 +101,8 @@ func serve(_ []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(sctx)  // stop accepting; let acknowledged requests finish
-	app.proc.Stop(sctx)     // finish or leave in-flight events in the inbox
-	app.handoffs.Stop(sctx) // staff alerts in flight
+	_ = srv.Shutdown(sctx) // stop accepting; let acknowledged requests finish
+	app.proc.Stop(sctx)    // finish or leave in-flight events in the inbox
 	log.Info("stopped", "stats", app.proc.Stats())
 	return nil
 }

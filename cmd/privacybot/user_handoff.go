@@ -52,6 +52,11 @@ func localAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 	}
 	acct := store.Staff{Email: email, Name: "管理者（ローカル）", Role: store.RoleAdmin, Hash: hash, OneTime: true, CreatedAt: time.Now()}
 	if err := st.AddStaff(ctx, acct); err == store.ErrExists {
+		// A new password, and the account enabled again; the name and language the developer chose
+		// in the console's settings stay.
+		if old, err := st.StaffByEmail(ctx, email); err == nil {
+			acct.Name, acct.Lang, acct.CreatedAt = old.Name, old.Lang, old.CreatedAt
+		}
 		if err := st.SaveStaff(ctx, acct); err != nil {
 			return err
 		}
