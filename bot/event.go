@@ -12,6 +12,10 @@ import (
 // ErrDuplicate is returned by a Journal when a record with the same key is already stored.
 var ErrDuplicate = errors.New("duplicate key")
 
+// ErrNotFound is returned by every store of the service (escalations, staff accounts, sessions, …)
+// for a record that does not exist.
+var ErrNotFound = errors.New("not found")
+
 // EventKind is the platform-neutral kind of an inbound event.
 type EventKind string
 

@@ -56,7 +56,6 @@ type Escalation struct {
 
 // Errors of the escalation manager.
 var (
-	ErrNotFound = errors.New("not found")
 	// ErrConflict: the escalation changed since it was read (another staff member was faster).
 	ErrConflict = errors.New("the chat was changed by someone else")
 	// ErrNotAllowed: the action does not fit the escalation's status or owner.

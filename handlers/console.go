@@ -14,8 +14,8 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/locales"
-	"github.com/enemane/privacybot/store"
 )
 
 //go:embed templates
@@ -166,7 +166,7 @@ func (h *Console) Register(e *gin.Engine) {
 	authed.GET("/settings", h.settingsPage)
 	authed.POST("/settings", h.saveSettings)
 
-	chats := authed.Group("", h.requireRole(store.RoleAdmin, store.RoleAgent),
+	chats := authed.Group("", h.requireRole(account.RoleAdmin, account.RoleAgent),
 		h.needs(h.Chats != nil && h.Live != nil && h.Transcripts != nil && h.Search != nil && h.Canned != nil))
 	chats.GET("/queue", h.queuePage)
 	chats.GET("/api/queue", h.queueJSON)
@@ -180,7 +180,7 @@ func (h *Console) Register(e *gin.Engine) {
 	chats.POST("/chats/:id/handback", h.handBack)
 	chats.POST("/chats/:id/close", h.closeChat)
 
-	admin := authed.Group("", h.requireRole(store.RoleAdmin))
+	admin := authed.Group("", h.requireRole(account.RoleAdmin))
 	admin.GET("/staff", h.needs(h.Directory != nil), h.staffPage)
 	admin.POST("/staff", h.needs(h.Directory != nil), h.addStaff)
 	admin.POST("/staff/update", h.updateStaff)
@@ -189,7 +189,7 @@ func (h *Console) Register(e *gin.Engine) {
 	admin.POST("/canned/delete", h.needs(h.Canned != nil), h.deleteCanned)
 	admin.GET("/audit", h.auditPage)
 
-	authed.GET("/marketing", h.requireRole(store.RoleAdmin, store.RoleMarketing), h.marketingPage)
+	authed.GET("/marketing", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.marketingPage)
 	h.registerOptOuts(authed)
 }
 
@@ -220,19 +220,19 @@ func setSecurityHeaders(c *gin.Context) {
 	hd.Set("Cache-Control", "no-store")
 }
 
-func (h *Console) me(c *gin.Context) store.Staff { return c.MustGet(ctxStaff).(store.Staff) }
+func (h *Console) me(c *gin.Context) account.Staff { return c.MustGet(ctxStaff).(account.Staff) }
 
 // actor is the staff member as the escalation manager knows them; Name is what the customer is told.
-func actor(st store.Staff) bot.Actor {
+func actor(st account.Staff) bot.Actor {
 	name := st.Name
 	if name == "" {
 		name = st.Email
 	}
-	return bot.Actor{ID: st.Email, Name: name, Admin: st.Role == store.RoleAdmin}
+	return bot.Actor{ID: st.Email, Name: name, Admin: st.Role == account.RoleAdmin}
 }
 
 func (h *Console) home(c *gin.Context) {
-	if h.me(c).Role == store.RoleMarketing {
+	if h.me(c).Role == account.RoleMarketing {
 		c.Redirect(http.StatusSeeOther, "/console/marketing")
 		return
 	}

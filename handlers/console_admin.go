@@ -6,26 +6,26 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/gin-gonic/gin"
-
-	"github.com/enemane/privacybot/store"
 )
 
 // StaffDirectory lists and adds staff accounts (store.Store); changes to one account go through
 // AccountStore.
 type StaffDirectory interface {
-	ListStaff(ctx context.Context) ([]store.Staff, error)
-	AddStaff(ctx context.Context, st store.Staff) error
+	ListStaff(ctx context.Context) ([]account.Staff, error)
+	AddStaff(ctx context.Context, st account.Staff) error
 }
 
 // CannedStore keeps the canned replies (store.Store).
 type CannedStore interface {
-	CannedReplies(ctx context.Context) ([]store.CannedReply, error)
-	SaveCanned(ctx context.Context, c store.CannedReply) error
+	CannedReplies(ctx context.Context) ([]account.CannedReply, error)
+	SaveCanned(ctx context.Context, c account.CannedReply) error
 	DeleteCanned(ctx context.Context, id string) error
 }
 
-var staffRoles = []string{store.RoleAdmin, store.RoleAgent, store.RoleMarketing}
+var staffRoles = []string{account.RoleAdmin, account.RoleAgent, account.RoleMarketing}
 
 func (h *Console) staffPage(c *gin.Context) {
 	list, err := h.Directory.ListStaff(c.Request.Context())
@@ -56,17 +56,17 @@ func langOptions(w *words) []option {
 func (h *Console) addStaff(c *gin.Context) {
 	email := strings.ToLower(strings.TrimSpace(c.PostForm("email")))
 	role, name, lang := c.PostForm("role"), strings.TrimSpace(c.PostForm("name")), c.PostForm("lang")
-	if !strings.Contains(email, "@") || len(email) > 200 || !validDisplayName(name, true) || !store.ValidRole(role) || !validLang(lang) {
+	if !strings.Contains(email, "@") || len(email) > 200 || !validDisplayName(name, true) || !account.ValidRole(role) || !validLang(lang) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 		return
 	}
-	hash, err := store.HashPassword(c.PostForm("password"), h.HashCost)
+	hash, err := account.HashPassword(c.PostForm("password"), h.HashCost)
 	if err != nil {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 		return
 	}
-	err = h.Directory.AddStaff(c.Request.Context(), store.Staff{Email: email, Name: name, Role: role, Lang: lang, Hash: hash, CreatedAt: h.Now()})
-	if errors.Is(err, store.ErrExists) {
+	err = h.Directory.AddStaff(c.Request.Context(), account.Staff{Email: email, Name: name, Role: role, Lang: lang, Hash: hash, CreatedAt: h.Now()})
+	if errors.Is(err, account.ErrExists) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=exists")
 		return
 	}
@@ -82,7 +82,7 @@ func (h *Console) addStaff(c *gin.Context) {
 func (h *Console) updateStaff(c *gin.Context) {
 	email := c.PostForm("email")
 	st, err := h.Accounts.StaffByEmail(c.Request.Context(), email)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, bot.ErrNotFound) {
 		h.deny(c, http.StatusNotFound, "console.error.no_account")
 		return
 	}
@@ -91,11 +91,11 @@ func (h *Console) updateStaff(c *gin.Context) {
 		return
 	}
 	role, disabled := c.PostForm("role"), c.PostForm("disabled") == "1"
-	if !store.ValidRole(role) {
+	if !account.ValidRole(role) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 		return
 	}
-	if email == h.me(c).Email && (role != store.RoleAdmin || disabled) {
+	if email == h.me(c).Email && (role != account.RoleAdmin || disabled) {
 		c.Redirect(http.StatusSeeOther, "/console/staff?e=self")
 		return
 	}
@@ -105,7 +105,7 @@ func (h *Console) updateStaff(c *gin.Context) {
 	}
 	st.Role, st.Disabled = role, disabled
 	if pw := c.PostForm("password"); pw != "" {
-		if st.Hash, err = store.HashPassword(pw, h.HashCost); err != nil {
+		if st.Hash, err = account.HashPassword(pw, h.HashCost); err != nil {
 			c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 			return
 		}
@@ -142,7 +142,7 @@ func (h *Console) saveCanned(c *gin.Context) {
 	if id == "" {
 		id = randomToken()[:16]
 	}
-	if err := h.Canned.SaveCanned(c.Request.Context(), store.CannedReply{ID: id, Lang: lang, Title: title, Text: text}); err != nil {
+	if err := h.Canned.SaveCanned(c.Request.Context(), account.CannedReply{ID: id, Lang: lang, Title: title, Text: text}); err != nil {
 		internalError(c, err)
 		return
 	}

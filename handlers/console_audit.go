@@ -3,15 +3,14 @@ package handlers
 import (
 	"context"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/gin-gonic/gin"
-
-	"github.com/enemane/privacybot/store"
 )
 
 // AuditStore is the console's insert-only audit log (store.Store).
 type AuditStore interface {
-	Audit(ctx context.Context, e store.AuditEntry) error
-	AuditLog(ctx context.Context, limit int) ([]store.AuditEntry, error)
+	Audit(ctx context.Context, e account.AuditEntry) error
+	AuditLog(ctx context.Context, limit int) ([]account.AuditEntry, error)
 }
 
 // audit records who did what (the staff member of the request, if any) from which address. A failed
@@ -19,9 +18,9 @@ type AuditStore interface {
 func (h *Console) audit(c *gin.Context, action, target, detail string) {
 	actor := ""
 	if st, ok := c.Get(ctxStaff); ok {
-		actor = st.(store.Staff).Email
+		actor = st.(account.Staff).Email
 	}
-	if err := h.Audit.Audit(c.Request.Context(), store.AuditEntry{At: h.Now(), Actor: actor, Action: action,
+	if err := h.Audit.Audit(c.Request.Context(), account.AuditEntry{At: h.Now(), Actor: actor, Action: action,
 		Target: target, Detail: detail, IP: c.ClientIP()}); err != nil {
 		h.Log.Error("audit write failed", "action", action, "err", err)
 	}

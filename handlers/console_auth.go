@@ -8,16 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/gin-gonic/gin"
-
-	"github.com/enemane/privacybot/store"
 )
 
 // AccountStore reads and saves one staff account (store.Store): the login, the session's account,
 // the staff member's own settings, and the admin's changes to an account.
 type AccountStore interface {
-	StaffByEmail(ctx context.Context, email string) (store.Staff, error)
-	SaveStaff(ctx context.Context, st store.Staff) error
+	StaffByEmail(ctx context.Context, email string) (account.Staff, error)
+	SaveStaff(ctx context.Context, st account.Staff) error
 }
 
 // loginCSRFCookie carries the login form's token (there is no session yet to hold it).
@@ -43,7 +42,7 @@ func (h *Console) csrf(c *gin.Context) {
 		c.Next()
 		return
 	}
-	se := c.MustGet(ctxSession).(store.Session)
+	se := c.MustGet(ctxSession).(account.Session)
 	got := c.PostForm("csrf")
 	if got == "" {
 		got = c.GetHeader("X-CSRF-Token")
@@ -103,7 +102,7 @@ func (h *Console) login(c *gin.Context) {
 	if err == nil {
 		ok = st.PasswordMatches(pw) && !st.Disabled
 	} else {
-		store.CheckNobody(pw)
+		account.CheckNobody(pw)
 	}
 	if !ok {
 		h.limiter.fail(h.Now(), keys...)
@@ -133,7 +132,7 @@ func (h *Console) login(c *gin.Context) {
 }
 
 func (h *Console) logout(c *gin.Context) {
-	se := c.MustGet(ctxSession).(store.Session)
+	se := c.MustGet(ctxSession).(account.Session)
 	h.endSession(c, se)
 	h.audit(c, "logout", se.Email, "")
 	c.Redirect(http.StatusSeeOther, "/console/login")

@@ -13,8 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/linesim"
-	"github.com/enemane/privacybot/store"
 )
 
 func chromium() string {
@@ -35,7 +35,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Skip("no chromium binary (/usr/bin/chromium): the browser test needs Debian's chromium package")
 	}
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("misaki@enemane.example", "佐藤 美咲", store.RoleAgent)
+	h.addStaff("misaki@enemane.example", "佐藤 美咲", account.RoleAgent)
 	chat := linesim.NewChat(h.api, h.sender, linesim.ChatOptions{Prefix: "/sim"})
 	simSrv := httptest.NewServer(chat)
 	defer simSrv.Close()

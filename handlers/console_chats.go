@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/enemane/privacybot/bot"
-	"github.com/enemane/privacybot/store"
+	"github.com/enemane/privacybot/bot/account"
 )
 
 // TranscriptStore reads customers' conversations (store.Store).
@@ -110,7 +110,7 @@ func (h *Console) chatPage(c *gin.Context) {
 		return
 	}
 	me, w := h.me(c), h.words(c)
-	if e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == store.RoleAdmin) {
+	if e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == account.RoleAdmin) {
 		if err := h.Chats.MarkRead(c.Request.Context(), e.ID); err != nil {
 			h.Log.Warn("mark as read failed", "escalation", e.ID, "err", err)
 		}
@@ -120,7 +120,7 @@ func (h *Console) chatPage(c *gin.Context) {
 	if err != nil {
 		h.Log.Warn("canned replies", "err", err)
 	}
-	var mine []store.CannedReply
+	var mine []account.CannedReply
 	for _, r := range canned {
 		if r.Lang == string(e.Lang) {
 			mine = append(mine, r)
@@ -132,7 +132,7 @@ func (h *Console) chatPage(c *gin.Context) {
 	}
 	row := w.toRow(e, h.Now())
 	h.render(c, "chat", gin.H{"Title": row.Customer, "E": e, "Row": row, "Lines": lines,
-		"Mine": e.Assignee == me.Email, "CanWrite": e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == store.RoleAdmin),
+		"Mine": e.Assignee == me.Email, "CanWrite": e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == account.RoleAdmin),
 		"Open": e.Status.Open(), "Canned": mine, "MsgID": randomToken()[:22], "Flash": flashIDs[c.Query("m")],
 		"Problem": problemIDs[c.Query("e")], "Resolutions": res, "Live": "chat"})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/linesim"
@@ -96,11 +97,11 @@ func (h *consoleHarness) addStaff(email, name, role string) { h.addStaffLang(ema
 // addStaffLang creates an account with testPassword whose console language is lang ("ja", "en", "").
 func (h *consoleHarness) addStaffLang(email, name, role, lang string) {
 	h.t.Helper()
-	hash, err := store.HashPassword(testPassword, 4)
+	hash, err := account.HashPassword(testPassword, 4)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.st.AddStaff(context.Background(), store.Staff{Email: email, Name: name, Role: role, Lang: lang, Hash: hash, CreatedAt: time.Now()}); err != nil {
+	if err := h.st.AddStaff(context.Background(), account.Staff{Email: email, Name: name, Role: role, Lang: lang, Hash: hash, CreatedAt: time.Now()}); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/gin-gonic/gin"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
-
-	"github.com/enemane/privacybot/store"
 )
 
 // The console's languages: Japanese (the default, also for an account without a choice and for
@@ -20,7 +19,7 @@ import (
 var consoleLangs = []string{"ja", "en"}
 
 // staffLang is the console language of an account.
-func staffLang(st store.Staff) string {
+func staffLang(st account.Staff) string {
 	if st.Lang == "en" {
 		return "en"
 	}
@@ -43,7 +42,7 @@ func (h *Console) words(c *gin.Context) *words {
 	h.init()
 	lang := "ja"
 	if st, ok := c.Get(ctxStaff); ok {
-		lang = staffLang(st.(store.Staff))
+		lang = staffLang(st.(account.Staff))
 	}
 	return h.vocab[lang]
 }
@@ -95,7 +94,7 @@ func (w *words) lookup(id string) (string, bool) {
 // codeKinds are the coded values the console names through the catalog ("console.label.<kind>_<code>",
 // a dot in a code written as "_") with every code each kind has. The catalog test checks that all of them exist in both languages.
 var codeKinds = map[string][]string{
-	"role":       {store.RoleAdmin, store.RoleAgent, store.RoleMarketing},
+	"role":       {account.RoleAdmin, account.RoleAgent, account.RoleMarketing},
 	"status":     {"queued", "assigned", "closed", "cancelled"},
 	"priority":   {"high", "normal"},
 	"reason":     {"complaint", "human", "misses"},

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/handlers"
-	"github.com/enemane/privacybot/store"
 )
 
 // mustContain fails for every piece the page lacks, and for every piece it must not have.
@@ -35,7 +35,7 @@ func mustContain(t *testing.T, what, body string, want []string, not ...string) 
 // chosen a language, are in Japanese, down to the live view's JSON and the words of the script.
 func TestConsoleSpeaksJapaneseByDefault(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("sato@x.example", "佐藤", store.RoleAgent)
+	h.addStaff("sato@x.example", "佐藤", account.RoleAgent)
 	anon := &staffClient{t: t, base: h.bot.URL, c: &http.Client{}}
 	_, login := anon.get("/console/login")
 	mustContain(t, "login page", login, []string{`<html lang="ja">`, "スタッフ ログイン", "メールアドレス", "パスワード", "ログインする"}, "Log in", "Password")
@@ -66,8 +66,8 @@ func TestConsoleSpeaksJapaneseByDefault(t *testing.T) {
 // while a colleague on the same server keeps Japanese.
 func TestConsoleSpeaksEnglishWhenChosen(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaffLang("kim@x.example", "Kim", store.RoleAdmin, "en")
-	h.addStaff("sato@x.example", "佐藤", store.RoleAgent)
+	h.addStaffLang("kim@x.example", "Kim", account.RoleAdmin, "en")
+	h.addStaff("sato@x.example", "佐藤", account.RoleAgent)
 	const user = "Uenglish02"
 	h.send(h.sender.TextEvent(user, "担当者と話したい"))
 	e := h.escalationOf(user)
@@ -94,8 +94,8 @@ func TestConsoleSpeaksEnglishWhenChosen(t *testing.T) {
 // staff member joins, and the console switches language at once.
 func TestSettingsNameAndLanguage(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("sato@x.example", "", store.RoleAgent)
-	h.addStaffLang("mkt@x.example", "Mkt", store.RoleMarketing, "en")
+	h.addStaff("sato@x.example", "", account.RoleAgent)
+	h.addStaffLang("mkt@x.example", "Mkt", account.RoleMarketing, "en")
 	a := h.login("sato@x.example")
 	code, page := a.get("/console/settings")
 	if code != 200 {
@@ -172,8 +172,8 @@ func TestSettingsNameAndLanguage(t *testing.T) {
 // resolutions are codes shown through the catalog (old English ones as they are).
 func TestTranscriptShowsWhatTheCustomerSaw(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("sato@x.example", "佐藤", store.RoleAgent)
-	h.addStaffLang("kim@x.example", "Kim", store.RoleAdmin, "en")
+	h.addStaff("sato@x.example", "佐藤", account.RoleAgent)
+	h.addStaffLang("kim@x.example", "Kim", account.RoleAdmin, "en")
 	const user = "Utranscript1"
 	e := h.complain(user, "住所を別の人に読み上げられました")
 	a, k := h.login("sato@x.example"), h.login("kim@x.example")
@@ -234,7 +234,7 @@ func (brokenSearch) SearchEscalations(_ context.Context, q string, _ time.Time, 
 // page in the staff member's language, never the JSON error body; the JSON routes keep JSON.
 func TestConsoleErrorsArePages(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaffLang("kim@x.example", "Kim", store.RoleAgent, "en")
+	h.addStaffLang("kim@x.example", "Kim", account.RoleAgent, "en")
 	res, err := http.Get(h.bot.URL + "/console/no-such-page")
 	if err != nil {
 		t.Fatal(err)

@@ -14,8 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/handlers"
-	"github.com/enemane/privacybot/store"
 )
 
 // loginTry is one login attempt from a fresh browser, with extra headers; it returns the status.
@@ -44,7 +44,7 @@ func (h *consoleHarness) loginTry(t *testing.T, email, pw string, header map[str
 // 2 s, …, at most a minute); the right password works once the wait is over.
 func TestLoginGuessesAreSlowedNotLockedOut(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("a@x.example", "A", store.RoleAgent)
+	h.addStaff("a@x.example", "A", account.RoleAgent)
 	for i := range 4 {
 		if code := h.loginTry(t, "a@x.example", "wrong password "+string(rune('a'+i)), nil); code != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: %d, want 401", i, code)
@@ -80,7 +80,7 @@ func TestLoginGuessesAreSlowedNotLockedOut(t *testing.T) {
 // wait, and the audit log names the real peer.
 func TestSpoofedForwardedForDoesNotEscapeTheLimit(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("a@x.example", "A", store.RoleAgent)
+	h.addStaff("a@x.example", "A", account.RoleAgent)
 	throttled := 0
 	for i := range 8 {
 		xff := map[string]string{"X-Forwarded-For": "203.0.113." + string(rune('1'+i)), "X-Real-IP": "198.51.100.9"}
@@ -150,11 +150,11 @@ func TestClientAddressFollowsTheProxySettings(t *testing.T) {
 // password is refused afterwards.
 func TestOneTimePasswordOpensOneSession(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	hash, err := store.HashPassword(testPassword, 4)
+	hash, err := account.HashPassword(testPassword, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.st.AddStaff(context.Background(), store.Staff{Email: "admin@localhost", Name: "管理者", Role: store.RoleAdmin,
+	if err := h.st.AddStaff(context.Background(), account.Staff{Email: "admin@localhost", Name: "管理者", Role: account.RoleAdmin,
 		Hash: hash, OneTime: true, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

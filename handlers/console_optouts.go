@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/store"
 )
@@ -60,10 +61,10 @@ func knownSource(s string) bool { return slices.Contains(codeKinds["source"], s)
 
 // registerOptOuts mounts the opt-out pages (marketing and admin only; agents get 403).
 func (h *Console) registerOptOuts(authed *gin.RouterGroup) {
-	g := authed.Group("/optouts", h.requireRole(store.RoleAdmin, store.RoleMarketing), h.needConsents)
+	g := authed.Group("/optouts", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.needConsents)
 	g.GET("", h.optoutList)
 	g.POST("", h.optoutEntry)
-	authed.GET("/optouts.csv", h.requireRole(store.RoleAdmin, store.RoleMarketing), h.needConsents, h.optoutCSV)
+	authed.GET("/optouts.csv", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.needConsents, h.optoutCSV)
 	g.GET("/new", h.optoutForm)
 	g.GET("/:subject", h.optoutHistory)
 }

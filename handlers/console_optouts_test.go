@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
@@ -66,7 +67,7 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 		t.Fatal(err)
 	}
 	tokens := store.NewTokens(st)
-	if o.token, err = tokens.Add(ctx, "crm", store.ScopeMarketing); err != nil {
+	if o.token, err = tokens.Add(ctx, "crm", account.ScopeMarketing); err != nil {
 		t.Fatal(err)
 	}
 	con := &handlers.Console{Store: st, Consents: o.consents, Log: quietLog(), HashCost: 4}
@@ -81,9 +82,9 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 	o.consoleHarness = &consoleHarness{harness: &harness{t: t, st: st, bot: srv}, console: con}
 	// These tests are about what the pages do, and read their English words (TestConsoleSpeaksJapaneseByDefault
 	// and TestOptOutPagesInJapanese cover the default language).
-	o.addStaffLang("admin@x.example", "Admin", store.RoleAdmin, "en")
-	o.addStaffLang("agent@x.example", "Agent", store.RoleAgent, "en")
-	o.addStaffLang("mkt@x.example", "Mkt", store.RoleMarketing, "en")
+	o.addStaffLang("admin@x.example", "Admin", account.RoleAdmin, "en")
+	o.addStaffLang("agent@x.example", "Agent", account.RoleAgent, "en")
+	o.addStaffLang("mkt@x.example", "Mkt", account.RoleMarketing, "en")
 	return o
 }
 

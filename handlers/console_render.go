@@ -7,9 +7,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/gin-gonic/gin"
-
-	"github.com/enemane/privacybot/store"
 )
 
 // render executes a page in the staff member's language with the common data: the staff member, the
@@ -21,7 +20,7 @@ func (h *Console) render(c *gin.Context, page string, data gin.H) {
 		data["Me"] = st
 	}
 	if se, ok := c.Get(ctxSession); ok {
-		data["CSRF"] = se.(store.Session).CSRF
+		data["CSRF"] = se.(account.Session).CSRF
 	}
 	data["Lang"] = w.lang
 	data["ScriptWords"] = w.scriptWords()

@@ -9,15 +9,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/gin-gonic/gin"
-
-	"github.com/enemane/privacybot/store"
 )
 
 // SessionStore keeps the console's logins (store.Store).
 type SessionStore interface {
-	CreateSession(ctx context.Context, se store.Session) error
-	SessionByID(ctx context.Context, id string) (store.Session, error)
+	CreateSession(ctx context.Context, se account.Session) error
+	SessionByID(ctx context.Context, id string) (account.Session, error)
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteSessionsOf ends every session of an account (disabled, password changed).
 	DeleteSessionsOf(ctx context.Context, email string) error
@@ -27,8 +26,8 @@ const sessionCookie = "pb_session"
 
 // cachedSession is a session and its account as loaded at most 30 s ago.
 type cachedSession struct {
-	se     store.Session
-	staff  store.Staff
+	se     account.Session
+	staff  account.Staff
 	loaded time.Time
 }
 
@@ -37,7 +36,7 @@ type cachedSession struct {
 const sessionCacheTTL = 30 * time.Second
 
 // session returns the live session of a cookie's token and its (enabled) account.
-func (h *Console) session(ctx context.Context, token string) (store.Session, store.Staff, bool) {
+func (h *Console) session(ctx context.Context, token string) (account.Session, account.Staff, bool) {
 	id := hashToken(token)
 	now := h.Now()
 	h.mu.Lock()
@@ -46,7 +45,7 @@ func (h *Console) session(ctx context.Context, token string) (store.Session, sto
 	if !ok || now.Sub(cs.loaded) > sessionCacheTTL {
 		se, err := h.Sessions.SessionByID(ctx, id)
 		if err != nil {
-			return se, store.Staff{}, false
+			return se, account.Staff{}, false
 		}
 		st, err := h.Accounts.StaffByEmail(ctx, se.Email)
 		if err != nil {
@@ -91,10 +90,10 @@ func (h *Console) forget(email string) {
 }
 
 // startSession stores a new session for st and sets its cookie.
-func (h *Console) startSession(c *gin.Context, st store.Staff) error {
+func (h *Console) startSession(c *gin.Context, st account.Staff) error {
 	tok := randomToken()
 	now := h.Now()
-	se := store.Session{ID: hashToken(tok), Email: st.Email, CSRF: randomToken(), Expires: now.Add(h.SessionTTL), CreatedAt: now}
+	se := account.Session{ID: hashToken(tok), Email: st.Email, CSRF: randomToken(), Expires: now.Add(h.SessionTTL), CreatedAt: now}
 	if err := h.Sessions.CreateSession(c.Request.Context(), se); err != nil {
 		return err
 	}
@@ -104,7 +103,7 @@ func (h *Console) startSession(c *gin.Context, st store.Staff) error {
 }
 
 // endSession deletes the request's session and its cookie.
-func (h *Console) endSession(c *gin.Context, se store.Session) {
+func (h *Console) endSession(c *gin.Context, se account.Session) {
 	_ = h.Sessions.DeleteSession(c.Request.Context(), se.ID)
 	h.mu.Lock()
 	delete(h.cache, se.ID)

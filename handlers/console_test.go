@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/flows"
-	"github.com/enemane/privacybot/store"
 )
 
 func lastText(t *testing.T, h *consoleHarness, user string) string {
@@ -25,7 +25,7 @@ func lastText(t *testing.T, h *consoleHarness, user string) string {
 
 func TestHandoffEndToEnd(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("sato@enemane.example", "佐藤", store.RoleAgent)
+	h.addStaff("sato@enemane.example", "佐藤", account.RoleAgent)
 	const user = "Ucustomer0001"
 	h.api.SetProfile(user, "山田 花子", "ja")
 
@@ -138,7 +138,7 @@ func (h *consoleHarness) auditActions(t *testing.T) map[string]bool {
 
 func TestCloseAsksSatisfaction(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("a@x.example", "Alex", store.RoleAgent)
+	h.addStaff("a@x.example", "Alex", account.RoleAgent)
 	const user = "Uenglish0001"
 	h.api.SetProfile(user, "Kim", "en")
 	h.send(h.sender.TextEvent(user, "I want to talk to a person"))
@@ -207,8 +207,8 @@ func TestCustomerCancelsWhileQueuedAfterHours(t *testing.T) {
 
 func TestTwoStaffClaimAtOnce(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("one@x.example", "One", store.RoleAgent)
-	h.addStaff("two@x.example", "Two", store.RoleAgent)
+	h.addStaff("one@x.example", "One", account.RoleAgent)
+	h.addStaff("two@x.example", "Two", account.RoleAgent)
 	const user = "Urace0001"
 	h.send(h.sender.TextEvent(user, "担当者と話したい"))
 	e := h.escalationOf(user)
@@ -249,7 +249,7 @@ func TestTwoStaffClaimAtOnce(t *testing.T) {
 
 func TestReplyToBlockedCustomerIsShown(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("a@x.example", "A", store.RoleAgent)
+	h.addStaff("a@x.example", "A", account.RoleAgent)
 	const user = "Ublocked0001"
 	h.send(h.sender.TextEvent(user, "担当者と話したい"))
 	e := h.escalationOf(user)
@@ -273,7 +273,7 @@ func TestReplyToBlockedCustomerIsShown(t *testing.T) {
 
 func TestHostileCustomerTextIsInert(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("a@x.example", "A", store.RoleAgent)
+	h.addStaff("a@x.example", "A", account.RoleAgent)
 	const user = "Uhostile0001"
 	h.api.SetProfile(user, `<b>Mallory</b>`, "ja")
 	h.send(h.sender.TextEvent(user, "担当者と話したい"))
@@ -308,9 +308,9 @@ func hostileTexts(long string) []string {
 
 func TestRoleBoundaries(t *testing.T) {
 	h := newConsoleHarness(t, bot.BusinessHours{})
-	h.addStaff("admin@x.example", "Admin", store.RoleAdmin)
-	h.addStaff("agent@x.example", "Agent", store.RoleAgent)
-	h.addStaff("mkt@x.example", "Mkt", store.RoleMarketing)
+	h.addStaff("admin@x.example", "Admin", account.RoleAdmin)
+	h.addStaff("agent@x.example", "Agent", account.RoleAgent)
+	h.addStaff("mkt@x.example", "Mkt", account.RoleMarketing)
 	const user = "Uroles0001"
 	h.send(h.sender.TextEvent(user, "担当者と話したい"))
 	e := h.escalationOf(user)
@@ -372,7 +372,7 @@ func TestRoleBoundaries(t *testing.T) {
 	if _, err := h.st.StaffByEmail(context.Background(), "evil@x.example"); err == nil {
 		t.Error("an agent created an account")
 	}
-	if st, _ := h.st.StaffByEmail(context.Background(), "agent@x.example"); st.Role != store.RoleAgent {
+	if st, _ := h.st.StaffByEmail(context.Background(), "agent@x.example"); st.Role != account.RoleAgent {
 		t.Error("an agent promoted themselves")
 	}
 

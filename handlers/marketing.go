@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/store"
@@ -20,7 +21,7 @@ import (
 
 // TokenVerifier checks a bearer token of the marketing API.
 type TokenVerifier interface {
-	Verify(ctx context.Context, token string) (store.APIToken, error)
+	Verify(ctx context.Context, token string) (account.APIToken, error)
 }
 
 // ConsentReader reads the consent history and the current opt-out state.
@@ -68,14 +69,14 @@ func (m *Marketing) Auth(c *gin.Context) {
 	}
 	tk, err := m.Tokens.Verify(c.Request.Context(), strings.TrimSpace(token))
 	switch {
-	case errors.Is(err, store.ErrTokenInvalid):
+	case errors.Is(err, account.ErrTokenInvalid):
 		c.Header("WWW-Authenticate", `Bearer realm="privacybot", error="invalid_token"`)
 		fail(c, http.StatusUnauthorized, "invalid_token", "the token is unknown or revoked", nil)
 		return
 	case err != nil:
 		fail(c, http.StatusServiceUnavailable, "store_unavailable", "tokens cannot be checked now", err)
 		return
-	case tk.Scope != store.ScopeMarketing:
+	case tk.Scope != account.ScopeMarketing:
 		fail(c, http.StatusForbidden, "insufficient_scope", "the token does not have the marketing scope", nil)
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/bot/outbox/outboxtest"
 	"github.com/enemane/privacybot/flows"
@@ -43,10 +44,10 @@ func newMarketingAPI(t *testing.T) *marketingAPI {
 		t.Fatal(err)
 	}
 	tokens := store.NewTokens(st)
-	if m.token, err = tokens.Add(ctx, "crm", store.ScopeMarketing); err != nil {
+	if m.token, err = tokens.Add(ctx, "crm", account.ScopeMarketing); err != nil {
 		t.Fatal(err)
 	}
-	if m.revoked, err = tokens.Add(ctx, "old", store.ScopeMarketing); err != nil {
+	if m.revoked, err = tokens.Add(ctx, "old", account.ScopeMarketing); err != nil {
 		t.Fatal(err)
 	}
 	if err := tokens.Revoke(ctx, "old"); err != nil {
@@ -269,7 +270,7 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 		}
 		cfg.Effects = cons
 		tokens := store.NewTokens(h.st)
-		if token, err = tokens.Add(ctx, "crm", store.ScopeMarketing); err != nil {
+		if token, err = tokens.Add(ctx, "crm", account.ScopeMarketing); err != nil {
 			t.Fatal(err)
 		}
 		return &handlers.Marketing{Tokens: tokens, Consents: cons, Webhooks: wh}
@@ -410,7 +411,7 @@ func TestMarketingWebhookDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens := store.NewTokens(st)
-	token, err := tokens.Add(ctx, "crm", store.ScopeMarketing)
+	token, err := tokens.Add(ctx, "crm", account.ScopeMarketing)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -12,20 +13,8 @@ import (
 // colAudit is the audit log of staff actions: insert-only.
 const colAudit = "audit"
 
-// AuditEntry is one staff action: who did what to which object, and when. Detail never holds message
-// text or passwords.
-type AuditEntry struct {
-	ID     string    `bson:"_id"`
-	At     time.Time `bson:"at"`
-	Actor  string    `bson:"actor"` // staff e-mail ("" for failed logins)
-	Action string    `bson:"action"`
-	Target string    `bson:"target,omitempty"`
-	Detail string    `bson:"detail,omitempty"`
-	IP     string    `bson:"ip,omitempty"`
-}
-
 // Audit appends an entry (insert-only; nothing in the program updates or deletes the log).
-func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+func (s *Store) Audit(ctx context.Context, e account.AuditEntry) error {
 	if e.ID == "" {
 		e.ID = uuid.NewString()
 	}
@@ -38,11 +27,11 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 }
 
 // AuditLog returns the newest entries, at most limit.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+func (s *Store) AuditLog(ctx context.Context, limit int) ([]account.AuditEntry, error) {
 	cur, err := s.db.Collection(colAudit).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, err
 	}
-	out := []AuditEntry{}
+	out := []account.AuditEntry{}
 	return out, cur.All(ctx, &out)
 }

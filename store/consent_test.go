@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 )
@@ -241,17 +242,17 @@ func TestTokensAddVerifyRevoke(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	tk := NewTokens(s)
-	tok, err := tk.Add(ctx, "crm", ScopeMarketing)
+	tok, err := tk.Add(ctx, "crm", account.ScopeMarketing)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tk.Add(ctx, "crm", ScopeMarketing); err != ErrTokenName {
+	if _, err := tk.Add(ctx, "crm", account.ScopeMarketing); err != account.ErrTokenName {
 		t.Fatalf("second live token with the same name: %v", err)
 	}
-	if got, err := tk.Verify(ctx, tok); err != nil || got.Name != "crm" || got.Scope != ScopeMarketing {
+	if got, err := tk.Verify(ctx, tok); err != nil || got.Name != "crm" || got.Scope != account.ScopeMarketing {
 		t.Fatalf("verify: %+v %v", got, err)
 	}
-	if _, err := tk.Verify(ctx, tok+"x"); err != ErrTokenInvalid {
+	if _, err := tk.Verify(ctx, tok+"x"); err != account.ErrTokenInvalid {
 		t.Fatalf("wrong token: %v", err)
 	}
 	list, _ := tk.List(ctx)
@@ -261,7 +262,7 @@ func TestTokensAddVerifyRevoke(t *testing.T) {
 	if err := tk.Revoke(ctx, "crm"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tk.Verify(ctx, tok); err != ErrTokenInvalid {
+	if _, err := tk.Verify(ctx, tok); err != account.ErrTokenInvalid {
 		t.Fatalf("revoked token: %v", err)
 	}
 }

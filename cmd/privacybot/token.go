@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/store"
 )
 
@@ -30,7 +31,7 @@ func runToken(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	name := fs.String("name", "", "the token's name (who uses it), unique among live tokens")
-	scope := fs.String("scope", store.ScopeMarketing, "the token's scope")
+	scope := fs.String("scope", account.ScopeMarketing, "the token's scope")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -52,8 +53,8 @@ func runToken(args []string, stdout io.Writer) error {
 		if *name == "" {
 			return errors.New("token add: --name is required")
 		}
-		if *scope != store.ScopeMarketing {
-			return fmt.Errorf("token add: unknown scope %q (known: %s)", *scope, store.ScopeMarketing)
+		if *scope != account.ScopeMarketing {
+			return fmt.Errorf("token add: unknown scope %q (known: %s)", *scope, account.ScopeMarketing)
 		}
 		tok, err := tokens.Add(ctx, *name, *scope)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/store"
 )
 
@@ -39,7 +40,7 @@ func runUser(args []string, stdin io.Reader, stdout io.Writer) error {
 	case "add":
 		fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 		fs.SetOutput(stdout)
-		role := fs.String("role", store.RoleAgent, "admin, agent or marketing")
+		role := fs.String("role", account.RoleAgent, "admin, agent or marketing")
 		name := fs.String("name", "", "name shown to customers when joining a chat (default: the e-mail's local part)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -51,19 +52,19 @@ func runUser(args []string, stdin io.Reader, stdout io.Writer) error {
 		if !strings.Contains(email, "@") {
 			return fmt.Errorf("user add: %q is not an e-mail address", email)
 		}
-		if !store.ValidRole(*role) {
+		if !account.ValidRole(*role) {
 			return fmt.Errorf("user add: unknown role %q (admin, agent, marketing)", *role)
 		}
 		if *name == "" {
 			*name, _, _ = strings.Cut(email, "@")
 		}
-		fmt.Fprintf(stdout, "Password for %s (at least %d characters): ", email, store.MinPasswordLen)
+		fmt.Fprintf(stdout, "Password for %s (at least %d characters): ", email, account.MinPasswordLen)
 		pw, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
 		fmt.Fprintln(stdout)
-		hash, err := store.HashPassword(strings.TrimRight(pw, "\r\n"), 0)
+		hash, err := account.HashPassword(strings.TrimRight(pw, "\r\n"), 0)
 		if err != nil {
 			return err
 		}
@@ -72,13 +73,13 @@ func runUser(args []string, stdin io.Reader, stdout io.Writer) error {
 			return err
 		}
 		defer st.Close(context.Background())
-		if err := st.AddStaff(ctx, store.Staff{Email: email, Name: *name, Role: *role, Hash: hash, CreatedAt: time.Now()}); err != nil {
-			if errors.Is(err, store.ErrExists) {
+		if err := st.AddStaff(ctx, account.Staff{Email: email, Name: *name, Role: *role, Hash: hash, CreatedAt: time.Now()}); err != nil {
+			if errors.Is(err, account.ErrExists) {
 				return fmt.Errorf("user add: %s already has an account (change it in the console's Staff page)", email)
 			}
 			return err
 		}
-		_ = st.Audit(ctx, store.AuditEntry{Actor: "cli", Action: "staff.add", Target: email, Detail: "role=" + *role})
+		_ = st.Audit(ctx, account.AuditEntry{Actor: "cli", Action: "staff.add", Target: email, Detail: "role=" + *role})
 		fmt.Fprintf(stdout, "Added %s (%s).\n", email, *role)
 		return nil
 	case "list":

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
@@ -46,12 +47,12 @@ const localAdminEmail = "admin@localhost"
 func localAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 	const email = localAdminEmail
 	pw := randomHex(12)
-	hash, err := store.HashPassword(pw, 0)
+	hash, err := account.HashPassword(pw, 0)
 	if err != nil {
 		return err
 	}
-	acct := store.Staff{Email: email, Name: "管理者（ローカル）", Role: store.RoleAdmin, Hash: hash, OneTime: true, CreatedAt: time.Now()}
-	if err := st.AddStaff(ctx, acct); err == store.ErrExists {
+	acct := account.Staff{Email: email, Name: "管理者（ローカル）", Role: account.RoleAdmin, Hash: hash, OneTime: true, CreatedAt: time.Now()}
+	if err := st.AddStaff(ctx, acct); err == account.ErrExists {
 		// A new password, and the account enabled again; the name and language the developer chose
 		// in the console's settings stay.
 		if old, err := st.StaffByEmail(ctx, email); err == nil {
@@ -72,7 +73,7 @@ func localAdmin(ctx context.Context, st *store.Store, out io.Writer) error {
 // store that local mode once used: an account whose password went to a log has no place in production.
 func retireLocalAdmin(ctx context.Context, st *store.Store, log *slog.Logger) error {
 	acct, err := st.StaffByEmail(ctx, localAdminEmail)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && acct.Disabled && len(acct.Hash) == 0) {
+	if errors.Is(err, bot.ErrNotFound) || (err == nil && acct.Disabled && len(acct.Hash) == 0) {
 		return nil
 	}
 	if err != nil {

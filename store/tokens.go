@@ -2,43 +2,17 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/enemane/privacybot/bot/account"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 const colAPITokens = "api_tokens"
-
-// ScopeMarketing lets a token read the opt-out list, the check endpoint and the webhook deliveries.
-const ScopeMarketing = "marketing:read"
-
-// tokenPrefix marks privacybot API tokens (so that leaked ones are recognisable by secret scanners).
-const tokenPrefix = "pbm_"
-
-// APIToken is a bearer token of the marketing API as stored: only the SHA-256 of the token is kept
-// (tokens are 32 random bytes, so a plain hash is enough).
-type APIToken struct {
-	Hash      string     `bson:"_id" json:"-"`
-	Name      string     `bson:"name" json:"name"`
-	Scope     string     `bson:"scope" json:"scope"`
-	CreatedAt time.Time  `bson:"createdAt" json:"created_at"`
-	RevokedAt *time.Time `bson:"revokedAt,omitempty" json:"revoked_at,omitempty"`
-}
-
-// Errors of the token store.
-var (
-	ErrTokenInvalid = errors.New("token unknown or revoked")
-	ErrTokenName    = errors.New("a live token with this name exists")
-	ErrTokenMissing = errors.New("no live token with this name")
-)
 
 // Tokens stores the API tokens.
 type Tokens struct {
@@ -50,11 +24,6 @@ type Tokens struct {
 // NewTokens returns the token store of s.
 func NewTokens(s *Store) *Tokens {
 	return &Tokens{coll: s.db.Collection(colAPITokens), lock: s.lockWrites, now: time.Now}
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // Add creates a token with a name (unique among live tokens) and a scope, and returns it: the only time
@@ -70,15 +39,14 @@ func (t *Tokens) Add(ctx context.Context, name, scope string) (string, error) {
 	}
 	for _, tk := range live {
 		if tk.Name == name && tk.RevokedAt == nil {
-			return "", ErrTokenName
+			return "", account.ErrTokenName
 		}
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	token, hash, err := account.NewToken()
+	if err != nil {
 		return "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	doc := APIToken{Hash: hashToken(token), Name: name, Scope: scope, CreatedAt: t.now().UTC()}
+	doc := account.APIToken{Hash: hash, Name: name, Scope: scope, CreatedAt: t.now().UTC()}
 	unlock := t.lock()
 	_, err = t.coll.InsertOne(ctx, doc)
 	unlock()
@@ -88,20 +56,20 @@ func (t *Tokens) Add(ctx context.Context, name, scope string) (string, error) {
 	return token, nil
 }
 
-// Verify returns the live token with this value, or ErrTokenInvalid.
-func (t *Tokens) Verify(ctx context.Context, token string) (APIToken, error) {
-	var tk APIToken
-	if !strings.HasPrefix(token, tokenPrefix) {
-		return tk, ErrTokenInvalid
+// Verify returns the live token with this value, or account.ErrTokenInvalid.
+func (t *Tokens) Verify(ctx context.Context, token string) (account.APIToken, error) {
+	var tk account.APIToken
+	if !account.LooksLikeToken(token) {
+		return tk, account.ErrTokenInvalid
 	}
-	err := t.coll.FindOne(ctx, bson.D{{Key: "_id", Value: hashToken(token)}}).Decode(&tk)
+	err := t.coll.FindOne(ctx, bson.D{{Key: "_id", Value: account.HashToken(token)}}).Decode(&tk)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
-		return tk, ErrTokenInvalid
+		return tk, account.ErrTokenInvalid
 	case err != nil:
 		return tk, err
 	case tk.RevokedAt != nil:
-		return tk, ErrTokenInvalid
+		return tk, account.ErrTokenInvalid
 	}
 	return tk, nil
 }
@@ -116,18 +84,18 @@ func (t *Tokens) Revoke(ctx context.Context, name string) error {
 		return err
 	}
 	if res.ModifiedCount == 0 {
-		return ErrTokenMissing
+		return account.ErrTokenMissing
 	}
 	return nil
 }
 
 // List returns every token, live and revoked.
-func (t *Tokens) List(ctx context.Context) ([]APIToken, error) {
+func (t *Tokens) List(ctx context.Context) ([]account.APIToken, error) {
 	cur, err := t.coll.Find(ctx, bson.D{})
 	if err != nil {
 		return nil, err
 	}
-	var out []APIToken
+	var out []account.APIToken
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, err
 	}
