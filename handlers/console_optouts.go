@@ -13,16 +13,16 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/enemane/privacybot/bot/account"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/flows"
-	"github.com/enemane/privacybot/store"
 )
 
-// OptOutStore is what the console's opt-out pages need of the consent records (store.Consents): the
+// OptOutStore is what the console's opt-out pages need of the consent records (consent.Consents): the
 // reads of the marketing API, one person's history, and recording a staff entry.
 type OptOutStore interface {
 	ConsentReader
-	History(subject string) []store.ConsentRecord
-	Record(ctx context.Context, rec store.ConsentRecord) error
+	History(subject string) []consent.Record
+	Record(ctx context.Context, rec consent.Record) error
 }
 
 // optoutPageSize is how many people one page of the opt-out list shows.
@@ -186,7 +186,7 @@ func (s *sourceCache) of(seq int64) flows.ConsentSource {
 // match reports whether a person passes the filter. The channel, source and date filters look at the
 // channels that count: those opted out now (or, with "everyone", every channel with a record) and,
 // with a channel filter, only that channel.
-func (f *optoutFilter) match(s *store.ConsentState, src *sourceCache) bool {
+func (f *optoutFilter) match(s *consent.State, src *sourceCache) bool {
 	out := s.OptedOut()
 	if !f.All && out == 0 {
 		return false
@@ -215,7 +215,7 @@ func (f *optoutFilter) match(s *store.ConsentState, src *sourceCache) bool {
 
 // matchText: a phone number in any format matches the normalised phone, an e-mail address the
 // address; otherwise any part of the name, phone (also as 090…), e-mail, postal code or customer number.
-func (f *optoutFilter) matchText(s *store.ConsentState) bool {
+func (f *optoutFilter) matchText(s *consent.State) bool {
 	if f.phone != "" && s.Phone == f.phone {
 		return true
 	}
@@ -251,13 +251,13 @@ type optoutRow struct {
 	AllChannels, OptedIn             bool
 }
 
-func (w *words) toOptoutRow(s store.ConsentState, src *sourceCache) optoutRow {
+func (w *words) toOptoutRow(s consent.State, src *sourceCache) optoutRow {
 	r := optoutRow{Link: historyLink(s.Subject), Subject: visibleControls(s.Subject), Kind: w.subjectKind(s.Subject),
 		Name: visibleControls(s.Name), Phone: nationalPhone(s.Phone), Email: visibleControls(s.Email),
 		Postal: s.Postal, Cust: s.Customer, Updated: clock(s.UpdatedAt)}
 	out := s.OptedOut()
 	r.AllChannels, r.OptedIn = out == flows.ChanAll, out == 0
-	var latest store.ChannelState
+	var latest consent.ChannelState
 	for i, ch := range flows.ChannelList() {
 		st := s.Channels[i]
 		if !st.OptedOut {
@@ -279,10 +279,10 @@ func historyLink(subject string) string { return "/console/optouts/" + url.PathE
 
 // subjectKind says where a person's records come from: LINE, or a staff entry.
 func (w *words) subjectKind(subject string) string {
-	switch {
-	case strings.HasPrefix(subject, "line:"):
+	switch kind, _ := consent.SubjectKind(subject); kind {
+	case "line":
 		return w.T("console.optouts.kind_line")
-	case strings.HasPrefix(subject, "staff:"):
+	case "staff":
 		return w.T("console.optouts.kind_staff")
 	}
 	return ""
@@ -294,10 +294,10 @@ func (h *Console) optoutList(c *gin.Context) {
 	src := &sourceCache{h: h, seen: map[int64]flows.ConsentSource{}}
 	// Newest change first. Only the states up to the requested page are kept (the list can be long).
 	need := f.Page * optoutPageSize
-	var kept []store.ConsentState
+	var kept []consent.State
 	total := 0
-	newestFirst := func(a, b store.ConsentState) int { return int(b.LastSeq - a.LastSeq) }
-	_ = h.Consents.Subjects(512, func(s store.ConsentState) error {
+	newestFirst := func(a, b consent.State) int { return int(b.LastSeq - a.LastSeq) }
+	_ = h.Consents.Subjects(512, func(s consent.State) error {
 		if !f.match(&s, src) {
 			return nil
 		}

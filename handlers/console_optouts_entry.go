@@ -10,8 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/flows"
-	"github.com/enemane/privacybot/store"
 )
 
 // entryForm is the staff entry form: what was typed (kept on errors) and the problems found (field →
@@ -61,7 +61,7 @@ func (h *Console) optoutEntry(c *gin.Context) {
 	if !validEntryID(f.Entry) {
 		f.Entry = randomToken()
 	}
-	rec := store.ConsentRecord{ID: "staff/" + f.Entry, Source: flows.SourceStaff, Staff: h.me(c).Email}
+	rec := consent.Record{ID: "staff/" + f.Entry, Source: flows.SourceStaff, Staff: h.me(c).Email}
 	switch flows.ConsentAction(f.Action) {
 	case flows.ConsentOptOut, flows.ConsentOptIn:
 		rec.Action = flows.ConsentAction(f.Action)
@@ -131,11 +131,11 @@ func (h *Console) optoutEntry(c *gin.Context) {
 		}
 		rec.Subject = f.Subject
 	case rec.Phone != "":
-		rec.Subject = "staff:" + rec.Phone
+		rec.Subject = consent.StaffSubject(rec.Phone)
 	case rec.Email != "":
-		rec.Subject = "staff:" + rec.Email
+		rec.Subject = consent.StaffSubject(rec.Email)
 	case rec.Customer != "":
-		rec.Subject = "staff:" + rec.Customer
+		rec.Subject = consent.StaffSubject(rec.Customer)
 	case f.Errors["phone"] == "" && f.Errors["email"] == "" && f.Errors["extra"] == "":
 		f.Errors["who"] = "console.entry.err_who"
 	}

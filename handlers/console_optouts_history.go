@@ -6,8 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/flows"
-	"github.com/enemane/privacybot/store"
 )
 
 // historyRow is one consent record of a person's history, in the staff member's language.
@@ -31,7 +31,7 @@ type channelRow struct {
 var identifierIDs = []string{"console.optouts.id_name", "console.optouts.id_phone", "console.optouts.id_email",
 	"console.optouts.id_postal", "console.optouts.id_customer"}
 
-func (w *words) toHistoryRow(r store.ConsentRecord) historyRow {
+func (w *words) toHistoryRow(r consent.Record) historyRow {
 	hr := historyRow{At: clock(r.At), OptOut: r.Action == flows.ConsentOptOut, Source: w.Label("source", string(r.Source)),
 		Reference: r.Reference, Staff: r.Staff, WordingID: r.WordingID, WordingLang: string(r.WordingLang),
 		WordingText: visibleControls(r.WordingText)}
@@ -60,7 +60,7 @@ func (h *Console) optoutHistory(c *gin.Context) {
 	}
 	w := h.words(c)
 	_, states, _ := h.Consents.Since(recs[len(recs)-1].Seq-1, 1)
-	var cur store.ConsentState
+	var cur consent.State
 	if len(states) == 1 {
 		cur = states[0]
 	}

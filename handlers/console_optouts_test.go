@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot/account"
+	"github.com/enemane/privacybot/bot/consent"
+	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
@@ -27,11 +29,11 @@ import (
 // outgoing webhook sending to a test receiver: what the console records must reach all of them.
 type optoutConsole struct {
 	*consoleHarness
-	consents *store.Consents
+	consents *consent.Consents
 	token    string
 
 	mu    sync.Mutex
-	hooks []store.WebhookPayload
+	hooks []consent.WebhookPayload
 }
 
 func newOptoutConsole(t *testing.T) *optoutConsole {
@@ -45,11 +47,11 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 	o := &optoutConsole{}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get(store.SignatureHeader) != store.Sign("hook-secret-123456", body) {
+		if r.Header.Get(outbox.SignatureHeader) != outbox.Sign("hook-secret-123456", body) {
 			http.Error(w, "bad signature", 401)
 			return
 		}
-		var p store.WebhookPayload
+		var p consent.WebhookPayload
 		_ = json.Unmarshal(body, &p)
 		o.mu.Lock()
 		o.hooks = append(o.hooks, p)
@@ -63,7 +65,7 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 	}
 	done := make(chan struct{})
 	go func() { wh.Run(ctx); close(done) }()
-	if o.consents, err = store.OpenConsents(ctx, st, store.ConsentOptions{Webhooks: wh, Log: quietLog()}); err != nil {
+	if o.consents, err = consent.Open(ctx, st, consent.Options{Webhooks: wh, Log: quietLog()}); err != nil {
 		t.Fatal(err)
 	}
 	tokens := store.NewTokens(st)
@@ -88,7 +90,7 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 	return o
 }
 
-func (o *optoutConsole) record(rec store.ConsentRecord) {
+func (o *optoutConsole) record(rec consent.Record) {
 	o.t.Helper()
 	if rec.Action == "" {
 		rec.Action = flows.ConsentOptOut
@@ -159,7 +161,7 @@ func rowsOf(body string) []string {
 
 func TestOptOutPagesRoleBoundaries(t *testing.T) {
 	o := newOptoutConsole(t)
-	o.record(store.ConsentRecord{ID: "r1", Channels: flows.ChanMail, Name: "岡山 花子"})
+	o.record(consent.Record{ID: "r1", Channels: flows.ChanMail, Name: "岡山 花子"})
 	admin, agent, mkt := o.login("admin@x.example"), o.login("agent@x.example"), o.login("mkt@x.example")
 	anon := &staffClient{t: t, base: o.bot.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	history := "/console/optouts/line:Ur1"
@@ -233,16 +235,16 @@ func TestOptOutPagesRoleBoundaries(t *testing.T) {
 func TestOptOutListFilters(t *testing.T) {
 	o := newOptoutConsole(t)
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 12, 0, 0, 0, time.UTC) }
-	o.record(store.ConsentRecord{ID: "a", Channels: flows.ChanPhone | flows.ChanMail, Name: "岡山 花子", Phone: "+819012345678", At: day(1)})
-	o.record(store.ConsentRecord{ID: "b", Channels: flows.ChanEmail, Name: "Taro Yamada", Email: "taro@example.jp", At: day(5)})
-	o.record(store.ConsentRecord{ID: "c", Channels: flows.ChanLINE, Source: flows.SourceBlock, At: day(10)})
-	o.record(store.ConsentRecord{ID: "d", Subject: "staff:+81862397675", Channels: flows.ChanAll, Name: "倉敷 次郎",
+	o.record(consent.Record{ID: "a", Channels: flows.ChanPhone | flows.ChanMail, Name: "岡山 花子", Phone: "+819012345678", At: day(1)})
+	o.record(consent.Record{ID: "b", Channels: flows.ChanEmail, Name: "Taro Yamada", Email: "taro@example.jp", At: day(5)})
+	o.record(consent.Record{ID: "c", Channels: flows.ChanLINE, Source: flows.SourceBlock, At: day(10)})
+	o.record(consent.Record{ID: "d", Subject: "staff:+81862397675", Channels: flows.ChanAll, Name: "倉敷 次郎",
 		Phone: "+81862397675", Source: flows.SourceStaff, Staff: "mkt@x.example", At: day(12)})
 	// e opted out and back in: only in the "everyone" view.
-	o.record(store.ConsentRecord{ID: "e", Channels: flows.ChanSurvey, Name: "Back In", At: day(2)})
-	o.record(store.ConsentRecord{ID: "e2", Subject: "line:Ue", Action: flows.ConsentOptIn, Channels: flows.ChanSurvey, At: day(3)})
+	o.record(consent.Record{ID: "e", Channels: flows.ChanSurvey, Name: "Back In", At: day(2)})
+	o.record(consent.Record{ID: "e2", Subject: "line:Ue", Action: flows.ConsentOptIn, Channels: flows.ChanSurvey, At: day(3)})
 	// Hostile text renders as text.
-	o.record(store.ConsentRecord{ID: "x", Channels: flows.ChanVisit, Name: `<script>alert(1)</script>"><img src=x onerror=alert(1)>`, At: day(4)})
+	o.record(consent.Record{ID: "x", Channels: flows.ChanVisit, Name: `<script>alert(1)</script>"><img src=x onerror=alert(1)>`, At: day(4)})
 	mkt := o.login("mkt@x.example")
 
 	cases := []struct {
@@ -296,7 +298,7 @@ func TestOptOutListFilters(t *testing.T) {
 func TestOptOutListPages(t *testing.T) {
 	o := newOptoutConsole(t)
 	for i := range 120 {
-		o.record(store.ConsentRecord{ID: fmt.Sprintf("p%03d", i), Channels: flows.ChanMail, Name: fmt.Sprintf("Person %03d", i)})
+		o.record(consent.Record{ID: fmt.Sprintf("p%03d", i), Channels: flows.ChanMail, Name: fmt.Sprintf("Person %03d", i)})
 	}
 	mkt := o.login("mkt@x.example")
 	seen := map[string]bool{}
@@ -322,12 +324,12 @@ func TestOptOutListPages(t *testing.T) {
 func TestOptOutHistoryPage(t *testing.T) {
 	o := newOptoutConsole(t)
 	at := time.Date(2026, 3, 1, 1, 2, 0, 0, time.UTC)
-	o.record(store.ConsentRecord{ID: "h1", Subject: "line:Uhist", Channels: flows.ChanPhone | flows.ChanMail, Name: "岡山 花子",
+	o.record(consent.Record{ID: "h1", Subject: "line:Uhist", Channels: flows.ChanPhone | flows.ChanMail, Name: "岡山 花子",
 		Phone: "+819012345678", WordingID: "optout.confirm", WordingLang: "ja", WordingText: "お電話でのご案内、ダイレクトメールを停止します。<b>よろしいですか</b>",
 		Reference: "OPT-FIRST", At: at})
-	o.record(store.ConsentRecord{ID: "h2", Subject: "line:Uhist", Action: flows.ConsentOptIn, Channels: flows.ChanMail,
+	o.record(consent.Record{ID: "h2", Subject: "line:Uhist", Action: flows.ConsentOptIn, Channels: flows.ChanMail,
 		Reference: "OPT-SECOND", At: at.Add(time.Hour), WordingID: "optin.confirm", WordingLang: "ja", WordingText: "再開します"})
-	o.record(store.ConsentRecord{ID: "other", Channels: flows.ChanVisit, Name: "Someone Else"})
+	o.record(consent.Record{ID: "other", Channels: flows.ChanVisit, Name: "Someone Else"})
 	mkt := o.login("mkt@x.example")
 	code, body := mkt.get("/console/optouts/line:Uhist")
 	if code != 200 {
@@ -361,7 +363,7 @@ func TestOptOutHistoryPage(t *testing.T) {
 func TestOptOutConsoleCSV(t *testing.T) {
 	o := newOptoutConsole(t)
 	for i, name := range []string{"=HYPERLINK(\"http://evil\")", "+1+1", "-2", "@SUM(A1)", "\tTab", "岡山 花子"} {
-		o.record(store.ConsentRecord{ID: fmt.Sprintf("f%d", i), Channels: flows.ChanMail, Name: name, Phone: "+819012345678"})
+		o.record(consent.Record{ID: fmt.Sprintf("f%d", i), Channels: flows.ChanMail, Name: name, Phone: "+819012345678"})
 	}
 	mkt := o.login("mkt@x.example")
 	req, _ := http.NewRequest(http.MethodGet, o.bot.URL+"/console/optouts.csv", nil)

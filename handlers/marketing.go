@@ -14,9 +14,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/enemane/privacybot/bot/account"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
-	"github.com/enemane/privacybot/store"
 )
 
 // TokenVerifier checks a bearer token of the marketing API.
@@ -26,13 +26,13 @@ type TokenVerifier interface {
 
 // ConsentReader reads the consent history and the current opt-out state.
 type ConsentReader interface {
-	Since(after int64, limit int) ([]store.ConsentRecord, []store.ConsentState, bool)
-	Subjects(chunk int, fn func(store.ConsentState) error) error
-	Match(phone, email string) []store.ConsentState
+	Since(after int64, limit int) ([]consent.Record, []consent.State, bool)
+	Subjects(chunk int, fn func(consent.State) error) error
+	Match(phone, email string) []consent.State
 }
 
 // DeliveryLister reports the deliveries of an outbox destination (outbox.Outbox); the marketing API
-// lists those of store.MarketingDestination.
+// lists those of consent.MarketingDestination.
 type DeliveryLister interface {
 	Pending(destination string) []outbox.Delivery
 	Delivered(destination string) []outbox.Delivery
@@ -87,7 +87,7 @@ func (m *Marketing) Auth(c *gin.Context) {
 // optoutItem is one consent record in the JSON feed.
 type optoutItem struct {
 	Cursor string `json:"cursor"`
-	store.ConsentView
+	consent.View
 	Action  string   `json:"action"`
 	Staff   string   `json:"staff,omitempty"`
 	Wording *wording `json:"wording,omitempty"`
@@ -125,7 +125,7 @@ func (m *Marketing) List(c *gin.Context) {
 	items := make([]optoutItem, len(recs))
 	next := after
 	for i, r := range recs {
-		items[i] = optoutItem{Cursor: formatCursor(r.Seq), ConsentView: r.View(states[i].OptedOut()),
+		items[i] = optoutItem{Cursor: formatCursor(r.Seq), View: r.View(states[i].OptedOut()),
 			Action: string(r.Action), Staff: r.Staff}
 		if r.WordingID != "" {
 			items[i].Wording = &wording{ID: r.WordingID, Lang: string(r.WordingLang), Text: r.WordingText}
@@ -202,27 +202,27 @@ func (m *Marketing) Check(c *gin.Context) {
 // attempts, last error and next attempt, in seq order), the recently delivered (newest first) and
 // the failed ones (given up after 24 h, or refused; newest first).
 func (m *Marketing) Deliveries(c *gin.Context) {
-	none := []store.WebhookDelivery{}
+	none := []consent.WebhookDelivery{}
 	if m.Webhooks == nil {
 		c.JSON(http.StatusOK, gin.H{"configured": false, "pending": none, "delivered": none, "failed": none})
 		return
 	}
-	failed, err := m.Webhooks.Failed(c.Request.Context(), store.MarketingDestination)
+	failed, err := m.Webhooks.Failed(c.Request.Context(), consent.MarketingDestination)
 	if err != nil {
 		fail(c, http.StatusServiceUnavailable, "store_unavailable", "failed deliveries cannot be read now", err)
 		return
 	}
-	view := func(ds []outbox.Delivery) []store.WebhookDelivery {
-		out := make([]store.WebhookDelivery, len(ds))
+	view := func(ds []outbox.Delivery) []consent.WebhookDelivery {
+		out := make([]consent.WebhookDelivery, len(ds))
 		for i, d := range ds {
-			out[i] = store.WebhookDeliveryOf(d)
+			out[i] = consent.WebhookDeliveryOf(d)
 		}
 		return out
 	}
-	pending := view(m.Webhooks.Pending(store.MarketingDestination))
-	slices.SortStableFunc(pending, func(a, b store.WebhookDelivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	pending := view(m.Webhooks.Pending(consent.MarketingDestination))
+	slices.SortStableFunc(pending, func(a, b consent.WebhookDelivery) int { return cmp.Compare(a.Seq, b.Seq) })
 	c.JSON(http.StatusOK, gin.H{"configured": true, "pending": pending,
-		"delivered": view(m.Webhooks.Delivered(store.MarketingDestination)), "failed": view(failed)})
+		"delivered": view(m.Webhooks.Delivered(consent.MarketingDestination)), "failed": view(failed)})
 }
 
 // CSV answers GET /api/v1/optouts.csv: everyone who has opted out of at least one channel, one row
@@ -252,7 +252,7 @@ func WriteOptOutCSV(w interface{ Write([]byte) (int, error) }, consents ConsentR
 		row = appendCell(row, h, i == 0)
 	}
 	row = append(row, '\r', '\n')
-	err := consents.Subjects(512, func(s store.ConsentState) error {
+	err := consents.Subjects(512, func(s consent.State) error {
 		out := s.OptedOut()
 		if out == 0 {
 			return nil

@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/handlers"
-	"github.com/enemane/privacybot/store"
 )
 
-// benchConsents is a ConsentReader over n generated subjects, walked in chunks as store.Consents does.
-type benchConsents struct{ states []store.ConsentState }
+// benchConsents is a ConsentReader over n generated subjects, walked in chunks as consent.Consents does.
+type benchConsents struct{ states []consent.State }
 
 func newBenchConsents(n int) *benchConsents {
-	b := &benchConsents{states: make([]store.ConsentState, n)}
+	b := &benchConsents{states: make([]consent.State, n)}
 	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for i := range b.states {
 		s := &b.states[i]
@@ -22,7 +22,7 @@ func newBenchConsents(n int) *benchConsents {
 		s.Postal, s.Customer = "700-0975", fmt.Sprintf("C-%d", i)
 		for c := range 7 {
 			if (i+c)%3 != 0 {
-				s.Channels[c] = store.ChannelState{OptedOut: true, At: at, Reference: "OPT-X", Seq: int64(i + 1)}
+				s.Channels[c] = consent.ChannelState{OptedOut: true, At: at, Reference: "OPT-X", Seq: int64(i + 1)}
 			}
 		}
 		s.UpdatedAt = at
@@ -30,12 +30,12 @@ func newBenchConsents(n int) *benchConsents {
 	return b
 }
 
-func (b *benchConsents) Since(int64, int) ([]store.ConsentRecord, []store.ConsentState, bool) {
+func (b *benchConsents) Since(int64, int) ([]consent.Record, []consent.State, bool) {
 	return nil, nil, false
 }
-func (b *benchConsents) Match(string, string) []store.ConsentState { return nil }
-func (b *benchConsents) Subjects(chunk int, fn func(store.ConsentState) error) error {
-	buf := make([]store.ConsentState, 0, chunk)
+func (b *benchConsents) Match(string, string) []consent.State { return nil }
+func (b *benchConsents) Subjects(chunk int, fn func(consent.State) error) error {
+	buf := make([]consent.State, 0, chunk)
 	for i := 0; i < len(b.states); {
 		buf = buf[:0]
 		for ; i < len(b.states) && len(buf) < chunk; i++ {

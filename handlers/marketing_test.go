@@ -17,6 +17,7 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/account"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/bot/outbox/outboxtest"
 	"github.com/enemane/privacybot/flows"
@@ -27,7 +28,7 @@ import (
 // marketingAPI is the marketing API on its own store, with a live and a revoked token.
 type marketingAPI struct {
 	srv            *httptest.Server
-	consents       *store.Consents
+	consents       *consent.Consents
 	token, revoked string
 }
 
@@ -40,7 +41,7 @@ func newMarketingAPI(t *testing.T) *marketingAPI {
 	}
 	t.Cleanup(func() { st.Close(context.Background()) })
 	m := &marketingAPI{}
-	if m.consents, err = store.OpenConsents(ctx, st, store.ConsentOptions{Log: quietLog()}); err != nil {
+	if m.consents, err = consent.Open(ctx, st, consent.Options{Log: quietLog()}); err != nil {
 		t.Fatal(err)
 	}
 	tokens := store.NewTokens(st)
@@ -74,7 +75,7 @@ func (m *marketingAPI) get(t *testing.T, path, token string) (int, []byte, http.
 	return res.StatusCode, b, res.Header
 }
 
-func (m *marketingAPI) record(t *testing.T, id string, rec store.ConsentRecord) {
+func (m *marketingAPI) record(t *testing.T, id string, rec consent.Record) {
 	t.Helper()
 	rec.ID = id
 	if rec.Subject == "" {
@@ -114,8 +115,8 @@ func TestMarketingAPIAuth(t *testing.T) {
 
 func TestMarketingCheckNormalisesPhones(t *testing.T) {
 	m := newMarketingAPI(t)
-	m.record(t, "a", store.ConsentRecord{Channels: flows.ChanPhone | flows.ChanSurvey, Phone: "+819012345678", Reference: "OPT-A"})
-	m.record(t, "b", store.ConsentRecord{Channels: flows.ChanEmail, Email: "hanako@example.jp", Reference: "OPT-B"})
+	m.record(t, "a", consent.Record{Channels: flows.ChanPhone | flows.ChanSurvey, Phone: "+819012345678", Reference: "OPT-A"})
+	m.record(t, "b", consent.Record{Channels: flows.ChanEmail, Email: "hanako@example.jp", Reference: "OPT-B"})
 	for _, phone := range []string{"090-1234-5678", "09012345678", "０９０１２３４５６７８", "+81 90 1234 5678"} {
 		code, body, _ := m.get(t, "/api/v1/optouts/check?phone="+url.QueryEscape(phone), m.token)
 		var res struct {
@@ -154,7 +155,7 @@ func TestMarketingCheckNormalisesPhones(t *testing.T) {
 func TestMarketingListCursor(t *testing.T) {
 	m := newMarketingAPI(t)
 	for i := range 5 {
-		m.record(t, fmt.Sprint(i), store.ConsentRecord{Channels: flows.ChanMail, Reference: fmt.Sprint("R", i)})
+		m.record(t, fmt.Sprint(i), consent.Record{Channels: flows.ChanMail, Reference: fmt.Sprint("R", i)})
 	}
 	var ids []string
 	cursor := ""
@@ -183,7 +184,7 @@ func TestMarketingListCursor(t *testing.T) {
 		t.Fatalf("paged through %v", ids)
 	}
 	// Polling with the last cursor returns only what is new.
-	m.record(t, "5", store.ConsentRecord{Channels: flows.ChanMail})
+	m.record(t, "5", consent.Record{Channels: flows.ChanMail})
 	_, body, _ := m.get(t, "/api/v1/optouts?since="+cursor, m.token)
 	if !strings.Contains(string(body), `"id":"5"`) || strings.Contains(string(body), `"id":"4"`) {
 		t.Fatalf("poll: %s", body)
@@ -197,10 +198,10 @@ func TestMarketingCSVNeutralisesFormulas(t *testing.T) {
 	m := newMarketingAPI(t)
 	evil := []string{"=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "普通の名前", `quote"inside`}
 	for i, name := range evil {
-		m.record(t, fmt.Sprint(i), store.ConsentRecord{Channels: flows.ChanPhone, Name: name, Customer: name})
+		m.record(t, fmt.Sprint(i), consent.Record{Channels: flows.ChanPhone, Name: name, Customer: name})
 	}
-	m.record(t, "back-in", store.ConsentRecord{Channels: flows.ChanPhone, Action: flows.ConsentOptOut, Subject: "line:X"})
-	m.record(t, "back-in2", store.ConsentRecord{Channels: flows.ChanPhone, Action: flows.ConsentOptIn, Subject: "line:X", At: time.Now().Add(time.Second)})
+	m.record(t, "back-in", consent.Record{Channels: flows.ChanPhone, Action: flows.ConsentOptOut, Subject: "line:X"})
+	m.record(t, "back-in2", consent.Record{Channels: flows.ChanPhone, Action: flows.ConsentOptIn, Subject: "line:X", At: time.Now().Add(time.Second)})
 	code, body, hdr := m.get(t, "/api/v1/optouts.csv", m.token)
 	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/csv") {
 		t.Fatalf("%d %v", code, hdr)
@@ -239,14 +240,14 @@ func TestMarketingCSVNeutralisesFormulas(t *testing.T) {
 // API, the CSV, the check endpoint and their webhook receiver, with the proof record.
 func TestOptOutChatEndToEnd(t *testing.T) {
 	var mu sync.Mutex
-	var received []store.WebhookPayload
+	var received []consent.WebhookPayload
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get(store.SignatureHeader) != store.Sign("hook-secret", body) {
+		if r.Header.Get(outbox.SignatureHeader) != outbox.Sign("hook-secret", body) {
 			http.Error(w, "bad signature", 401)
 			return
 		}
-		var p store.WebhookPayload
+		var p consent.WebhookPayload
 		_ = json.Unmarshal(body, &p)
 		mu.Lock()
 		received = append(received, p)
@@ -259,12 +260,12 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 	h := newHarness(t, harnessOpts{marketing: func(h *harness, cfg *bot.Config) *handlers.Marketing {
 		rend, _ := bot.NewRenderer(nil)
 		wh, err := store.OpenOutbox(ctx, h.st, outbox.Config{Log: quietLog(), Destinations: map[string]outbox.Destination{
-			store.MarketingDestination: &outbox.Webhook{URL: recv.URL, Secret: "hook-secret"}}})
+			consent.MarketingDestination: &outbox.Webhook{URL: recv.URL, Secret: "hook-secret"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		stopOutbox = startOutbox(t, wh)
-		cons, err := store.OpenConsents(ctx, h.st, store.ConsentOptions{Render: rend.Text, Webhooks: wh, Log: quietLog()})
+		cons, err := consent.Open(ctx, h.st, consent.Options{Render: rend.Text, Webhooks: wh, Log: quietLog()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,8 +354,8 @@ func TestOptOutChatEndToEnd(t *testing.T) {
 	// The API's view of the webhook.
 	var deliveries struct {
 		Configured bool
-		Pending    []store.WebhookDelivery
-		Delivered  []store.WebhookDelivery
+		Pending    []consent.WebhookDelivery
+		Delivered  []consent.WebhookDelivery
 	}
 	waitFor(t, "the delivery in the API", func() bool {
 		_, body, _ := api.get(t, "/api/v1/webhook-deliveries", token)
@@ -392,18 +393,18 @@ func TestMarketingWebhookDeliveries(t *testing.T) {
 	defer staff.Close()
 	ob, err := store.OpenOutbox(ctx, st, outbox.Config{Log: quietLog(), Policy: outbox.Policy{RetryBase: time.Hour},
 		Destinations: map[string]outbox.Destination{
-			store.MarketingDestination:  &outbox.Webhook{URL: recv.URL, Secret: "hook-secret"},
-			bot.StaffWebhookDestination: &outbox.Webhook{URL: staff.URL, Secret: "staff-secret"}}})
+			consent.MarketingDestination: &outbox.Webhook{URL: recv.URL, Secret: "hook-secret"},
+			bot.StaffWebhookDestination:  &outbox.Webhook{URL: staff.URL, Secret: "staff-secret"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer startOutbox(t, ob)()
-	cons, err := store.OpenConsents(ctx, st, store.ConsentOptions{Webhooks: ob, Log: quietLog()})
+	cons, err := consent.Open(ctx, st, consent.Options{Webhooks: ob, Log: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"refused", "ok", "down"} {
-		if err := cons.Record(ctx, store.ConsentRecord{ID: id, Subject: "line:U" + id, Action: flows.ConsentOptOut, Channels: flows.ChanPhone, At: time.Now()}); err != nil {
+		if err := cons.Record(ctx, consent.Record{ID: id, Subject: "line:U" + id, Action: flows.ConsentOptOut, Channels: flows.ChanPhone, At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -420,7 +421,7 @@ func TestMarketingWebhookDeliveries(t *testing.T) {
 	defer m.srv.Close()
 	var got struct {
 		Configured                 bool
-		Pending, Delivered, Failed []store.WebhookDelivery
+		Pending, Delivered, Failed []consent.WebhookDelivery
 	}
 	waitFor(t, "one delivery in each state", func() bool {
 		_, body, _ := m.get(t, "/api/v1/webhook-deliveries", token)

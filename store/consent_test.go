@@ -14,6 +14,7 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/account"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 )
@@ -29,7 +30,7 @@ func TestConsentsRecordDeriveAndReload(t *testing.T) {
 	render := func(lang flows.Lang, id string, data map[string]string) (string, error) {
 		return string(lang) + ":" + id, nil
 	}
-	c, err := OpenConsents(ctx, s, ConsentOptions{Render: render, Log: quiet()})
+	c, err := consent.Open(ctx, s, consent.Options{Render: render, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestConsentsRecordDeriveAndReload(t *testing.T) {
 	if err := c.Apply(ctx, consentStep("ev3", "U1", t1, in2)); err != nil {
 		t.Fatal(err)
 	}
-	check := func(c *Consents) {
+	check := func(c *consent.Consents) {
 		t.Helper()
 		recs, states, more := c.Since(0, 10)
 		if len(recs) != 3 || more || recs[0].ID != "ev1/1" || recs[0].Seq != 1 || recs[2].Seq != 3 {
@@ -73,7 +74,7 @@ func TestConsentsRecordDeriveAndReload(t *testing.T) {
 		}
 	}
 	check(c)
-	c2, err := OpenConsents(ctx, s, ConsentOptions{Log: quiet()})
+	c2, err := consent.Open(ctx, s, consent.Options{Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +114,14 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	var badSig atomic.Int32
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get(SignatureHeader) != Sign("s3cret", body) {
+		if r.Header.Get(outbox.SignatureHeader) != outbox.Sign("s3cret", body) {
 			badSig.Add(1)
 		}
 		if failing.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
-		var p WebhookPayload
+		var p consent.WebhookPayload
 		_ = json.Unmarshal(body, &p)
 		if r.Header.Get(outbox.DeliveryHeader) != p.IdempotencyKey || r.Header.Get("Idempotency-Key") != p.IdempotencyKey {
 			badSig.Add(1)
@@ -135,7 +136,7 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := OpenConsents(ctx, s, ConsentOptions{Webhooks: wh, Log: quiet()})
+	c, err := consent.Open(ctx, s, consent.Options{Webhooks: wh, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	}
 	// While the receiver fails, every change stays pending; the destination is retried, with backoff.
 	waitFor(t, "retries while the receiver fails", func() bool {
-		p := wh.Pending(MarketingDestination)
+		p := wh.Pending(consent.MarketingDestination)
 		retried := 0
 		for _, d := range p {
 			if d.Attempts >= 2 && d.LastStatus == 503 {
@@ -164,7 +165,7 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	})
 	failing.Store(false)
 	waitFor(t, "every delivery", func() bool {
-		return len(wh.Pending(MarketingDestination)) == 0 && len(wh.Delivered(MarketingDestination)) == n
+		return len(wh.Pending(consent.MarketingDestination)) == 0 && len(wh.Delivered(consent.MarketingDestination)) == n
 	})
 	mu.Lock()
 	if len(got) != n {
@@ -189,7 +190,7 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	if p := wh2.Pending(""); len(p) != 0 {
 		t.Fatalf("%d deliveries left in the outbox", len(p))
 	}
-	c2, err := OpenConsents(ctx, s, ConsentOptions{Webhooks: wh2, Log: quiet()})
+	c2, err := consent.Open(ctx, s, consent.Options{Webhooks: wh2, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestWebhookRetriesUntilAcceptedWithoutLossOrDuplicates(t *testing.T) {
 	if err := c2.Apply(ctx, consentStep("ea", "U", time.Now(), ch)); err != nil {
 		t.Fatal(err)
 	}
-	if err := wh2.Enqueue(ctx, outbox.Message{Destination: MarketingDestination, Type: "consent.optout", Key: "ea/1", Payload: []byte(`{}`)}); err != nil {
+	if err := wh2.Enqueue(ctx, outbox.Message{Destination: consent.MarketingDestination, Type: "consent.optout", Key: "ea/1", Payload: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if p := wh2.Pending(""); len(p) != 0 {
@@ -212,7 +213,7 @@ func TestWebhookOutboxSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := OpenConsents(ctx, s, ConsentOptions{Webhooks: wh, Log: quiet()})
+	c, err := consent.Open(ctx, s, consent.Options{Webhooks: wh, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,16 +225,16 @@ func TestWebhookOutboxSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := wh2.Pending(MarketingDestination)
+	p := wh2.Pending(consent.MarketingDestination)
 	if len(p) != 1 || p[0].Key != "ev/1" || p[0].Type != "consent.optout" {
 		t.Fatalf("after restart: %+v", p)
 	}
-	var body WebhookPayload
+	var body consent.WebhookPayload
 	if err := json.Unmarshal(p[0].Payload, &body); err != nil || body.ID != "ev/1" || body.Seq != 1 || body.Subject != "line:U" ||
 		strings.Join(body.OptedOutNow, ",") != "line" {
 		t.Fatalf("payload %s (%v)", p[0].Payload, err)
 	}
-	if w := WebhookDeliveryOf(p[0]); w.ID != "ev/1" || w.Seq != 1 || w.State != "pending" || w.NextAttempt == nil {
+	if w := consent.WebhookDeliveryOf(p[0]); w.ID != "ev/1" || w.Seq != 1 || w.State != "pending" || w.NextAttempt == nil {
 		t.Fatalf("as the API shows it: %+v", w)
 	}
 }

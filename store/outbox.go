@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 )
 
@@ -245,8 +246,8 @@ func (o *OutboxStore) migrateMarketing(ctx context.Context) error {
 		if head.Type == "" || !json.Valid([]byte(x.Body)) {
 			continue // not a delivery this program wrote
 		}
-		d := outbox.Delivery{Message: outbox.Message{Destination: MarketingDestination, Type: head.Type, Key: x.ID,
-			Payload: json.RawMessage(x.Body), CreatedAt: x.CreatedAt}, ID: outbox.ID(MarketingDestination, x.ID),
+		d := outbox.Delivery{Message: outbox.Message{Destination: consent.MarketingDestination, Type: head.Type, Key: x.ID,
+			Payload: json.RawMessage(x.Body), CreatedAt: x.CreatedAt}, ID: outbox.ID(consent.MarketingDestination, x.ID),
 			State: outbox.Pending, QueuedAt: now, NextAttempt: now}
 		if _, err := o.Add(ctx, d); err != nil {
 			return fmt.Errorf("move %s from the former marketing outbox: %w", x.ID, err)

@@ -2,83 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
-	"github.com/enemane/privacybot/flows"
 )
-
-// MarketingDestination is the outbox destination of the marketing webhook (MARKETING_WEBHOOK_URL):
-// every consent change, as a WebhookPayload.
-const MarketingDestination = "marketing"
-
-// SignatureHeader carries "sha256=<hex HMAC-SHA256 of the body with the shared secret>".
-const SignatureHeader = outbox.SignatureHeader
-
-// Sign returns the signature header value of a body.
-func Sign(secret string, body []byte) string { return outbox.Sign(secret, body) }
-
-// WebhookPayload is the JSON body sent to the marketing system for every opt-out and opt-in. ID is
-// also the idempotency key: a receiver that has seen it must ignore the repeat.
-type WebhookPayload struct {
-	ConsentView
-	IdempotencyKey string `json:"idempotency_key"`
-	Type           string `json:"type"` // consent.optout, consent.optin
-	Seq            int64  `json:"seq"`
-}
-
-// WebhookQueue takes the marketing webhook's deliveries: the outbox (outbox.Outbox).
-type WebhookQueue interface {
-	Enqueue(ctx context.Context, m outbox.Message) error
-}
-
-// queueWebhook puts the delivery of a consent change to the marketing webhook in the outbox (once
-// per record ID: the outbox ignores a repeat of the key). now is the subject's state after it.
-func (c *Consents) queueWebhook(ctx context.Context, rec ConsentRecord, now flows.Channels) error {
-	typ := "consent." + string(rec.Action)
-	body, err := json.Marshal(WebhookPayload{ConsentView: rec.View(now), IdempotencyKey: rec.ID, Type: typ, Seq: rec.Seq})
-	if err != nil {
-		return err
-	}
-	return c.webhooks.Enqueue(ctx, outbox.Message{Destination: MarketingDestination, Type: typ, Key: rec.ID,
-		Payload: body, CreatedAt: rec.RecordedAt})
-}
-
-// WebhookDelivery is a delivery of the marketing webhook as the marketing API shows it.
-type WebhookDelivery struct {
-	ID          string     `json:"id"` // the consent record's ID (the payload's id and idempotency_key)
-	Seq         int64      `json:"seq"`
-	State       string     `json:"state"` // pending, delivered, failed
-	Attempts    int        `json:"attempts"`
-	LastStatus  int        `json:"last_http_status,omitempty"`
-	LastError   string     `json:"last_error,omitempty"`
-	NextAttempt *time.Time `json:"next_attempt,omitempty"`
-	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
-	FailedAt    *time.Time `json:"failed_at,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-}
-
-// WebhookDeliveryOf returns an outbox delivery of the marketing destination as the API shows it.
-func WebhookDeliveryOf(d outbox.Delivery) WebhookDelivery {
-	var p struct {
-		Seq int64 `json:"seq"`
-	}
-	_ = json.Unmarshal(d.Payload, &p)
-	w := WebhookDelivery{ID: d.Key, Seq: p.Seq, State: string(d.State), Attempts: d.Attempts, LastStatus: d.LastStatus,
-		LastError: d.LastError, CreatedAt: d.CreatedAt.UTC()}
-	switch d.State {
-	case outbox.Pending:
-		w.NextAttempt = timePtr(d.NextAttempt)
-	case outbox.Delivered:
-		w.DeliveredAt = timePtr(d.DoneAt)
-	case outbox.Failed:
-		w.FailedAt = timePtr(d.DoneAt)
-	}
-	return w
-}
 
 // WebhookOptions configures OpenWebhooks.
 type WebhookOptions struct {
@@ -91,10 +21,10 @@ type WebhookOptions struct {
 
 // OpenWebhooks opens the outbox with the marketing webhook as its only destination: a shorthand for
 // tests and tools. The server opens one outbox for all its destinations (OpenOutbox) and hands it to
-// Consents and the marketing API the same way.
+// consent.Consents and the marketing API the same way.
 func OpenWebhooks(ctx context.Context, s *Store, o WebhookOptions) (*outbox.Outbox, error) {
 	return OpenOutbox(ctx, s, outbox.Config{
-		Destinations: map[string]outbox.Destination{MarketingDestination: &outbox.Webhook{URL: o.URL, Secret: o.Secret, Client: o.Client}},
+		Destinations: map[string]outbox.Destination{consent.MarketingDestination: &outbox.Webhook{URL: o.URL, Secret: o.Secret, Client: o.Client}},
 		Policy:       outbox.Policy{RetryBase: o.RetryBase, RetryMax: o.RetryMax},
 		Log:          o.Log,
 	})

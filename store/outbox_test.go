@@ -12,6 +12,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/bot/outbox/outboxtest"
 )
@@ -174,11 +175,11 @@ func TestOutboxTakesOverTheFormerMarketingOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := ob.Pending(MarketingDestination)
+	p := ob.Pending(consent.MarketingDestination)
 	if len(p) != 1 || p[0].Key != "ev9/1" || string(p[0].Payload) != body || p[0].Type != "consent.optout" || !p[0].CreatedAt.Equal(created) {
 		t.Fatalf("moved %+v", p)
 	}
-	if w := WebhookDeliveryOf(p[0]); w.Seq != 7 || w.ID != "ev9/1" {
+	if w := consent.WebhookDeliveryOf(p[0]); w.Seq != 7 || w.ID != "ev9/1" {
 		t.Fatalf("as the API shows it %+v", w)
 	}
 	if n := countDocs(t, s, colLegacyMarketingOutbox); n != 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/store"
 )
@@ -24,7 +25,7 @@ func openOutbox(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer,
 		if len(secret) < 16 {
 			return nil, errors.New("MARKETING_WEBHOOK_SECRET (16 characters or more) is required with MARKETING_WEBHOOK_URL")
 		}
-		dests[store.MarketingDestination] = &outbox.Webhook{URL: url, Secret: secret}
+		dests[consent.MarketingDestination] = &outbox.Webhook{URL: url, Secret: secret}
 	}
 	if cfg.StaffWebhookURL != "" {
 		dests[bot.StaffWebhookDestination] = &outbox.Webhook{URL: cfg.StaffWebhookURL, Secret: cfg.StaffWebhookSecret}

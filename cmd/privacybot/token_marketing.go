@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
@@ -14,7 +15,7 @@ import (
 // marketing is the consent side of the app: the consent history (an effect sink) and the marketing
 // API. The outgoing webhook is the outbox's marketing destination (openOutbox).
 type marketing struct {
-	consents *store.Consents
+	consents *consent.Consents
 	api      *handlers.Marketing
 }
 
@@ -24,13 +25,13 @@ func wireMarketing(st *store.Store, rend *bot.Renderer, ob *outbox.Outbox, log *
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	m := &marketing{}
-	opts := store.ConsentOptions{Render: rend.Text, Log: log}
-	webhook := hasDestination(ob, store.MarketingDestination)
+	opts := consent.Options{Render: rend.Text, Log: log}
+	webhook := hasDestination(ob, consent.MarketingDestination)
 	if webhook {
 		opts.Webhooks = ob
 	}
 	var err error
-	if m.consents, err = store.OpenConsents(ctx, st, opts); err != nil {
+	if m.consents, err = consent.Open(ctx, st, opts); err != nil {
 		return nil, err
 	}
 	m.api = &handlers.Marketing{Tokens: store.NewTokens(st), Consents: m.consents}

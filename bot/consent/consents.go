@@ -1,0 +1,290 @@
+package consent
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
+)
+
+// Consents is the consent history (append-only, kept by a Store) and the current state derived from it
+// (in memory, rebuilt from the history at start). It is the bot.EffectSink of consent effects. Writes are
+// serialised in this process, which makes Seq gap-free and the API's cursor stable; one process writes.
+type Consents struct {
+	store    Store
+	webhooks WebhookQueue // nil: no outgoing webhook configured
+	render   func(lang flows.Lang, id string, data map[string]string) (string, error)
+	log      *slog.Logger
+	now      func() time.Time
+
+	writeMu sync.Mutex // serialises record
+
+	mu       sync.RWMutex
+	records  []Record // by Seq
+	ids      map[string]int64
+	subjects map[string]*State
+	order    []string // subjects in order of first appearance (the CSV's order)
+	byPhone  map[string][]string
+	byEmail  map[string][]string
+	changed  chan struct{} // closed and replaced on every new record (long polling, tests)
+}
+
+var _ bot.EffectSink = (*Consents)(nil)
+
+// Options configures Consents.
+type Options struct {
+	// Render renders the wording a customer agreed to, so that the record holds the exact text.
+	Render func(lang flows.Lang, id string, data map[string]string) (string, error)
+	// Webhooks queues every change for the marketing webhook (the outbox, destination
+	// MarketingDestination); nil when no webhook is configured.
+	Webhooks WebhookQueue
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Store keeps the consent history.
+type Store interface {
+	// ConsentHistory returns every record (in any order).
+	ConsentHistory(ctx context.Context) ([]Record, error)
+	// InsertConsent stores a record; bot.ErrDuplicate when one with its ID is stored.
+	InsertConsent(ctx context.Context, r Record) error
+	// ConsentByID loads one record.
+	ConsentByID(ctx context.Context, id string) (Record, error)
+}
+
+// Open loads the consent history of the store and derives the current state.
+func Open(ctx context.Context, s Store, o Options) (*Consents, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Consents{store: s, webhooks: o.Webhooks, render: o.Render, log: o.Log, now: o.Now,
+		ids: map[string]int64{}, subjects: map[string]*State{}, byPhone: map[string][]string{},
+		byEmail: map[string][]string{}, changed: make(chan struct{})}
+	recs, err := s.ConsentHistory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load consent history: %w", err)
+	}
+	sortRecords(recs)
+	for i := range recs {
+		c.fold(recs[i])
+	}
+	return c, nil
+}
+
+// Apply implements bot.EffectSink: it records the consent effects of a step, once per (event, effect
+// index), and queues them for the marketing webhook.
+func (c *Consents) Apply(ctx context.Context, st bot.Step) error {
+	for i, e := range st.Effects {
+		if e.Kind != flows.EffectConsent || e.Consent == nil {
+			continue
+		}
+		ch := e.Consent
+		rec := Record{ID: st.EventID + "/" + strconv.Itoa(i), Subject: LINESubject(st.UserID), Action: ch.Action,
+			Channels: ch.Channels & flows.ChanAll, Name: ch.Name, Phone: ch.Phone, Email: ch.Email, Postal: ch.Postal,
+			Customer: ch.Customer, Source: ch.Source, WordingID: ch.WordingID, WordingLang: ch.Lang,
+			Reference: ch.Reference, At: ch.At, EventID: st.EventID}
+		if rec.WordingLang == "" {
+			rec.WordingLang = st.Lang
+		}
+		if rec.At.IsZero() {
+			rec.At = st.EventAt
+		}
+		if rec.WordingID != "" && c.render != nil {
+			text, err := c.render(rec.WordingLang, rec.WordingID, ch.WordingData)
+			if err != nil {
+				c.log.Error("rendering consent wording failed", "event", st.EventID, "err", err)
+			}
+			rec.WordingText = text
+		}
+		if err := c.Record(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrInvalid is returned for a record that lacks a subject, an action or channels.
+var ErrInvalid = errors.New("consent: subject, action and channels are required")
+
+// Record appends a record to the history (a record whose ID is stored already is ignored), updates the
+// current state and queues the webhook delivery. It is visible to readers when it returns.
+func (c *Consents) Record(ctx context.Context, rec Record) error {
+	if rec.ID == "" || rec.Subject == "" || rec.Channels == 0 ||
+		(rec.Action != flows.ConsentOptOut && rec.Action != flows.ConsentOptIn) {
+		return ErrInvalid
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.mu.RLock()
+	_, done := c.ids[rec.ID]
+	next := int64(len(c.records)) + 1
+	c.mu.RUnlock()
+	if done {
+		return nil // recorded (and queued for the webhook) by an earlier call
+	}
+	rec.Seq, rec.RecordedAt = next, c.now().UTC()
+	// The webhook delivery goes to the outbox first: if the history insert then fails, the caller
+	// retries and the outbox ignores the repeat (same key, the record ID); once the history has the
+	// record, nothing is redone.
+	if c.webhooks != nil {
+		c.mu.RLock()
+		st := State{}
+		if cur := c.subjects[rec.Subject]; cur != nil {
+			st = *cur
+		}
+		c.mu.RUnlock()
+		st.apply(&rec)
+		if err := c.queueWebhook(ctx, rec, st.OptedOut()); err != nil {
+			return err
+		}
+	}
+	if err := c.store.InsertConsent(ctx, rec); err != nil {
+		if !errors.Is(err, bot.ErrDuplicate) {
+			return fmt.Errorf("record consent: %w", err)
+		}
+		// Stored by an attempt whose answer was lost: adopt the stored record.
+		if rec, err = c.store.ConsentByID(ctx, rec.ID); err != nil {
+			return fmt.Errorf("record consent: %w", err)
+		}
+	}
+	c.fold(rec)
+	c.log.Info("consent recorded", "id", rec.ID, "seq", rec.Seq, "action", rec.Action, "channels", rec.Channels.Names(),
+		"source", rec.Source)
+	return nil
+}
+
+// fold adds a stored record to the in-memory state.
+func (c *Consents) fold(rec Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.ids[rec.ID]; ok {
+		return
+	}
+	c.records = append(c.records, rec)
+	c.ids[rec.ID] = rec.Seq
+	st := c.subjects[rec.Subject]
+	if st == nil {
+		st = &State{Subject: rec.Subject}
+		c.subjects[rec.Subject] = st
+		c.order = append(c.order, rec.Subject)
+	}
+	st.apply(&rec)
+	if rec.Phone != "" {
+		addSubject(c.byPhone, rec.Phone, rec.Subject)
+	}
+	if rec.Email != "" {
+		addSubject(c.byEmail, rec.Email, rec.Subject)
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func addSubject(m map[string][]string, key, subject string) {
+	for _, s := range m[key] {
+		if s == subject {
+			return
+		}
+	}
+	m[key] = append(m[key], subject)
+}
+
+// Since returns up to limit records with Seq greater than after, oldest first, each with the current
+// state of its subject, and whether more follow.
+func (c *Consents) Since(after int64, limit int) ([]Record, []State, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	after = max(after, 0)
+	if after >= int64(len(c.records)) {
+		return nil, nil, false
+	}
+	end := min(int64(len(c.records)), after+int64(limit))
+	recs := append([]Record(nil), c.records[after:end]...)
+	states := make([]State, len(recs))
+	for i := range recs {
+		states[i] = *c.subjects[recs[i].Subject]
+	}
+	return recs, states, end < int64(len(c.records))
+}
+
+// Changed returns a channel closed at the next new record.
+func (c *Consents) Changed() <-chan struct{} {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.changed
+}
+
+// Subjects calls fn with the current state of every subject, in order of first appearance, copying
+// at most chunk states at a time under the lock (so an export of any size holds constant memory and
+// never blocks writers for long). fn's error stops the walk.
+func (c *Consents) Subjects(chunk int, fn func(State) error) error {
+	buf := make([]State, 0, chunk)
+	for i := 0; ; {
+		buf = buf[:0]
+		c.mu.RLock()
+		for ; i < len(c.order) && len(buf) < chunk; i++ {
+			buf = append(buf, *c.subjects[c.order[i]])
+		}
+		c.mu.RUnlock()
+		if len(buf) == 0 {
+			return nil
+		}
+		for _, st := range buf {
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Match returns the current states of the subjects known by a phone number (E.164) or an e-mail
+// address (lower case).
+func (c *Consents) Match(phone, email string) []State {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []State
+	for _, subs := range [][]string{c.byPhone[phone], c.byEmail[email]} {
+		for _, s := range subs {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, *c.subjects[s])
+			}
+		}
+	}
+	return out
+}
+
+// History returns every record of one subject, oldest first.
+func (c *Consents) History(subject string) []Record {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []Record
+	for _, r := range c.records {
+		if r.Subject == subject {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// LastSeq is the Seq of the newest record (0 when there is none).
+func (c *Consents) LastSeq() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return int64(len(c.records))
+}
+
+func sortRecords(recs []Record) {
+	slices.SortFunc(recs, func(a, b Record) int { return cmp.Compare(a.Seq, b.Seq) })
+}
