@@ -43,13 +43,15 @@ type Live interface {
 // every route.
 //
 // The store is reached through one small interface per feature, each declared in the file of the
-// feature that uses it. Store, when set, fills every part left nil that it implements (the server
-// passes *store.Store); the parts are resolved once, when the routes are registered.
+// feature that uses it; UseBackend sets them all from one value (the server's *store.Store).
 type Console struct {
 	Chats Chats
 	Live  Live
 	// Consents is the consent history behind the opt-out pages (nil: the pages answer 503).
 	Consents OptOutStore
+	// Outbox is the durable outbox of outgoing deliveries behind the admin's page (nil: the page says
+	// no destination is configured).
+	Outbox OutboxAdmin
 
 	Sessions    SessionStore     // logins (console_session.go)
 	Accounts    AccountStore     // one staff account: login, settings (console_auth.go)
@@ -58,7 +60,6 @@ type Console struct {
 	Audit       AuditStore       // the audit log (console_audit.go)
 	Transcripts TranscriptStore  // customers' conversations (console_chats.go)
 	Search      EscalationSearch // past escalations (console_search.go)
-	Store       any
 
 	// Bundle holds the catalogs the console speaks from (nil: locales.NewBundle()).
 	Bundle *i18n.Bundle
@@ -95,15 +96,8 @@ func (h *Console) init() {
 		if h.SessionTTL == 0 {
 			h.SessionTTL = 12 * time.Hour
 		}
-		fillFrom(&h.Sessions, h.Store)
-		fillFrom(&h.Accounts, h.Store)
-		fillFrom(&h.Directory, h.Store)
-		fillFrom(&h.Canned, h.Store)
-		fillFrom(&h.Audit, h.Store)
-		fillFrom(&h.Transcripts, h.Store)
-		fillFrom(&h.Search, h.Store)
 		if h.Sessions == nil || h.Accounts == nil || h.Audit == nil {
-			panic("handlers: the console needs Sessions, Accounts and Audit (or a Store that has them)")
+			panic("handlers: the console needs Sessions, Accounts and Audit (see UseBackend)")
 		}
 		if h.Bundle == nil {
 			b, err := locales.NewBundle()
@@ -124,12 +118,33 @@ func (h *Console) init() {
 	})
 }
 
-// fillFrom sets *part to src when the part is unset and src implements it.
-func fillFrom[T any](part *T, src any) {
-	if any(*part) != nil {
-		return
-	}
-	if v, ok := src.(T); ok {
+// Backend is every part of the console that lives in the store; the server's *store.Store is one.
+type Backend interface {
+	SessionStore
+	AccountStore
+	StaffDirectory
+	CannedStore
+	AuditStore
+	TranscriptStore
+	EscalationSearch
+}
+
+// UseBackend sets every store part of the console that is still unset from one backend, and returns
+// the console.
+func (h *Console) UseBackend(b Backend) *Console {
+	setIfNil(&h.Sessions, SessionStore(b))
+	setIfNil(&h.Accounts, AccountStore(b))
+	setIfNil(&h.Directory, StaffDirectory(b))
+	setIfNil(&h.Canned, CannedStore(b))
+	setIfNil(&h.Audit, AuditStore(b))
+	setIfNil(&h.Transcripts, TranscriptStore(b))
+	setIfNil(&h.Search, EscalationSearch(b))
+	return h
+}
+
+func setIfNil[T comparable](part *T, v T) {
+	var zero T
+	if *part == zero {
 		*part = v
 	}
 }
@@ -188,6 +203,7 @@ func (h *Console) Register(e *gin.Engine) {
 	admin.POST("/canned", h.needs(h.Canned != nil), h.saveCanned)
 	admin.POST("/canned/delete", h.needs(h.Canned != nil), h.deleteCanned)
 	admin.GET("/audit", h.auditPage)
+	h.registerOutbox(admin)
 
 	authed.GET("/marketing", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.marketingPage)
 	h.registerOptOuts(authed)

@@ -264,7 +264,7 @@ func TestConsoleErrorsArePages(t *testing.T) {
 	}
 
 	// The same store behind a console whose search is broken: 500 pages, in English for Kim.
-	con := &handlers.Console{Chats: h.handoffs, Live: h.handoffs.Hub(), Store: h.st, Search: brokenSearch{}, Log: quietLog(), HashCost: 4}
+	con := (&handlers.Console{Chats: h.handoffs, Live: h.handoffs.Hub(), Search: brokenSearch{}, Log: quietLog(), HashCost: 4}).UseBackend(h.st)
 	srv := httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{Console: con}))
 	defer srv.Close()
 	k2 := loginAt(t, srv.URL, "kim@x.example")

@@ -72,7 +72,7 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 	if o.token, err = tokens.Add(ctx, "crm", account.ScopeMarketing); err != nil {
 		t.Fatal(err)
 	}
-	con := &handlers.Console{Store: st, Consents: o.consents, Log: quietLog(), HashCost: 4}
+	con := (&handlers.Console{Consents: o.consents, Log: quietLog(), HashCost: 4}).UseBackend(st)
 	srv := httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{Console: con,
 		Marketing: &handlers.Marketing{Tokens: tokens, Consents: o.consents, Webhooks: wh}}))
 	t.Cleanup(func() {

@@ -191,7 +191,7 @@ func (o *OutboxStore) Reopen(ctx context.Context, d outbox.Delivery) error {
 		return err
 	}
 	if !found {
-		return outbox.ErrNotFound
+		return outbox.ErrNotFailed
 	}
 	if done, err := has(ctx, o.delivered, d.ID); err != nil {
 		return err
@@ -202,7 +202,7 @@ func (o *OutboxStore) Reopen(ctx context.Context, d outbox.Delivery) error {
 		if err != nil {
 			return err
 		}
-		return outbox.ErrNotFound
+		return outbox.ErrNotFailed
 	}
 	unlock := o.lock()
 	_, err = o.pending.InsertOne(ctx, docOf(d))

@@ -92,10 +92,10 @@ func TestOutboxStoreKeepsOnlyPendingHot(t *testing.T) {
 	if err := o.Reopen(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Reopen(ctx, b); !errors.Is(err, outbox.ErrNotFound) {
+	if err := o.Reopen(ctx, b); !errors.Is(err, outbox.ErrNotFailed) {
 		t.Fatalf("reopened twice: %v", err)
 	}
-	if err := o.Reopen(ctx, a); !errors.Is(err, outbox.ErrNotFound) {
+	if err := o.Reopen(ctx, a); !errors.Is(err, outbox.ErrNotFailed) {
 		t.Fatalf("a delivered one reopened: %v", err)
 	}
 	if p, _ := o.Pending(ctx); len(p) != 1 || p[0].ID != b.ID || p[0].State != outbox.Pending {

@@ -87,7 +87,7 @@ type Store interface {
 	Finish(ctx context.Context, d Delivery) error
 	// Failed returns the failed deliveries.
 	Failed(ctx context.Context) ([]Delivery, error)
-	// Reopen moves the failed delivery d.ID back to the pending set, stored as d. ErrNotFound when no
+	// Reopen moves the failed delivery d.ID back to the pending set, stored as d. ErrNotFailed when no
 	// failed delivery has that ID.
 	Reopen(ctx context.Context, d Delivery) error
 }
@@ -112,8 +112,9 @@ type Result struct {
 var (
 	// ErrUnknownDestination is returned for a message to a destination the outbox does not have.
 	ErrUnknownDestination = errors.New("outbox: unknown destination")
-	// ErrNotFound is returned by Retry (and Store.Reopen) for an ID that is not a failed delivery.
-	ErrNotFound = errors.New("outbox: no such failed delivery")
+	// ErrNotFailed is returned by Retry (and Store.Reopen) for an ID that is not a failed delivery
+	// (any more: another admin put it back, or it never failed).
+	ErrNotFailed = errors.New("outbox: no such failed delivery")
 	// ErrInvalid is returned for a message without a type or key, or whose payload is not JSON.
 	ErrInvalid = errors.New("outbox: a message needs a type, a key and a JSON payload")
 )
@@ -523,7 +524,7 @@ func (o *Outbox) Failed(ctx context.Context, destination string) ([]Delivery, er
 }
 
 // Retry puts a failed delivery back in the pending set: attempts start again from 0, with a fresh
-// window of Policy.MaxAge, at once. It returns the pending delivery; ErrNotFound when id is not a
+// window of Policy.MaxAge, at once. It returns the pending delivery; ErrNotFailed when id is not a
 // failed delivery, ErrUnknownDestination when its destination is not configured.
 func (o *Outbox) Retry(ctx context.Context, id string) (Delivery, error) {
 	o.enqMu.Lock()
@@ -534,7 +535,7 @@ func (o *Outbox) Retry(ctx context.Context, id string) (Delivery, error) {
 	}
 	i := slices.IndexFunc(failed, func(d Delivery) bool { return d.ID == id })
 	if i < 0 {
-		return Delivery{}, ErrNotFound
+		return Delivery{}, ErrNotFailed
 	}
 	d := failed[i]
 	l := o.lanes[d.Destination]
@@ -550,7 +551,7 @@ func (o *Outbox) Retry(ctx context.Context, id string) (Delivery, error) {
 	now := o.clock.Now()
 	d.State, d.Attempts, d.QueuedAt, d.NextAttempt, d.DoneAt = Pending, 0, now, now, time.Time{}
 	if err := o.store.Reopen(ctx, d); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, ErrNotFailed) {
 			return Delivery{}, err
 		}
 		return Delivery{}, fmt.Errorf("outbox: retry %s: %w", id, err)

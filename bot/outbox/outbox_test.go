@@ -381,10 +381,10 @@ func TestRetryPutsAFailedDeliveryBack(t *testing.T) {
 	if f, _ := ob.Failed(ctx, ""); len(f) != 0 {
 		t.Fatalf("still failed: %+v", f)
 	}
-	if _, err := ob.Retry(ctx, "crm/k"); !errors.Is(err, outbox.ErrNotFound) {
+	if _, err := ob.Retry(ctx, "crm/k"); !errors.Is(err, outbox.ErrNotFailed) {
 		t.Fatalf("retry of a delivered one: %v", err)
 	}
-	if _, err := ob.Retry(ctx, "crm/nope"); !errors.Is(err, outbox.ErrNotFound) {
+	if _, err := ob.Retry(ctx, "crm/nope"); !errors.Is(err, outbox.ErrNotFailed) {
 		t.Fatalf("retry of an unknown one: %v", err)
 	}
 	if n := rv.count(); n != 2 {

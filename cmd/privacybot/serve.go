@@ -168,6 +168,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	}
 	a.handoffs = handoffs
 	routes.Console = console
+	console.Outbox = a.outbox // the admin's page of outgoing deliveries
 	mkt, err := wireMarketing(st, rend, a.outbox, log)
 	if err != nil {
 		return nil, err

@@ -33,8 +33,8 @@ func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer
 	if err := h.Load(ctx); err != nil {
 		return nil, nil, err
 	}
-	console := &handlers.Console{Chats: h, Store: st, Live: h.Hub(), Log: log,
-		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}
+	console := (&handlers.Console{Chats: h, Live: h.Hub(), Log: log,
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}).UseBackend(st)
 	return h, console, nil
 }
 

@@ -143,7 +143,7 @@ func (s *Store) Reopen(_ context.Context, d outbox.Delivery) error {
 		return err
 	}
 	if cur, ok := s.done[d.ID]; !ok || cur.State != outbox.Failed {
-		return outbox.ErrNotFound
+		return outbox.ErrNotFailed
 	}
 	delete(s.done, d.ID)
 	s.pending[d.ID] = d
