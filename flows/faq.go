@@ -104,6 +104,15 @@ var faqFeature = &Feature{
 		}
 		return Result{State: st, Replies: []Reply{mainMenu(st)}}
 	},
+	Label: func(p Postback) (string, bool) {
+		if p.Topic == FAQMenuTopic {
+			return lblTopics, true
+		}
+		if t, ok := faqTopic(p.Topic); ok {
+			return t.TitleID(), true
+		}
+		return "", false
+	},
 }
 
 func faqIntents() []string {

@@ -106,6 +106,7 @@ var optOutFeature = &Feature{
 	},
 	OnText:   func(st State, in Input) (Result, bool) { return onOptText(st, in), true },
 	OnAction: func(st State, _ Input, p Postback) Result { return onOptPostback(st, p) },
+	Label:    optLabel,
 }
 
 func optPostback(step string, ch Channels) string {

@@ -113,3 +113,36 @@ func displayPhone(e164 string) string {
 	}
 	return e164
 }
+
+// optLabel names the label of an opt-out chip (Feature.Label).
+func optLabel(p Postback) (string, bool) {
+	switch p.Do {
+	case ActOptOut:
+		return lblOptOut, true
+	case ActOptIn:
+		return lblOptIn, true
+	case ActOptStatus:
+		return lblOptStatus, true
+	}
+	switch p.Step {
+	case "all":
+		return lblOptAll, true
+	case "pick":
+		if p.Channel.Name() != "" {
+			return channelLabel(p.Channel), true
+		}
+	case "done":
+		return lblOptDone, true
+	case "status":
+		return lblOptStatus, true
+	case "cancel":
+		return lblOptCancel, true
+	case "skip":
+		return lblOptSkip, true
+	case "skipall":
+		return lblOptSkipAll, true
+	case "ok":
+		return lblOptConfirm, true
+	}
+	return "", false
+}

@@ -128,21 +128,15 @@ func DecodePostback(data string) (Postback, bool) {
 }
 
 // PostbackLabel returns the catalog ID of the label of the chip or button whose data this is, that is
-// what the customer saw and tapped (the console shows it in the staff member's language). ok is false
-// for data the bot does not offer.
+// what the customer saw and tapped (the console shows it in the staff member's language). The core's
+// actions are named here, every feature names its own (Feature.Label). ok is false for data the bot
+// does not offer.
 func PostbackLabel(data string) (labelID string, ok bool) {
 	p, ok := DecodePostback(data)
 	if !ok {
 		return "", false
 	}
 	switch p.Do {
-	case ActFAQ:
-		if p.Topic == FAQMenuTopic {
-			return lblTopics, true
-		}
-		if t, ok := faqTopic(p.Topic); ok {
-			return t.TitleID(), true
-		}
 	case ActLang:
 		if p.Lang == En {
 			return lblEnglish, true
@@ -150,80 +144,9 @@ func PostbackLabel(data string) (labelID string, ok bool) {
 		return lblJapanese, true
 	case ActMenu:
 		return lblMenu, true
-	case ActOptOut:
-		return lblOptOut, true
-	case ActOptIn:
-		return lblOptIn, true
-	case ActOptStatus:
-		return lblOptStatus, true
-	case ActOptStep:
-		return optStepLabel(p)
-	case ActComplain:
-		return lblComplain, true
-	case ActCategory:
-		return categoryLabel(p.Category)
-	case ActSend:
-		return lblSend, true
-	case ActRewrite:
-		return lblRewrite, true
-	case ActQuit:
-		return lblQuit, true
-	case ActHuman:
-		return lblTalkToStaff, true
-	case ActDrop:
-		return lblCancelRequest, true
-	case ActRate:
-		return ratingLabel(p.Rating)
 	}
-	return "", false
-}
-
-func optStepLabel(p Postback) (string, bool) {
-	switch p.Step {
-	case "all":
-		return lblOptAll, true
-	case "pick":
-		if p.Channel.Name() != "" {
-			return channelLabel(p.Channel), true
-		}
-	case "done":
-		return lblOptDone, true
-	case "status":
-		return lblOptStatus, true
-	case "cancel":
-		return lblOptCancel, true
-	case "skip":
-		return lblOptSkip, true
-	case "skipall":
-		return lblOptSkipAll, true
-	case "ok":
-		return lblOptConfirm, true
-	}
-	return "", false
-}
-
-func categoryLabel(c string) (string, bool) {
-	switch c {
-	case CategoryData:
-		return lblCatData, true
-	case CategoryConduct:
-		return lblCatConduct, true
-	case CategoryService:
-		return lblCatService, true
-	case CategoryOther:
-		return lblCatOther, true
-	}
-	return "", false
-}
-
-func ratingLabel(r string) (string, bool) {
-	switch r {
-	case RatingGood:
-		return lblRateGood, true
-	case RatingOK:
-		return lblRateOK, true
-	case RatingBad:
-		return lblRateBad, true
+	if ft := featureOfLabel(p.Do); ft != nil && ft.Label != nil {
+		return ft.Label(p)
 	}
 	return "", false
 }

@@ -14,6 +14,9 @@ type Feature struct {
 	Intents []string
 	// Actions are the postback actions it answers outside its flows.
 	Actions []Action
+	// Buttons are the postback actions of the buttons inside its flows (Continue answers them; outside
+	// the flows they are stale and get the main menu).
+	Buttons []Action
 	// Internal are the internal actions (InputInternal) it answers.
 	Internal []Action
 	// Menu are its chips in the main menu, in order.
@@ -29,6 +32,8 @@ type Feature struct {
 	OnText func(st State, in Input) (Result, bool)
 	// OnAction answers one of Actions (InputPostback) or Internal (InputInternal).
 	OnAction func(st State, in Input, p Postback) Result
+	// Label names the label of the chip that carries p, one of Actions or Buttons (see PostbackLabel).
+	Label func(p Postback) (labelID string, ok bool)
 }
 
 // features is the registry, in menu order. Adding a feature: write flows/<name>.go with its Feature
@@ -55,6 +60,16 @@ func featureOfFlow(f FlowID) *Feature {
 func featureOfIntent(intent string) *Feature {
 	for _, ft := range features {
 		if slices.Contains(ft.Intents, intent) {
+			return ft
+		}
+	}
+	return nil
+}
+
+// featureOfLabel finds the feature that offers a chip with action a (Actions or Buttons).
+func featureOfLabel(a Action) *Feature {
+	for _, ft := range features {
+		if slices.Contains(ft.Actions, a) || slices.Contains(ft.Buttons, a) {
 			return ft
 		}
 	}

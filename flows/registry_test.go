@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bufio"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestEveryIntentHasOneHome(t *testing.T) {
 func TestEveryActionAndFlowHasOneHome(t *testing.T) {
 	actions, flows := map[Action]string{}, map[FlowID]string{}
 	for _, ft := range Features() {
-		for _, a := range append(append([]Action{}, ft.Actions...), ft.Internal...) {
+		for _, a := range slices.Concat(ft.Actions, ft.Buttons, ft.Internal) {
 			if prev, ok := actions[a]; ok {
 				t.Errorf("action %s claimed by %s and %s", a, prev, ft.Name)
 			}

@@ -13,6 +13,7 @@ var handoffFeature = &Feature{
 	Flows:    []FlowID{FlowComplaint, FlowStaff},
 	Intents:  []string{"complaint", "human"},
 	Actions:  []Action{ActComplain, ActHuman, ActDrop, ActRate},
+	Buttons:  []Action{ActCategory, ActSend, ActRewrite, ActQuit},
 	Internal: []Action{ActJoined, ActResume},
 	Menu: []Choice{{LabelID: lblComplain, Postback: act(ActComplain)},
 		{LabelID: lblTalkToStaff, Postback: act(ActHuman)}},
@@ -25,6 +26,45 @@ var handoffFeature = &Feature{
 	},
 	OnText:   onIntentHandoff,
 	OnAction: handoffAction,
+	Label:    handoffLabel,
+}
+
+func handoffLabel(p Postback) (string, bool) {
+	switch p.Do {
+	case ActComplain:
+		return lblComplain, true
+	case ActCategory:
+		switch p.Category {
+		case CategoryData:
+			return lblCatData, true
+		case CategoryConduct:
+			return lblCatConduct, true
+		case CategoryService:
+			return lblCatService, true
+		case CategoryOther:
+			return lblCatOther, true
+		}
+	case ActSend:
+		return lblSend, true
+	case ActRewrite:
+		return lblRewrite, true
+	case ActQuit:
+		return lblQuit, true
+	case ActHuman:
+		return lblTalkToStaff, true
+	case ActDrop:
+		return lblCancelRequest, true
+	case ActRate:
+		switch p.Rating {
+		case RatingGood:
+			return lblRateGood, true
+		case RatingOK:
+			return lblRateOK, true
+		case RatingBad:
+			return lblRateBad, true
+		}
+	}
+	return "", false
 }
 
 // ResumePostback is the data of the internal event (InputInternal) with which the escalation manager
