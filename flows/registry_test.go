@@ -155,7 +155,7 @@ func TestDecodePostbackRejectsWhatTheBotNeverSends(t *testing.T) {
 		t.Error("an unknown topic has a label")
 	}
 	long := JoinedPostback(strings.Repeat("長", 100))
-	if p, ok := DecodePostback(long); !ok || len([]rune(p.Name)) != maxJoinedNameRunes {
+	if p, ok := DecodePostback(long); !ok || len([]rune(p.Name)) != MaxStaffNameRunes {
 		t.Errorf("joined event with a long name: %d bytes, decoded %v", len(long), ok)
 	}
 }

@@ -74,15 +74,16 @@ func ResumePostback(why, ticket string, ask bool) string {
 	return Postback{Do: ActResume, Why: why, Ticket: ticket, Ask: ask}.Encode()
 }
 
-// maxJoinedNameRunes bounds the staff name carried by the joined event (its data stays within
-// MaxPostbackBytes even when every character is escaped).
-const maxJoinedNameRunes = 30
+// MaxStaffNameRunes bounds a staff member's display name: it is told to customers in the joined
+// notice, and the joined event carries it (its data stays within MaxPostbackBytes even when every
+// character is escaped). The console accepts no longer name.
+const MaxStaffNameRunes = 30
 
 // JoinedPostback is the data of the internal event that tells the customer a staff member took the
 // chat; name is the display name customers see.
 func JoinedPostback(name string) string {
-	if utf8.RuneCountInString(name) > maxJoinedNameRunes {
-		name = string([]rune(name)[:maxJoinedNameRunes])
+	if utf8.RuneCountInString(name) > MaxStaffNameRunes {
+		name = string([]rune(name)[:MaxStaffNameRunes])
 	}
 	return Postback{Do: ActJoined, Name: name}.Encode()
 }
@@ -195,10 +196,12 @@ func waitingReply(id string) Reply {
 	return Reply{ID: id, Choices: []Choice{{LabelID: lblCancelRequest, Postback: CancelPostback}}}
 }
 
+var postbackHumanAfterMisses = Postback{Do: ActHuman, Reason: ReasonMisses}.Encode()
+
 // staffOffer follows the second miss in a row: staff first, prominently, then the usual ways on.
 func staffOffer(st State) Reply {
 	m := mainMenu(st)
-	choices := []Choice{{LabelID: lblTalkToStaff, Postback: Postback{Do: ActHuman, Reason: ReasonMisses}.Encode()}}
+	choices := []Choice{{LabelID: lblTalkToStaff, Postback: postbackHumanAfterMisses}}
 	for _, c := range m.Choices {
 		if c.LabelID != lblTalkToStaff {
 			choices = append(choices, c)

@@ -111,12 +111,18 @@ func mainMenu(st State) Reply {
 		r.Choices = append(r.Choices, ft.Menu...)
 	}
 	if st.Lang == En {
-		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: Postback{Do: ActLang, Lang: Ja}.Encode()})
+		r.Choices = append(r.Choices, Choice{LabelID: lblJapanese, Postback: postbackJapanese})
 	} else {
-		r.Choices = append(r.Choices, Choice{LabelID: lblEnglish, Postback: Postback{Do: ActLang, Lang: En}.Encode()})
+		r.Choices = append(r.Choices, Choice{LabelID: lblEnglish, Postback: postbackEnglish})
 	}
 	return r
 }
+
+// The language chips' data, encoded once (the menu goes out with most answers).
+var (
+	postbackJapanese = Postback{Do: ActLang, Lang: Ja}.Encode()
+	postbackEnglish  = Postback{Do: ActLang, Lang: En}.Encode()
+)
 
 // languageRequest recognises a message that only asks for a language: "English", "英語", "日本語", ….
 func languageRequest(text string) (Lang, bool) {

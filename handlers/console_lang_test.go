@@ -110,7 +110,7 @@ func TestSettingsNameAndLanguage(t *testing.T) {
 		}
 	}
 	// Names customers could not be shown: 422, nothing changes.
-	for _, bad := range []string{"", "   ", "佐藤\u202e", "佐藤\n美咲", strings.Repeat("長", 41)} {
+	for _, bad := range []string{"", "   ", "佐藤\u202e", "佐藤\n美咲", strings.Repeat("長", 31)} {
 		code, body := a.act("/console/settings", url.Values{"name": {bad}, "lang": {"en"}})
 		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "表示名を入力してください") {
 			t.Errorf("name %q: %d", bad, code)

@@ -13,7 +13,7 @@ import (
 )
 
 // maxNameRunes bounds a display name: it goes into a LINE message (「担当の〇〇です」).
-const maxNameRunes = 40
+const maxNameRunes = flows.MaxStaffNameRunes
 
 // validDisplayName accepts a name customers may be shown: at most maxNameRunes characters, no
 // control or bidirectional-control characters; empty only where allowed (the admin adding an
