@@ -64,8 +64,8 @@ type HandoffState struct {
 }
 
 // Catalog message IDs of the complaint flow and the staff handoff (locales/handoff.*.toml). The
-// escalation manager (package bot) renders the Notice* IDs itself: it knows the business hours and
-// the staff member's name.
+// Notice* IDs are exported for the console (the settings page previews the joined notice) and the
+// staff group's alert (rendered by package bot).
 const (
 	msgComplaintCategory      = "complaint.category"
 	msgComplaintCategoryAgain = "complaint.category_again"
@@ -105,9 +105,6 @@ const (
 	lblRateGood      = "label.rate_good"
 	lblRateOK        = "label.rate_ok"
 	lblRateBad       = "label.rate_bad"
-
-	// LabelCancelRequest is the label of the quick reply that withdraws a queued request.
-	LabelCancelRequest = lblCancelRequest
 )
 
 // HandoffMessageIDs lists every catalog ID the complaint flow and the handoff use (for the
