@@ -74,8 +74,8 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
 	c.loadHandoffConfig()
-	if c.StaffWebhookURL != "" && c.StaffWebhookSecret == "" {
-		return c, fmt.Errorf("STAFF_WEBHOOK_URL needs STAFF_WEBHOOK_SECRET to sign the alerts")
+	if c.StaffWebhookURL != "" && len(c.StaffWebhookSecret) < 16 {
+		return c, fmt.Errorf("STAFF_WEBHOOK_URL needs STAFF_WEBHOOK_SECRET (16 characters or more) to sign the alerts")
 	}
 	c.OnFly = os.Getenv("FLY_APP_NAME") != "" || os.Getenv("FLY_MACHINE_ID") != ""
 	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {

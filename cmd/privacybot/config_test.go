@@ -14,7 +14,7 @@ import (
 // clearEnv unsets the variables loadConfig reads, so the machine's own environment does not leak in.
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "BASE_URL", "FLY_APP_NAME", "FLY_MACHINE_ID",
-		"LOCAL_MODE_BIND", "TRUSTED_PROXIES", "PORT", "LINE_API_BASE_URL", "STAFF_WEBHOOK_URL"} {
+		"LOCAL_MODE_BIND", "TRUSTED_PROXIES", "PORT", "LINE_API_BASE_URL", "STAFF_WEBHOOK_URL", "STAFF_WEBHOOK_SECRET"} {
 		t.Setenv(k, "")
 	}
 }
@@ -95,5 +95,18 @@ func TestLocalAdminIsRetiredWhenLINECredentialsArrive(t *testing.T) {
 	acct, _ = st.StaffByEmail(ctx, localAdminEmail)
 	if !acct.Disabled || acct.PasswordMatches(strings.TrimSpace(pw)) {
 		t.Fatalf("after a start with LINE credentials: %+v, want disabled without a password", acct)
+	}
+}
+
+func TestStaffWebhookNeedsARealSecret(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("STAFF_WEBHOOK_URL", "https://hooks.example.jp/staff")
+	t.Setenv("STAFF_WEBHOOK_SECRET", "short")
+	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "STAFF_WEBHOOK_SECRET") {
+		t.Fatalf("a 5-character secret: %v, want a refusal", err)
+	}
+	t.Setenv("STAFF_WEBHOOK_SECRET", "a-secret-of-sixteen+")
+	if _, err := loadConfig(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // and stopped by serve), with one destination for each that is configured:
 //   - the marketing webhook: MARKETING_WEBHOOK_URL and MARKETING_WEBHOOK_SECRET (16 characters or
 //     more, required with the URL);
-//   - the staff webhook: STAFF_WEBHOOK_URL and STAFF_WEBHOOK_SECRET (config checks it is set);
+//   - the staff webhook: STAFF_WEBHOOK_URL and STAFF_WEBHOOK_SECRET (16 characters or more; config checks it);
 //   - the staff LINE group: STAFF_LINE_GROUP_ID.
 func openOutbox(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer, log *slog.Logger) (*outbox.Outbox, error) {
 	dests := map[string]outbox.Destination{}
