@@ -49,6 +49,9 @@ func (p *Processor) checkpoint(budget time.Duration) {
 	}
 	p.mu.Unlock()
 	if len(handled) == 0 && len(fresh) == 0 && len(changed) == 0 {
+		p.mu.Lock()
+		p.forgetReleasedLocked()
+		p.mu.Unlock()
 		return
 	}
 
@@ -98,10 +101,9 @@ func (p *Processor) checkpoint(budget time.Duration) {
 		}
 	}
 	p.mu.Lock()
+	p.forgetReleasedLocked()
 	if err == nil {
-		for _, id := range remove {
-			delete(p.known, id) // the inbox knows them as handled from now on
-		}
+		p.released = remove
 	}
 	p.handled = append(p.handled, keep...)
 	for user := range pending {
@@ -110,4 +112,13 @@ func (p *Processor) checkpoint(budget time.Duration) {
 		}
 	}
 	p.mu.Unlock()
+}
+
+// forgetReleasedLocked forgets the events that left the inbox at the previous round: the inbox knows
+// them as handled by now, and any webhook handler that raced their release has enqueued by now.
+func (p *Processor) forgetReleasedLocked() {
+	for _, id := range p.released {
+		delete(p.known, id)
+	}
+	p.released = nil
 }

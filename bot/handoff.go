@@ -214,7 +214,7 @@ func (h *Handoffs) Apply(ctx context.Context, st Step) error {
 		case flows.EffectEscalate:
 			err = h.escalate(ctx, st, i, ef.Escalation)
 		case flows.EffectCancelEscalation:
-			err = h.cancel(ctx, st.UserID)
+			err = h.cancel(ctx, st)
 		case flows.EffectRateEscalation:
 			err = h.rate(ctx, st.UserID, ef.Escalation)
 		}
@@ -274,11 +274,17 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 	return h.alert(ctx, e)
 }
 
-func (h *Handoffs) cancel(ctx context.Context, userID string) error {
+// cancel withdraws the customer's queued escalation, the one the customer saw when they tapped: a
+// step applied again later (a redelivery, a restart) must not withdraw a request made after it.
+func (h *Handoffs) cancel(ctx context.Context, st Step) error {
 	h.mu.Lock()
-	cur := h.open[userID]
+	cur := h.open[st.UserID]
 	h.mu.Unlock()
-	if cur == nil || cur.Status != StatusQueued {
+	tapped := st.EventAt
+	if tapped.IsZero() {
+		tapped = st.At
+	}
+	if cur == nil || cur.Status != StatusQueued || cur.CreatedAt.After(tapped) {
 		return nil
 	}
 	_, err := h.update(ctx, cur.ID, func(e *Escalation) error {

@@ -148,7 +148,7 @@ func TestHandoffTransitions(t *testing.T) {
 	}
 
 	// The customer cannot withdraw an assigned request; another staff member cannot hand it back.
-	if err := h.Apply(ctx, Step{EventID: "E3", UserID: "U1", Effects: []flows.Effect{{Kind: flows.EffectCancelEscalation}}}); err != nil {
+	if err := h.Apply(ctx, Step{EventID: "E3", UserID: "U1", EventAt: time.Now(), Effects: []flows.Effect{{Kind: flows.EffectCancelEscalation}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.HandBack(ctx, id, sam); !errors.Is(err, ErrNotAllowed) {
@@ -186,7 +186,18 @@ func TestCustomerWithdrawsAQueuedRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := h.Queue()[0].ID
-	if err := h.Apply(ctx, Step{EventID: "E2", UserID: "U9", Effects: []flows.Effect{{Kind: flows.EffectCancelEscalation}}}); err != nil {
+	cancelStep := func(eventID string, at time.Time) Step {
+		return Step{EventID: eventID, UserID: "U9", EventAt: at, At: at, Effects: []flows.Effect{{Kind: flows.EffectCancelEscalation}}}
+	}
+	// A cancel tapped before this request was made (an old step applied again after a redelivery or a
+	// restart) leaves it alone.
+	if err := h.Apply(ctx, cancelStep("E0", time.Now().Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Escalation(ctx, id); got.Status != StatusQueued {
+		t.Fatalf("an older cancel withdrew a newer request: %s", got.Status)
+	}
+	if err := h.Apply(ctx, cancelStep("E2", time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := store.Escalation(ctx, id); got.Status != StatusCancelled || len(h.Queue()) != 0 {

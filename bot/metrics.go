@@ -55,7 +55,7 @@ func (p *Processor) Stats() Stats {
 	}
 	m.mu.Unlock()
 	p.mu.Lock()
-	s.QueuedUsers, s.CachedUsers, s.Unfinished = len(p.queues), len(p.convs), len(p.known)
+	s.QueuedUsers, s.CachedUsers, s.Unfinished = len(p.queues), len(p.convs), len(p.known)-len(p.released)
 	p.mu.Unlock()
 	return s
 }

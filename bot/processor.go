@@ -68,10 +68,13 @@ type Processor struct {
 	queues map[string]*userQueue
 	convs  map[string]*convEntry
 	// known holds every event taken and not yet out of the inbox (queued, running, or handled and
-	// waiting for its checkpoint): a second Enqueue of it is ignored.
-	known   map[string]struct{}
-	handled []handledEvent // events fully handled, to leave the inbox after their state is checkpointed
-	stopped bool
+	// waiting for its checkpoint), and for one more checkpoint round those just released (a webhook
+	// handler may still be between the inbox and Enqueue with a redelivery of one): a second Enqueue
+	// of any of them is ignored.
+	known    map[string]struct{}
+	released []string       // left the inbox at the last checkpoint round; forgotten at the next
+	handled  []handledEvent // events fully handled, to leave the inbox after their state is checkpointed
+	stopped  bool
 
 	sem     chan struct{}
 	wg      sync.WaitGroup
@@ -354,6 +357,11 @@ func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 		in.Kind, in.Unblocked = flows.InputFollow, ev.Unblocked
 	case EventUnfollow:
 		in.Kind = flows.InputUnfollow
+	}
+	if ev.Type == "internal" && ev.Kind == EventPostback {
+		// Stored by a version that kept internal events as postbacks (still in an inbox at upgrade).
+		// No webhook event has this type: ParseWebhook makes it EventOther.
+		in.Kind = flows.InputInternal
 	}
 	return in
 }

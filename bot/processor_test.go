@@ -183,3 +183,44 @@ func TestInternalEventsAreAnsweredWhileStaffOwnTheChat(t *testing.T) {
 		t.Fatalf("joined notice %+v: want one push naming the staff member", sent)
 	}
 }
+
+// TestAReleasedEventIsStillKnownForOneRound: a webhook handler may hold a redelivery between the inbox
+// and Enqueue while the checkpoint releases the event; the processor still ignores it for one round.
+func TestAReleasedEventIsStillKnownForOneRound(t *testing.T) {
+	f := newProcFixture(t, func(c *Config) { c.CheckpointEvery = time.Hour }) // rounds run by hand below
+	ev := f.text("E4", "U4", "メニュー")
+	f.p.Enqueue([]Event{ev})
+	eventually(t, "the answer", func() bool { return f.p.Stats().Processed == 1 && f.p.Stats().QueuedUsers == 0 })
+	f.p.checkpoint(time.Second) // released from the inbox
+	if s := f.p.Stats(); s.Unfinished != 0 {
+		t.Fatalf("after its release: %+v, want nothing unfinished", s)
+	}
+	f.p.Enqueue([]Event{ev}) // the late Enqueue of a redelivery
+	if s := f.p.Stats(); s.QueuedUsers != 0 || s.Processed != 1 {
+		t.Fatalf("a just-released event was taken again: %+v", s)
+	}
+	f.p.checkpoint(time.Second) // the next round forgets it
+	f.p.mu.Lock()
+	_, known := f.p.known["E4"]
+	f.p.mu.Unlock()
+	if known {
+		t.Fatal("a released event is remembered past the next round")
+	}
+}
+
+// TestAHandBackStoredByTheEarlierVersionIsStillInternal: the previous version stored the hand-back as a
+// postback with type "internal"; one still in the inbox at an upgrade hands the chat back as before.
+func TestAHandBackStoredByTheEarlierVersionIsStillInternal(t *testing.T) {
+	f := newProcFixture(t, nil)
+	f.j.mu.Lock()
+	f.j.convs["Uold"] = Conversation{UserID: "Uold", State: flows.State{Flow: flows.FlowStaff}}
+	f.j.mu.Unlock()
+	ev := Event{ID: "esc-1-handback", Kind: EventPostback, Type: "internal", UserID: "Uold", Timestamp: f.now,
+		ReceivedAt: f.now, Postback: flows.ResumePostback("handback", "1", false)}
+	f.p.Enqueue([]Event{ev})
+	f.idle(t)
+	st, err := f.j.Step(context.Background(), ev.ID)
+	if err != nil || st.State.Flow != flows.FlowIdle || len(st.Out) != 2 {
+		t.Fatalf("step %+v %v: want the customer back with the bot, told so and shown the menu", st, err)
+	}
+}

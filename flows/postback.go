@@ -91,12 +91,18 @@ func (p Postback) Encode() string {
 	return b.String()
 }
 
-// DecodePostback reads postback data; ok is false for data that is not a bot action (too long, not
-// a query, no action).
+// DecodePostback reads postback data from LINE; ok is false for data that is not a bot action (longer
+// than LINE allows, not a query, no action).
 func DecodePostback(data string) (Postback, bool) {
 	if len(data) > MaxPostbackBytes {
 		return Postback{}, false
 	}
+	return decodePostback(data)
+}
+
+// decodePostback reads the data of a postback or of an internal event (which never travels through
+// LINE, so LINE's size limit does not apply: a staff name of 4-byte characters escapes long).
+func decodePostback(data string) (Postback, bool) {
 	q, err := url.ParseQuery(data)
 	if err != nil || q.Get("do") == "" {
 		return Postback{}, false

@@ -155,8 +155,16 @@ func TestDecodePostbackRejectsWhatTheBotNeverSends(t *testing.T) {
 		t.Error("an unknown topic has a label")
 	}
 	long := JoinedPostback(strings.Repeat("長", 100))
-	if p, ok := DecodePostback(long); !ok || len([]rune(p.Name)) != MaxStaffNameRunes {
+	if p, ok := decodePostback(long); !ok || len([]rune(p.Name)) != MaxStaffNameRunes {
 		t.Errorf("joined event with a long name: %d bytes, decoded %v", len(long), ok)
+	}
+	// Names of 4-byte characters escape to 12 bytes each: the internal event is longer than LINE's
+	// limit and is still answered.
+	for _, name := range []string{strings.Repeat("😀", 24), strings.Repeat("𠮷", MaxStaffNameRunes)} {
+		r := Step(State{Flow: FlowStaff}, Input{Kind: InputInternal, Postback: JoinedPostback(name)})
+		if len(r.Replies) != 1 || r.Replies[0].Data["Name"] != name || !r.State.Handoff.Noted {
+			t.Errorf("joined %q (%d bytes): %+v", name, len(JoinedPostback(name)), r)
+		}
 	}
 }
 

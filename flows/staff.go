@@ -74,9 +74,9 @@ func ResumePostback(why, ticket string, ask bool) string {
 	return Postback{Do: ActResume, Why: why, Ticket: ticket, Ask: ask}.Encode()
 }
 
-// MaxStaffNameRunes bounds a staff member's display name: it is told to customers in the joined
-// notice, and the joined event carries it (its data stays within MaxPostbackBytes even when every
-// character is escaped). The console accepts no longer name.
+// MaxStaffNameRunes bounds a staff member's display name, told to customers in the joined notice
+// (「担当の〇〇です」 must stay a short line). The console accepts no longer name; the joined event cuts
+// one that is.
 const MaxStaffNameRunes = 30
 
 // JoinedPostback is the data of the internal event that tells the customer a staff member took the

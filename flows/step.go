@@ -11,12 +11,12 @@ import (
 // and otherwise dispatches through the registry (features.go) by intent or action.
 func Step(st State, in Input) (res Result) {
 	defer func() { res = recordBlockChange(res, in) }() // blocks and unblocks are consent records
-	var p Postback
-	if in.Kind == InputPostback || in.Kind == InputInternal {
-		var ok bool
-		if p, ok = DecodePostback(in.Postback); !ok {
-			p = Postback{} // not a bot action: answered like an unknown one
-		}
+	var p Postback                                      // zero (an unknown action) unless the data decodes
+	switch in.Kind {
+	case InputPostback:
+		p, _ = DecodePostback(in.Postback)
+	case InputInternal:
+		p, _ = decodePostback(in.Postback)
 	}
 	if in.Kind == InputInternal {
 		if ft := featureOfAction(p.Do, true); ft != nil {

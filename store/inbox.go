@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,16 +45,18 @@ const handledMarkerKind = "handled"
 // inboxBuckets tracks, per bucket, the events not yet handled and those handled since the bucket was
 // opened (so that a redelivery of a handled event is recognised until its bucket is dropped).
 type inboxBuckets struct {
-	mu        sync.Mutex
-	open      map[int64]map[string]bool // bucket start -> unhandled event IDs
-	handled   map[int64]map[string]bool // bucket start -> handled event IDs
-	ofEvent   map[string]int64          // unhandled event ID -> bucket start
+	mu      sync.Mutex
+	open    map[int64]map[string]bool // bucket start -> unhandled event IDs
+	handled map[int64]map[string]bool // bucket start -> handled event IDs
+	// ofEvent maps an unhandled event to the buckets that hold it: usually one, but a redelivery that
+	// lands in a later bucket while the first copy is still unhandled is stored (and tracked) twice.
+	ofEvent   map[string][]int64
 	appenders map[int64]*appender
 }
 
 func newInboxBuckets() inboxBuckets {
 	return inboxBuckets{open: map[int64]map[string]bool{}, handled: map[int64]map[string]bool{},
-		ofEvent: map[string]int64{}, appenders: map[int64]*appender{}}
+		ofEvent: map[string][]int64{}, appenders: map[int64]*appender{}}
 }
 
 // trackLocked records an event of bucket b as unhandled.
@@ -62,7 +65,9 @@ func (ib *inboxBuckets) trackLocked(b int64, id string) {
 		ib.open[b] = map[string]bool{}
 	}
 	ib.open[b][id] = true
-	ib.ofEvent[id] = b
+	if !slices.Contains(ib.ofEvent[id], b) {
+		ib.ofEvent[id] = append(ib.ofEvent[id], b)
+	}
 }
 
 func bucketOf(t time.Time) int64 { return t.Truncate(inboxBucket).Unix() }
@@ -212,15 +217,15 @@ func (s *Store) releaseInbox(ctx context.Context, ids []string, closed int64) er
 	s.buckets.mu.Lock()
 	byBucket := map[int64][]string{}
 	for _, id := range ids {
-		if b, ok := s.buckets.ofEvent[id]; ok {
+		for _, b := range s.buckets.ofEvent[id] {
 			delete(s.buckets.open[b], id)
-			delete(s.buckets.ofEvent, id)
 			if s.buckets.handled[b] == nil {
 				s.buckets.handled[b] = map[string]bool{}
 			}
 			s.buckets.handled[b][id] = true
 			byBucket[b] = append(byBucket[b], id)
 		}
+		delete(s.buckets.ofEvent, id)
 	}
 	var drop []int64
 	for b, left := range s.buckets.open {
