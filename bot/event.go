@@ -153,4 +153,16 @@ type TranscriptEntry struct {
 	Text    string    `bson:"text,omitempty"`
 	EventID string    `bson:"eventId,omitempty"`
 	At      time.Time `bson:"at"`
+	// System, on the escalation manager's system lines, says what happened as data (the console words
+	// it in the staff member's language); Text is an English rendering for anything older.
+	System *SystemNote `bson:"sys,omitempty"`
+}
+
+// SystemNote is what happened to an escalation, as a system line of the transcript records it.
+type SystemNote struct {
+	What       string `bson:"what"`                 // escalated, claimed, handback, closed, failed
+	Who        string `bson:"who,omitempty"`        // the staff member's display name
+	Reason     string `bson:"reason,omitempty"`     // escalated: the escalation's reason code
+	Resolution string `bson:"resolution,omitempty"` // closed: the resolution code
+	Status     int    `bson:"status,omitempty"`     // failed: LINE's HTTP status
 }

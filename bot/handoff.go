@@ -269,7 +269,7 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 	h.mu.Lock()
 	h.open[e.UserID] = &e
 	h.mu.Unlock()
-	h.system(ctx, e, "escalated", "escalated: "+e.Reason)
+	h.system(ctx, e, "escalated", "escalated: "+e.Reason, SystemNote{What: "escalated", Reason: e.Reason})
 	h.hub.Publish(Notice{Kind: NoticeQueue})
 	return h.alert(ctx, e)
 }
@@ -375,9 +375,9 @@ func (h *Handoffs) Queue() []Escalation {
 
 // system writes a system line into the customer's transcript (what happened to the escalation).
 // key makes the line's ID, so that a repeated action writes it once.
-func (h *Handoffs) system(ctx context.Context, e Escalation, key, text string) {
+func (h *Handoffs) system(ctx context.Context, e Escalation, key, text string, note SystemNote) {
 	entry := TranscriptEntry{ID: e.ID + "/sys/" + key, UserID: e.UserID, Role: RoleSystem,
-		Kind: "text", Text: text, At: h.cfg.Now()}
+		Kind: "text", Text: text, At: h.cfg.Now(), System: &note}
 	if err := h.cfg.Store.AppendTranscript(ctx, entry); err != nil {
 		h.cfg.Log.Warn("transcript write failed", "escalation", e.ID, "err", err)
 	}

@@ -49,7 +49,7 @@ func (h *Handoffs) Claim(ctx context.Context, id string, who Actor) (Escalation,
 	if err != nil {
 		return e, err
 	}
-	h.system(ctx, e, "claimed", "claimed by "+who.Name)
+	h.system(ctx, e, "claimed", "claimed by "+who.Name, SystemNote{What: "claimed", Who: who.Name})
 	// The customer is told who joined through the pipeline: an internal event, durable in the inbox,
 	// answered exactly once like any other (by push: it has no reply token).
 	if err := h.raise(ctx, e, "joined", flows.JoinedPostback(who.Name)); err != nil {
@@ -118,7 +118,7 @@ func (h *Handoffs) Reply(ctx context.Context, id string, who Actor, msgID, text 
 		return nil
 	}
 	derr := &DeliveryError{Status: r.Status, Detail: errText(r)}
-	h.system(ctx, e, "failed/"+msgID, "delivery failed: "+derr.Error())
+	h.system(ctx, e, "failed/"+msgID, "delivery failed: "+derr.Error(), SystemNote{What: "failed", Status: r.Status})
 	h.hub.Publish(Notice{Kind: NoticeChat, ID: e.ID})
 	return derr
 }
@@ -169,7 +169,7 @@ func (h *Handoffs) finish(ctx context.Context, id string, who Actor, why, resolu
 	if err != nil {
 		return e, err
 	}
-	h.system(ctx, e, why, why+" by "+who.Name+": "+resolution)
+	h.system(ctx, e, why, why+" by "+who.Name+": "+resolution, SystemNote{What: why, Who: who.Name, Resolution: resolution})
 	// The bot resumes through the pipeline itself (see raise), in the customer's language.
 	if err := h.raise(ctx, e, why, flows.ResumePostback(why, e.ID, ask)); err != nil {
 		return e, fmt.Errorf("closed, but the bot could not be resumed: %w", err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,7 +66,11 @@ func (m *memEscalations) UpdateEscalation(_ context.Context, e Escalation) error
 func (m *memEscalations) AppendTranscript(_ context.Context, es ...TranscriptEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.lines = append(m.lines, es...)
+	for _, e := range es {
+		if !slices.ContainsFunc(m.lines, func(l TranscriptEntry) bool { return l.ID == e.ID }) {
+			m.lines = append(m.lines, e) // a line whose ID is stored is ignored, as the store does
+		}
+	}
 	return nil
 }
 
@@ -161,6 +167,18 @@ func TestHandoffTransitions(t *testing.T) {
 	}
 	if p, _ := flows.DecodePostback(inbox.last().Postback); p.Do != flows.ActResume || p.Why != "handback" || p.Ticket != id {
 		t.Fatalf("resume event %+v", inbox.last())
+	}
+	// Every system line says what happened as data, for the console to word.
+	var notes []string
+	store.mu.Lock()
+	for _, l := range store.lines {
+		if l.Role == RoleSystem && l.System != nil {
+			notes = append(notes, l.System.What+":"+l.System.Who)
+		}
+	}
+	store.mu.Unlock()
+	if want := "escalated: claimed:高橋 handback:高橋"; strings.Join(notes, " ") != want {
+		t.Fatalf("system notes %q, want %q", strings.Join(notes, " "), want)
 	}
 	// A rating counts only for the customer's own closed escalation.
 	rate := func(user string) {

@@ -155,6 +155,11 @@ func TestTranscriptLinesInStaffLanguage(t *testing.T) {
 	sys := func(key, text string) bot.TranscriptEntry {
 		return bot.TranscriptEntry{ID: "E1/sys/" + key, Role: bot.RoleSystem, Kind: "text", Text: text, At: at}
 	}
+	note := func(key, text string, n bot.SystemNote) bot.TranscriptEntry {
+		e := sys(key, text)
+		e.System = &n
+		return e
+	}
 	cust := func(kind, text string) bot.TranscriptEntry {
 		return bot.TranscriptEntry{ID: "ev/in", Role: bot.RoleCustomer, Kind: kind, Text: text, At: at}
 	}
@@ -190,6 +195,17 @@ func TestTranscriptLinesInStaffLanguage(t *testing.T) {
 		{sys("failed/m2", "delivery failed: LINE refused the message (429): slow down"), "メッセージをお届けできませんでした（LINEの応答コード：429）。",
 			"Delivery failed: LINE refused the message (status 429).", bot.RoleSystem, "delivery failed: LINE refused the message (429): slow down", "", ""},
 		{sys("something-new", "a line nobody knows"), "a line nobody knows", "a line nobody knows", bot.RoleSystem, "", "", ""},
+		// Lines that carry their SystemNote are worded from it, whatever their English text says.
+		{note("closed", "closed by a: b: c", bot.SystemNote{What: "closed", Who: "Sato: Mika", Resolution: "data_request"}),
+			"Sato: Mikaが対応済みにしました（対応結果：開示等の請求として担当部署へ引き継ぎ）。",
+			"Closed by Sato: Mika (resolution: Data request forwarded).", bot.RoleSystem, "", "", ""},
+		{note("claimed", "claimed by someone", bot.SystemNote{What: "claimed", Who: "高橋"}), "高橋が対応を始めました。", "Claimed by 高橋.", bot.RoleSystem, "", "", ""},
+		{note("escalated", "escalated: ?", bot.SystemNote{What: "escalated", Reason: "complaint"}), "担当者への引き継ぎを受け付けました（理由：苦情）。",
+			"Handed to staff (reason: Complaint).", bot.RoleSystem, "", "", ""},
+		{note("failed/m3", "delivery failed: LINE refused the message (400): blocked", bot.SystemNote{What: "failed", Status: 400}),
+			"メッセージをお届けできませんでした。お客さまがアカウントをブロックしている可能性があります。",
+			"Delivery failed: LINE refused the message; the customer may have blocked the account.", bot.RoleSystem,
+			"delivery failed: LINE refused the message (400): blocked", "", ""},
 	}
 	for _, c := range cases {
 		for _, v := range []struct {

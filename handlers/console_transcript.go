@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/enemane/privacybot/bot"
@@ -83,6 +84,15 @@ var statusRe = regexp.MustCompile(`\((?:status )?(\d{3})\)`)
 // name, a resolution, a status). Lines this does not recognise are shown as stored.
 func (w *words) systemText(t bot.TranscriptEntry) (text, title string) {
 	stored := visibleControls(t.Text)
+	if n := t.System; n != nil {
+		if text, ok := w.systemNote(*n); ok {
+			if n.What == "failed" {
+				return text, stored // LINE's own words on hover
+			}
+			return text, ""
+		}
+	}
+	// Lines written before they carried a SystemNote: read the key and the English text.
 	_, key, ok := strings.Cut(t.ID, "/sys/")
 	if !ok {
 		return stored, ""
@@ -110,6 +120,27 @@ func (w *words) systemText(t bot.TranscriptEntry) (text, title string) {
 		return w.failure(strings.TrimPrefix(key, "failed/"), stored), stored
 	}
 	return stored, ""
+}
+
+// systemNote words a system line recorded as data; ok is false for what it does not know.
+func (w *words) systemNote(n bot.SystemNote) (string, bool) {
+	who := visibleControls(n.Who)
+	switch n.What {
+	case "escalated":
+		return w.T("console.system.escalated", "Reason", w.Label("reason", n.Reason)), true
+	case "claimed":
+		return w.T("console.system.claimed", "Name", who), true
+	case "handback":
+		return w.T("console.system.handback", "Name", who), true
+	case "closed":
+		return w.T("console.system.closed", "Name", who, "Resolution", w.Label("resolution", n.Resolution)), true
+	case "failed":
+		if n.Status == 400 {
+			return w.T("console.system.reply_blocked"), true
+		}
+		return w.T("console.system.reply_failed", "Status", strconv.Itoa(n.Status)), true
+	}
+	return "", false
 }
 
 // failure renders a failed delivery: a staff reply LINE refused, or a notice to the customer.
