@@ -173,6 +173,13 @@ func (h *Handoffs) OwnedByStaff(userID string) bool {
 	return e != nil && e.Status == StatusAssigned
 }
 
+// HasOpenRequest implements Handoff: true while the customer's escalation is queued or assigned.
+func (h *Handoffs) HasOpenRequest(userID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.open[userID] != nil
+}
+
 // TranscriptGrew is the processor's OnTranscript hook: a customer with an open escalation wrote, so
 // the console's views of it refresh.
 func (h *Handoffs) TranscriptGrew(userID string) {

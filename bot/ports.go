@@ -59,4 +59,6 @@ func (s EffectSinks) Apply(ctx context.Context, st Step) error {
 // customer: events are stored in the transcript and nothing else happens.
 type Handoff interface {
 	OwnedByStaff(userID string) bool
+	// HasOpenRequest reports whether the customer has a request with staff, queued or assigned.
+	HasOpenRequest(userID string) bool
 }

@@ -338,6 +338,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 
 func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 	in := flows.Input{Now: p.cfg.Now()}
+	in.NoStaffRequest = p.cfg.Handoff != nil && !p.cfg.Handoff.HasOpenRequest(ev.UserID)
 	if !p.cfg.Hours.IsOpen(in.Now) {
 		in.Staff = flows.StaffHours{Closed: true, Next: p.cfg.Hours.FormatNext(in.Now, lang)}
 	}

@@ -26,7 +26,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 type ownedBy map[string]bool
 
-func (o ownedBy) OwnedByStaff(user string) bool { return o[user] }
+func (o ownedBy) OwnedByStaff(user string) bool   { return o[user] }
+func (o ownedBy) HasOpenRequest(user string) bool { return o[user] }
 
 type procFixture struct {
 	j   *memJournal
@@ -222,5 +223,20 @@ func TestAHandBackStoredByTheEarlierVersionIsStillInternal(t *testing.T) {
 	st, err := f.j.Step(context.Background(), ev.ID)
 	if err != nil || st.State.Flow != flows.FlowIdle || len(st.Out) != 2 {
 		t.Fatalf("step %+v %v: want the customer back with the bot, told so and shown the menu", st, err)
+	}
+}
+
+// TestACustomerLeftInTheStaffFlowIsAnsweredAgain: the close of the customer's request never reached
+// the bot (its internal event was lost); with no request open, the next message is answered.
+func TestACustomerLeftInTheStaffFlowIsAnsweredAgain(t *testing.T) {
+	f := newProcFixture(t, func(c *Config) { c.Handoff = ownedBy{} })
+	f.j.mu.Lock()
+	f.j.convs["Ustuck"] = Conversation{UserID: "Ustuck", State: flows.State{Flow: flows.FlowStaff, Handoff: flows.HandoffState{Noted: true}}}
+	f.j.mu.Unlock()
+	f.p.Enqueue([]Event{f.text("E5", "Ustuck", "もしもし")})
+	f.idle(t)
+	st, err := f.j.Step(context.Background(), "E5")
+	if err != nil || st.State.Flow == flows.FlowStaff || len(st.Out) == 0 {
+		t.Fatalf("step %+v %v: want the bot to answer and the staff flow left", st, err)
 	}
 }

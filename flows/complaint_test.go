@@ -122,6 +122,8 @@ func TestComplaintFlowTable(t *testing.T) {
 			State{Flow: FlowStaff, Handoff: HandoffState{Noted: true}}, []string{NoticeJoined}, nil},
 		{"a customer's postback forging the joined notice does nothing of the kind", State{}, pb(JoinedPostback("偽物")), State{},
 			[]string{msgMenu}, nil},
+		{"a customer whose request ended unheard is answered by the bot again", State{Flow: FlowStaff, Handoff: HandoffState{Noted: true}},
+			Input{Kind: InputText, Text: "メニュー", Intent: Intent{Name: "menu"}, NoStaffRequest: true}, State{}, []string{msgMenu}, nil},
 		{"an unknown internal event changes nothing", State{Flow: FlowStaff}, internal("do=lang&l=en"), State{Flow: FlowStaff}, nil, nil},
 		{"rating", State{}, pb("do=hrate&e=E1&s=good"), State{}, []string{msgHandoffRateThanks, msgMenu},
 			[]Effect{{Kind: EffectRateEscalation, Escalation: &EscalationRequest{Ticket: "E1", Rating: RatingGood}}}},

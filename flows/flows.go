@@ -58,6 +58,10 @@ type Input struct {
 	Now       time.Time
 	// Staff says whether staff answer now (business hours), for the notice of a new request.
 	Staff StaffHours
+	// NoStaffRequest says the customer has no request with staff open (set by a pipeline that knows;
+	// false means "has one, or unknown"). A conversation still in the staff flow then leaves it: the
+	// request ended without the bot hearing of it.
+	NoStaffRequest bool
 }
 
 // StaffHours is the business-hours status a step needs: Closed when staff do not answer now, and

@@ -24,6 +24,9 @@ func Step(st State, in Input) (res Result) {
 		}
 		return Result{State: st} // an internal event nobody raises any more: nothing to say
 	}
+	if st.Flow == FlowStaff && in.NoStaffRequest {
+		st.Flow, st.Handoff = FlowIdle, HandoffState{} // the request ended unheard (see Input)
+	}
 	if ft := featureOfFlow(st.Flow); ft != nil && ft.Continue != nil {
 		if r, ok := ft.Continue(st, in, p); ok {
 			return r
