@@ -141,10 +141,13 @@ func (h *Handoffs) Note(ctx context.Context, id string, who Actor, noteID, text 
 	return nil
 }
 
+// ResolutionHandback is the resolution a hand-back records on the escalation.
+const ResolutionHandback = "handed back to the bot"
+
 // HandBack ends the handoff without closing the matter for the customer: the bot answers again. The
 // escalation is closed with the resolution "handed back".
 func (h *Handoffs) HandBack(ctx context.Context, id string, who Actor) (Escalation, error) {
-	return h.finish(ctx, id, who, "handback", "handed back to the bot", false)
+	return h.finish(ctx, id, who, "handback", ResolutionHandback, false)
 }
 
 // Close closes the escalation with a resolution category; ask adds the satisfaction question.

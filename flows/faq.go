@@ -37,7 +37,10 @@ func (t FAQTopic) TitleID() string { return t.key() + ".title" }
 func (t FAQTopic) AnswerID() string { return t.key() + ".answer" }
 
 // Intent is the classifier intent the topic answers ("faq.5").
-func (t FAQTopic) Intent() string { return "faq." + strconv.Itoa(t.Item) }
+func (t FAQTopic) Intent() string { return faqIntent(t.Item) }
+
+// faqIntent is the classifier intent of a policy item.
+func faqIntent(item int) string { return "faq." + strconv.Itoa(item) }
 
 // FAQTopics returns the knowledge base in menu order (a copy).
 func FAQTopics() []FAQTopic {
@@ -118,7 +121,7 @@ var faqFeature = &Feature{
 func faqIntents() []string {
 	out := make([]string, faqItems)
 	for i := range out {
-		out[i] = "faq." + strconv.Itoa(i+1)
+		out[i] = faqIntent(i + 1)
 	}
 	return out
 }

@@ -74,8 +74,8 @@ func (w *words) internal(data string) string {
 	return w.T("console.transcript.resumed")
 }
 
-// handedBack is the resolution the escalation manager records for a hand-back (bot.Handoffs.HandBack).
-const handedBack = "handed back to the bot"
+// handedBack is the resolution the escalation manager records for a hand-back.
+const handedBack = bot.ResolutionHandback
 
 var statusRe = regexp.MustCompile(`\((?:status )?(\d{3})\)`)
 
