@@ -62,6 +62,10 @@ type Input struct {
 	// false means "has one, or unknown"). A conversation still in the staff flow then leaves it: the
 	// request ended without the bot hearing of it.
 	NoStaffRequest bool
+	// Media is the non-text message of an InputMedia.
+	Media MediaRef
+	// Desk is the customer's personal-data requests and the desk's terms (set by the pipeline).
+	Desk RequestDesk
 }
 
 // StaffHours is the business-hours status a step needs: Closed when staff do not answer now, and
@@ -103,6 +107,12 @@ const (
 	EffectRateEscalation EffectKind = "escalation.rate"
 	// EffectConsent records an opt-out or opt-in of marketing contact (payload: Consent).
 	EffectConsent EffectKind = "consent"
+	// EffectRequest submits a personal-data request (payload: Request).
+	EffectRequest EffectKind = "request"
+	// EffectRequestDocument attaches a photo to a request, drafted or submitted (payload: Document).
+	EffectRequestDocument EffectKind = "request.document"
+	// EffectRequestWithdraw withdraws a request (payload: Withdrawal).
+	EffectRequestWithdraw EffectKind = "request.withdraw"
 )
 
 // Effect is a side effect requested by a step, executed outside the flow. It is stored with the step,
@@ -113,6 +123,12 @@ type Effect struct {
 	Escalation *EscalationRequest `bson:"escalation,omitempty"`
 	// Consent is the payload of EffectConsent.
 	Consent *ConsentChange `bson:"consent,omitempty"`
+	// Request is the payload of EffectRequest.
+	Request *RequestSubmission `bson:"request,omitempty"`
+	// Document is the payload of EffectRequestDocument.
+	Document *DocumentUpload `bson:"document,omitempty"`
+	// Withdrawal is the payload of EffectRequestWithdraw.
+	Withdrawal *RequestWithdrawal `bson:"withdrawal,omitempty"`
 }
 
 // Result is the outcome of one step.

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -32,6 +33,8 @@ const (
 	ActResume Action = "hresume"
 	// ActJoined is internal: a staff member took the chat (Name).
 	ActJoined Action = "hjoined"
+	// ActRequestNotice is internal: the request service tells the customer about a request (Notice).
+	ActRequestNotice Action = "rnotice"
 )
 
 // MaxPostbackBytes is the longest postback data LINE accepts.
@@ -52,6 +55,9 @@ type Postback struct {
 	Why      string   // ActResume: handback or closed ("why")
 	Ask      bool     // ActResume: offer the satisfaction question ("ask=1")
 	Name     string   // ActJoined: the staff member's display name ("n")
+	// Notice is the data of ActRequestNotice (internal only: "w", "ref", "d", "k", "st", "due", "why",
+	// "link", "out", "seq", "p").
+	Notice RequestNotice
 }
 
 // Encode returns the wire form, parameters in a fixed order.
@@ -87,6 +93,23 @@ func (p Postback) Encode() string {
 		}
 	case ActJoined:
 		add("n", p.Name)
+	case ActRequestNotice:
+		n := p.Notice
+		add("w", n.What)
+		add("ref", n.Ref)
+		add("d", n.Draft)
+		if n.Kinds != 0 {
+			add("k", strconv.Itoa(int(n.Kinds)))
+		}
+		add("st", string(n.Status))
+		add("due", n.Due)
+		add("why", n.Reason)
+		add("link", n.Link)
+		add("out", n.Outcome)
+		if n.Seq != 0 {
+			add("seq", strconv.Itoa(n.Seq))
+		}
+		add("p", n.Problem)
 	}
 	return b.String()
 }
@@ -129,6 +152,12 @@ func decodePostback(data string) (Postback, bool) {
 		p.Why, p.Ticket, p.Ask = q.Get("why"), q.Get("e"), q.Get("ask") == "1"
 	case ActJoined:
 		p.Name = q.Get("n")
+	case ActRequestNotice:
+		k, _ := strconv.Atoi(q.Get("k"))
+		seq, _ := strconv.Atoi(q.Get("seq"))
+		p.Notice = RequestNotice{What: q.Get("w"), Ref: q.Get("ref"), Draft: q.Get("d"),
+			Kinds: RequestKind(k) & KindsAll, Status: RequestStatus(q.Get("st")), Due: q.Get("due"),
+			Reason: q.Get("why"), Link: q.Get("link"), Outcome: q.Get("out"), Seq: seq, Problem: q.Get("p")}
 	}
 	return p, true
 }
@@ -155,4 +184,10 @@ func PostbackLabel(data string) (labelID string, ok bool) {
 		return ft.Label(p)
 	}
 	return "", false
+}
+
+// RequestNoticePostback is the data of the internal event with which the request service tells the
+// customer about a request.
+func RequestNoticePostback(n RequestNotice) string {
+	return Postback{Do: ActRequestNotice, Notice: n}.Encode()
 }
