@@ -113,6 +113,8 @@ const (
 	EffectRequestDocument EffectKind = "request.document"
 	// EffectRequestWithdraw withdraws a request (payload: Withdrawal).
 	EffectRequestWithdraw EffectKind = "request.withdraw"
+	// EffectRequestErase erases what the desk holds about the customer (payload: Erasure).
+	EffectRequestErase EffectKind = "request.erase"
 )
 
 // Effect is a side effect requested by a step, executed outside the flow. It is stored with the step,
@@ -129,6 +131,8 @@ type Effect struct {
 	Document *DocumentUpload `bson:"document,omitempty"`
 	// Withdrawal is the payload of EffectRequestWithdraw.
 	Withdrawal *RequestWithdrawal `bson:"withdrawal,omitempty"`
+	// Erasure is the payload of EffectRequestErase.
+	Erasure *RequestErasure `bson:"erasure,omitempty"`
 }
 
 // Result is the outcome of one step.

@@ -110,6 +110,9 @@ func (p Postback) Encode() string {
 			add("seq", strconv.Itoa(n.Seq))
 		}
 		add("p", n.Problem)
+		if n.Erase {
+			add("er", "1")
+		}
 	}
 	return b.String()
 }
@@ -157,7 +160,7 @@ func decodePostback(data string) (Postback, bool) {
 		seq, _ := strconv.Atoi(q.Get("seq"))
 		p.Notice = RequestNotice{What: q.Get("w"), Ref: q.Get("ref"), Draft: q.Get("d"),
 			Kinds: RequestKind(k) & KindsAll, Status: RequestStatus(q.Get("st")), Due: q.Get("due"),
-			Reason: q.Get("why"), Link: q.Get("link"), Outcome: q.Get("out"), Seq: seq, Problem: q.Get("p")}
+			Reason: q.Get("why"), Link: q.Get("link"), Outcome: q.Get("out"), Seq: seq, Problem: q.Get("p"), Erase: q.Get("er") == "1"}
 	}
 	return p, true
 }

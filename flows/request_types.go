@@ -260,6 +260,12 @@ type RequestWithdrawal struct {
 	Ref string `bson:"ref"`
 }
 
+// RequestErasure is the payload of EffectRequestErase: erase what the desk holds about the customer
+// for the completed request Ref.
+type RequestErasure struct {
+	Ref string `bson:"ref"`
+}
+
 // MediaRef is a non-text message the customer sent (Input.Media).
 type MediaRef struct {
 	// Type is LINE's message type: image, video, audio, file, sticker, location.
@@ -301,6 +307,9 @@ type RequestNotice struct {
 	// DocTooLarge, DocTooMany, DocFetchFailed).
 	Seq     int
 	Problem string
+	// Erase (a completed 削除/消去 request) asks the step to forget the conversation and to erase
+	// what the desk holds (EffectRequestErase), after this notice.
+	Erase bool
 }
 
 // What a RequestNotice reports.
