@@ -88,15 +88,10 @@ type Enqueuer interface {
 	Enqueue(events []Event)
 }
 
-// InboxAdder stores events durably before they are processed.
-type InboxAdder interface {
-	AddToInbox(ctx context.Context, events []Event) ([]Event, error)
-}
-
 // HandoffConfig wires a Handoffs manager.
 type HandoffConfig struct {
 	Store    EscalationStore
-	Inbox    InboxAdder
+	Inbox    Inboxer
 	LINE     StaffLINE
 	Renderer *Renderer
 	// Profile looks up a customer's display name (optional).
@@ -114,9 +109,9 @@ type HandoffConfig struct {
 // Handoff that silences the bot while staff own a chat, and the staff actions of the console. Open
 // escalations are indexed in memory (one per customer), written through to the store.
 type Handoffs struct {
-	cfg  HandoffConfig
-	hub  *Hub
-	disp Enqueuer
+	cfg    HandoffConfig
+	hub    *Hub
+	raiser *Raiser
 
 	// upd serialises the read-change-write of escalations in this process: the embedded engine's
 	// conditional update is not atomic under concurrency (MongoDB's is, across instances).
@@ -139,7 +134,8 @@ func NewHandoffs(cfg HandoffConfig) *Handoffs {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{}}
+	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{},
+		raiser: &Raiser{Inbox: cfg.Inbox, Now: cfg.Now, Log: cfg.Log}}
 }
 
 // Load fills the index with the open escalations of the store.
@@ -160,7 +156,7 @@ func (h *Handoffs) Load(ctx context.Context) error {
 }
 
 // SetDispatcher gives the manager the processor, which answers the resume events of hand-backs.
-func (h *Handoffs) SetDispatcher(d Enqueuer) { h.disp = d }
+func (h *Handoffs) SetDispatcher(d Enqueuer) { h.raiser.SetDispatcher(d) }
 
 // Hub is the notification hub of the console's live view.
 func (h *Handoffs) Hub() *Hub { return h.hub }

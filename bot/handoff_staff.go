@@ -58,39 +58,11 @@ func (h *Handoffs) Claim(ctx context.Context, id string, who Actor) (Escalation,
 	return e, nil
 }
 
-// raise puts an internal event for the escalation's customer into the inbox and hands it to the
-// processor. key makes its ID, so a repeated action raises it once.
+// raise puts an internal event for the escalation's customer into the pipeline (Raiser). key makes
+// its ID, so a repeated action raises it once.
 func (h *Handoffs) raise(ctx context.Context, e Escalation, key, data string) error {
-	// The change it reports is saved already: a caller that goes away now (a browser that reloads)
-	// must not leave it untold, and a store that fails for a moment is tried again (a stored but
-	// unanswered event is handed on again by the inbox, so a retry cannot double it). Bounded, so a
-	// stalled store does not hold the console's request forever.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), raiseTimeout)
-	defer cancel()
-	now := h.cfg.Now()
-	ev := Event{ID: "esc-" + e.ID + "-" + key, Kind: EventInternal, Type: "internal", UserID: e.UserID,
-		Timestamp: now, ReceivedAt: now, Postback: data}
-	for attempt := 0; ; attempt++ {
-		fresh, err := h.cfg.Inbox.AddToInbox(ctx, []Event{ev})
-		if err == nil {
-			if h.disp != nil {
-				h.disp.Enqueue(fresh)
-			}
-			return nil
-		}
-		t := time.NewTimer(backoff(100*time.Millisecond, 2*time.Second, attempt, 0))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			h.cfg.Log.Error("internal event not stored; the customer is not told", "escalation", e.ID, "event", key, "err", err)
-			return err
-		case <-t.C:
-		}
-	}
+	return h.raiser.Raise(ctx, e.UserID, "esc-"+e.ID+"-"+key, data)
 }
-
-// raiseTimeout bounds how long raise keeps trying to store an internal event.
-const raiseTimeout = 20 * time.Second
 
 // Reply sends a staff message to the customer by push. msgID identifies the message (the console's
 // form carries it), so a resubmitted form is delivered once: the transcript line and the retry key
