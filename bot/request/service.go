@@ -1,0 +1,341 @@
+package request
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/outbox"
+	"github.com/enemane/privacybot/flows"
+)
+
+// Content fetches the content of a message a customer sent (bot.ContentClient).
+type Content interface {
+	MessageContent(ctx context.Context, messageID string, limit int64) (bot.Content, bot.CallResult)
+}
+
+// Raiser puts internal events into the pipeline (bot.Raiser).
+type Raiser interface {
+	Raise(ctx context.Context, userID, id, data string) error
+}
+
+// Queue takes outgoing messages durably (outbox.Outbox).
+type Queue interface {
+	Enqueue(ctx context.Context, m outbox.Message) error
+}
+
+// Auditor records what happens to a request without a staff session (package downloads, the
+// customer's withdrawals) in the audit log.
+type Auditor interface {
+	Audit(ctx context.Context, action, target, detail string) error
+}
+
+// Config wires a Service.
+type Config struct {
+	Store    Store
+	Holdings Holdings
+	Content  Content
+	Sealer   *Sealer
+	Raiser   Raiser
+	// Outbox and the destinations of staff alerts (new requests, the daily digest) and of the back
+	// office's webhook (every change).
+	Outbox          Queue
+	AlertTo         []string
+	BackOfficeTo    string
+	Audit           Auditor
+	BaseURL         string
+	Location        *time.Location
+	DueDays         int           // default 14
+	LinkDays        int           // default 14
+	MaxDocumentSize int64         // default 10 MiB
+	MaxDocuments    int           // default 10 per request
+	FetchFor        time.Duration // how long a document's content is retried (default 3 min)
+	// DigestHour is the hour of the day (Location) of the daily digest to staff (default 9).
+	DigestHour int
+	// ExternalHTTP fetches content held outside LINE (contentProvider "external").
+	ExternalHTTP *http.Client
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+// Service is the desk's request handling: the effect sink of the chat's request flow, the staff's and
+// the back office's operations, the document fetcher and the data package. Requests are indexed in
+// memory (read at start), written through to the store.
+type Service struct {
+	cfg Config
+
+	upd   sync.Mutex // serialises read-change-write of requests
+	mu    sync.RWMutex
+	byRef map[string]*Request
+	byKey map[string]string // user + "\x00" + draft → ref
+
+	fetch   chan Document
+	subMu   sync.Mutex
+	subs    map[chan string]struct{}
+	fetchWG sync.WaitGroup
+}
+
+var _ bot.EffectSink = (*Service)(nil)
+
+// New returns the service; call Open before the pipeline starts and Run to fetch documents.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.DueDays <= 0 {
+		cfg.DueDays = 14
+	}
+	if cfg.LinkDays <= 0 {
+		cfg.LinkDays = 14
+	}
+	if cfg.MaxDocumentSize <= 0 {
+		cfg.MaxDocumentSize = 10 << 20
+	}
+	if cfg.MaxDocuments <= 0 {
+		cfg.MaxDocuments = 10
+	}
+	if cfg.FetchFor <= 0 {
+		cfg.FetchFor = 3 * time.Minute
+	}
+	if cfg.DigestHour == 0 {
+		cfg.DigestHour = 9
+	}
+	if cfg.ExternalHTTP == nil {
+		cfg.ExternalHTTP = &http.Client{Timeout: 20 * time.Second}
+	}
+	return &Service{cfg: cfg, byRef: map[string]*Request{}, byKey: map[string]string{},
+		fetch: make(chan Document, 1024), subs: map[chan string]struct{}{}}
+}
+
+// Open reads the stored requests into the index and queues the documents still waiting for content.
+func (s *Service) Open(ctx context.Context) error {
+	all, err := s.cfg.Store.AllRequests(ctx)
+	if err != nil {
+		return fmt.Errorf("load requests: %w", err)
+	}
+	s.mu.Lock()
+	for i := range all {
+		s.index(&all[i])
+	}
+	s.mu.Unlock()
+	docs, err := s.cfg.Store.FetchingDocuments(ctx)
+	if err != nil {
+		return fmt.Errorf("load documents: %w", err)
+	}
+	for _, d := range docs {
+		s.queueFetch(d)
+	}
+	return nil
+}
+
+func (s *Service) index(r *Request) {
+	s.byRef[r.ID] = r
+	s.byKey[r.UserID+"\x00"+r.Draft] = r.ID
+}
+
+// DueDays is the period a request is answered in.
+func (s *Service) DueDays() int { return s.cfg.DueDays }
+
+// Location is the desk's time zone (due dates are days in it).
+func (s *Service) Location() *time.Location { return s.cfg.Location }
+
+// Desk is what a step of the customer's conversation knows of their requests (flows.Input.Desk).
+func (s *Service) Desk(userID string, fee string) flows.RequestDesk {
+	d := flows.RequestDesk{Fee: fee, DueDays: s.cfg.DueDays}
+	for _, r := range s.ForUser(userID) {
+		d.Requests = append(d.Requests, r.Summary(s.cfg.Location))
+	}
+	return d
+}
+
+// Get returns one request by its reference; bot.ErrNotFound if there is none.
+func (s *Service) Get(ref string) (Request, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.byRef[ref]
+	if !ok {
+		return Request{}, bot.ErrNotFound
+	}
+	return clone(*r), nil
+}
+
+// ForUser returns a customer's requests, newest first.
+func (s *Service) ForUser(userID string) []Request {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Request
+	for _, r := range s.byRef {
+		if r.UserID == userID {
+			out = append(out, clone(*r))
+		}
+	}
+	slices.SortFunc(out, newestFirst)
+	return out
+}
+
+// HasOpen reports whether a customer has a request still being worked on (what agents see).
+func (s *Service) HasOpen(userID string) bool {
+	for _, r := range s.ForUser(userID) {
+		if r.Open() {
+			return true
+		}
+	}
+	return false
+}
+
+// Filter selects requests for the queue and the API.
+type Filter struct {
+	Status  []flows.RequestStatus // any of them (none: every status)
+	Kind    flows.RequestKind     // requests with any of these kinds (0: every kind)
+	Overdue bool                  // open and past the due date
+	// Query matches the reference, the LINE user ID, the name or the phone (digits).
+	Query        string
+	UpdatedSince time.Time
+	// After is the cursor: the last reference of the previous page (order: received, newest first).
+	After string
+	Limit int // default 50, at most 200
+}
+
+// List returns one page of the requests that match f, newest first, and the cursor of the next page
+// ("" on the last).
+func (s *Service) List(f Filter) (page []Request, next string) {
+	now := s.cfg.Now()
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 200)
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	s.mu.RLock()
+	var all []Request
+	for _, r := range s.byRef {
+		if f.match(r, q, now) {
+			all = append(all, *r)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, newestFirst)
+	start := 0
+	if f.After != "" {
+		start = len(all)
+		for i, r := range all {
+			if r.ID == f.After {
+				start = i + 1
+				break
+			}
+		}
+	}
+	all = all[start:]
+	if len(all) > limit {
+		next = all[limit-1].ID
+		all = all[:limit]
+	}
+	for i := range all {
+		all[i] = clone(all[i])
+	}
+	return all, next
+}
+
+func (f Filter) match(r *Request, q string, now time.Time) bool {
+	if len(f.Status) > 0 && !slices.Contains(f.Status, r.Status) {
+		return false
+	}
+	if f.Kind != 0 && r.Kinds&f.Kind == 0 {
+		return false
+	}
+	if f.Overdue && (!r.Open() || !now.After(r.DueAt)) {
+		return false
+	}
+	if !f.UpdatedSince.IsZero() && r.UpdatedAt.Before(f.UpdatedSince) {
+		return false
+	}
+	if q == "" {
+		return true
+	}
+	digits := strings.Map(func(c rune) rune {
+		if c >= '0' && c <= '9' {
+			return c
+		}
+		return -1
+	}, q)
+	return strings.Contains(strings.ToLower(r.ID), q) || strings.ToLower(r.UserID) == q ||
+		strings.Contains(strings.ToLower(r.Name), q) ||
+		(len(digits) >= 4 && strings.Contains(r.Phone, strings.TrimPrefix(digits, "0")))
+}
+
+// Counts returns how many requests are open and how many of them are overdue (metrics, the console's
+// navigation).
+func (s *Service) Counts() (open, overdue int) {
+	now := s.cfg.Now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.byRef {
+		if r.Open() {
+			open++
+			if now.After(r.DueAt) {
+				overdue++
+			}
+		}
+	}
+	return open, overdue
+}
+
+func newestFirst(a, b Request) int {
+	if c := b.ReceivedAt.Compare(a.ReceivedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.ID, a.ID)
+}
+
+// clone copies a request deeply enough that the index's copy is never shared.
+func clone(r Request) Request {
+	r.History = slices.Clone(r.History)
+	if r.Package != nil {
+		p := *r.Package
+		p.Files = slices.Clone(p.Files)
+		r.Package = &p
+	}
+	if r.Erasure != nil {
+		e := *r.Erasure
+		r.Erasure = &e
+	}
+	return r
+}
+
+// Subscribe returns a channel that receives the reference of every request that changes (the
+// console's live queue), and the function that ends the subscription.
+func (s *Service) Subscribe() (<-chan string, func()) {
+	ch := make(chan string, 16)
+	s.subMu.Lock()
+	s.subs[ch] = struct{}{}
+	s.subMu.Unlock()
+	return ch, func() {
+		s.subMu.Lock()
+		delete(s.subs, ch)
+		s.subMu.Unlock()
+	}
+}
+
+func (s *Service) publish(ref string) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for ch := range s.subs {
+		select {
+		case ch <- ref:
+		default: // a slow viewer reloads on the next change
+		}
+	}
+}
