@@ -16,10 +16,19 @@ const (
 	RoleAdmin     = "admin"     // manages staff and canned replies, and works chats
 	RoleAgent     = "agent"     // works chats
 	RoleMarketing = "marketing" // the opt-out list only; never transcripts
+	// RolePrivacy is the 個人情報保護管理者 of policy item 4: handles personal-data requests (with
+	// admins, the only role that sees identity documents) and works chats.
+	RolePrivacy = "privacy"
 )
 
 // ValidRole reports whether r is a staff role.
-func ValidRole(r string) bool { return r == RoleAdmin || r == RoleAgent || r == RoleMarketing }
+func ValidRole(r string) bool {
+	return r == RoleAdmin || r == RoleAgent || r == RoleMarketing || r == RolePrivacy
+}
+
+// SeesDocuments reports whether a role may see personal-data requests in full, identity documents
+// included.
+func SeesDocuments(role string) bool { return role == RoleAdmin || role == RolePrivacy }
 
 // ErrExists is returned when a staff account with the e-mail exists.
 var ErrExists = errors.New("already exists")
