@@ -48,6 +48,8 @@ type Event struct {
 	MessageType     string `bson:"mtype,omitempty"` // text, image, sticker, …
 	Text            string `bson:"text,omitempty"`
 	MarkAsReadToken string `bson:"mart,omitempty"`
+	// ContentURL is where an image held outside LINE is (contentProvider "external").
+	ContentURL string `bson:"curl,omitempty"`
 	// Postback events: the tapped action's data; internal events: their data.
 	Postback string `bson:"pb,omitempty"`
 	// Follow events.

@@ -123,6 +123,9 @@ func readMessage(ev *Event, m webhook.MessageContentInterface) {
 		ev.MessageID, ev.MessageType, ev.Text, ev.MarkAsReadToken = c.Id, "text", c.Text, c.MarkAsReadToken
 	case webhook.ImageMessageContent:
 		ev.MessageID, ev.MessageType, ev.MarkAsReadToken = c.Id, "image", c.MarkAsReadToken
+		if p := c.ContentProvider; p != nil && p.Type == webhook.ContentProviderTYPE_EXTERNAL {
+			ev.ContentURL = p.OriginalContentUrl
+		}
 	case webhook.StickerMessageContent:
 		ev.MessageID, ev.MessageType, ev.MarkAsReadToken = c.Id, "sticker", c.MarkAsReadToken
 	case webhook.VideoMessageContent:

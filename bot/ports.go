@@ -1,6 +1,10 @@
 package bot
 
-import "context"
+import (
+	"context"
+
+	"github.com/enemane/privacybot/flows"
+)
 
 // Journal is the durable side of the pipeline. Implementations must make each call atomic on its own;
 // no call spans two documents.
@@ -61,4 +65,10 @@ type Handoff interface {
 	OwnedByStaff(userID string) bool
 	// HasOpenRequest reports whether the customer has a request with staff, queued or assigned.
 	HasOpenRequest(userID string) bool
+}
+
+// RequestDesk tells a step what the desk knows of a customer's personal-data requests
+// (request.Service).
+type RequestDesk interface {
+	Desk(userID, fee string) flows.RequestDesk
 }

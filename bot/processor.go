@@ -38,6 +38,10 @@ type Config struct {
 	// Hours are staff's business hours (zero: always open); steps learn from them whether a request
 	// for staff is answered now.
 	Hours BusinessHours
+	// Requests tells steps of the customer's personal-data requests (nil: none); RequestFee is
+	// REQUEST_FEE_TEXT.
+	Requests   RequestDesk
+	RequestFee string
 
 	// ReplyWindow is how old an event may be for its reply token to be used (default 50 s; tokens
 	// live about a minute).
@@ -339,6 +343,11 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 	in := flows.Input{Now: p.cfg.Now()}
 	in.NoStaffRequest = p.cfg.Handoff != nil && !p.cfg.Handoff.HasOpenRequest(ev.UserID)
+	if p.cfg.Requests != nil {
+		in.Desk = p.cfg.Requests.Desk(ev.UserID, p.cfg.RequestFee)
+	} else {
+		in.Desk.Fee = p.cfg.RequestFee
+	}
 	if !p.cfg.Hours.IsOpen(in.Now) {
 		in.Staff = flows.StaffHours{Closed: true, Next: p.cfg.Hours.FormatNext(in.Now, lang)}
 	}
@@ -349,6 +358,7 @@ func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 			in.Intent = p.cfg.Classify(ev.Text)
 		} else {
 			in.Kind = flows.InputMedia
+			in.Media = flows.MediaRef{Type: ev.MessageType, MessageID: ev.MessageID, URL: ev.ContentURL}
 		}
 	case EventPostback:
 		in.Kind, in.Postback = flows.InputPostback, ev.Postback
