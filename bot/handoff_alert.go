@@ -87,26 +87,44 @@ func (q *OutboxAlerter) Alert(ctx context.Context, a Alert) error {
 }
 
 // GroupAlerter is the outbox destination that pushes alerts to a staff LINE group, in Japanese, with a
-// retry key derived from the escalation, so a repeated alert arrives once.
+// retry key derived from the alert's key, so a repeated alert arrives once. It words escalation
+// alerts itself, and any other type with a format from Formats (the requests' alerts and digest).
 type GroupAlerter struct {
 	LINE     StaffLINE
 	GroupID  string
 	Renderer *Renderer
+	// Formats word the alert types other than AlertType, by type.
+	Formats map[string]AlertFormat
 }
+
+// AlertFormat turns an alert's payload into a catalog message ID and its data.
+type AlertFormat func(payload []byte) (messageID string, data map[string]string, err error)
 
 var _ outbox.Destination = (*GroupAlerter)(nil)
 
-// Deliver implements outbox.Destination: one push of the alert in d (an AlertType payload).
-func (g *GroupAlerter) Deliver(ctx context.Context, d outbox.Delivery) outbox.Result {
-	if d.Type != AlertType {
-		return outbox.Result{Err: fmt.Errorf("the staff LINE group takes %s, not %q", AlertType, d.Type), Permanent: true}
-	}
+func escalationAlert(payload []byte) (string, map[string]string, error) {
 	var a Alert
-	if err := json.Unmarshal(d.Payload, &a); err != nil {
-		return outbox.Result{Err: fmt.Errorf("alert payload: %w", err), Permanent: true}
+	if err := json.Unmarshal(payload, &a); err != nil {
+		return "", nil, fmt.Errorf("alert payload: %w", err)
 	}
-	text, err := g.Renderer.Text(flows.Ja, flows.NoticeStaffAlert, map[string]string{
-		"Reason": a.Reason, "Category": a.Category, "Priority": a.Priority, "Lang": a.Lang, "URL": a.URL})
+	return flows.NoticeStaffAlert, map[string]string{
+		"Reason": a.Reason, "Category": a.Category, "Priority": a.Priority, "Lang": a.Lang, "URL": a.URL}, nil
+}
+
+// Deliver implements outbox.Destination: one push of the alert in d.
+func (g *GroupAlerter) Deliver(ctx context.Context, d outbox.Delivery) outbox.Result {
+	format, ok := g.Formats[d.Type]
+	if d.Type == AlertType {
+		format, ok = escalationAlert, true
+	}
+	if !ok {
+		return outbox.Result{Err: fmt.Errorf("the staff LINE group does not take %q", d.Type), Permanent: true}
+	}
+	id, data, err := format(d.Payload)
+	if err != nil {
+		return outbox.Result{Err: err, Permanent: true}
+	}
+	text, err := g.Renderer.Text(flows.Ja, id, data)
 	if err != nil {
 		return outbox.Result{Err: err, Permanent: true}
 	}

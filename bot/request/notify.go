@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/flows"
 )
@@ -180,4 +183,38 @@ func (s *Service) sendDigest(ctx context.Context, now time.Time) {
 			s.cfg.Log.Error("request digest not queued", "err", err)
 		}
 	}
+}
+
+// GroupFormats word the request alerts and the digest for the staff LINE group (bot.GroupAlerter).
+func GroupFormats() map[string]bot.AlertFormat {
+	return map[string]bot.AlertFormat{
+		AlertType: func(payload []byte) (string, map[string]string, error) {
+			var a Alert
+			if err := json.Unmarshal(payload, &a); err != nil {
+				return "", nil, fmt.Errorf("request alert payload: %w", err)
+			}
+			return "staff.request.alert", map[string]string{"Ref": a.ID, "Kinds": strings.Join(a.Kinds, ", "),
+				"Requester": a.Requester, "Due": a.DueAt.Format(time.DateOnly), "URL": a.URL}, nil
+		},
+		DigestType: func(payload []byte) (string, map[string]string, error) {
+			var d Digest
+			if err := json.Unmarshal(payload, &d); err != nil {
+				return "", nil, fmt.Errorf("request digest payload: %w", err)
+			}
+			list := func(es []DigestEntry) string {
+				var b strings.Builder
+				for _, e := range es {
+					fmt.Fprintf(&b, "\n・%s（%s、期限 %s）", e.ID, statusJa[e.Status], e.DueAt.Format(time.DateOnly))
+				}
+				return b.String()
+			}
+			return "staff.request.digest", map[string]string{"Day": d.Day, "Overdue": strconv.Itoa(len(d.Overdue)),
+				"Due": strconv.Itoa(len(d.Due)), "List": list(d.Overdue) + list(d.Due), "URL": d.URL}, nil
+		},
+	}
+}
+
+// statusJa names the statuses in the staff group's digest (always Japanese, like its other texts).
+var statusJa = map[string]string{
+	"received": "受付", "documents_needed": "書類待ち", "verified": "本人確認済み", "in_progress": "対応中",
 }
