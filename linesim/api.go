@@ -58,27 +58,28 @@ type API struct {
 	opts APIOptions
 	mux  *http.ServeMux
 
-	mu          sync.Mutex
-	users       map[string]*user
-	replyTokens map[string]replyToken
-	readTokens  map[string]readToken
-	retryKeys   map[string]retryKey
-	reads       map[string][]ReadMark
-	loadings    map[string][]Loading
-	contents    map[string]content
-	richMenus   map[string]*RichMenu
-	richOrder   []string
-	defaultRich string
-	deliveries  []Delivered
-	byUser      map[string][]int
-	subs        map[int]chan Delivered
-	actSubs     map[int]chan Activity
-	windows     map[string]*rateWindow
-	nextSub     int
-	changed     chan struct{}
-	fault       *Fault
-	stats       Stats
-	issued      int
+	mu           sync.Mutex
+	users        map[string]*user
+	replyTokens  map[string]replyToken
+	readTokens   map[string]readToken
+	retryKeys    map[string]retryKey
+	reads        map[string][]ReadMark
+	loadings     map[string][]Loading
+	contents     map[string]content
+	richMenus    map[string]*RichMenu
+	richOrder    []string
+	defaultRich  string
+	deliveries   []Delivered
+	byUser       map[string][]int
+	subs         map[int]chan Delivered
+	actSubs      map[int]chan Activity
+	windows      map[string]*rateWindow
+	nextSub      int
+	changed      chan struct{}
+	fault        *Fault
+	contentFault *contentFault
+	stats        Stats
+	issued       int
 }
 
 type user struct {

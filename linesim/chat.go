@@ -23,12 +23,15 @@ type ChatOptions struct {
 	Replay int
 	// KeepAlive is the interval of SSE keep-alive comments (default 15 s).
 	KeepAlive time.Duration
+	// MaxImageBytes is the largest file the page's attach button sends
+	// (default DefaultMaxImageBytes); larger ones are refused with 413.
+	MaxImageBytes int64
 }
 
-// Chat serves a LINE-like chat page with simulated customers: what they type
-// goes to the bot as signed webhook events through the Sender; what the bot
-// replies or pushes to them through the API appears live (server-sent
-// events). Create it with NewChat.
+// Chat serves a LINE-like chat page with simulated customers: what they type,
+// tap or attach (images, see SendImage) goes to the bot as signed webhook
+// events through the Sender; what the bot replies or pushes to them through
+// the API appears live (server-sent events). Create it with NewChat.
 type Chat struct {
 	api    *API
 	sender *Sender
@@ -54,12 +57,15 @@ type Customer struct {
 type chatEntry struct {
 	ID       string            `json:"id"`
 	UserID   string            `json:"userId"`
-	From     string            `json:"from"`                // "user" or "bot"
-	Kind     string            `json:"kind"`                // text, postback, follow, unfollow, reply, push
-	Text     string            `json:"text,omitempty"`      // what the customer's bubble shows
-	Data     string            `json:"data,omitempty"`      // postback data
-	MsgID    string            `json:"messageId,omitempty"` // the customer's message ID
-	Read     bool              `json:"read,omitempty"`      // the bot marked it read
+	From     string            `json:"from"`                  // "user" or "bot"
+	Kind     string            `json:"kind"`                  // text, image, postback, follow, unfollow, reply, push
+	Text     string            `json:"text,omitempty"`        // what the customer's bubble shows
+	Data     string            `json:"data,omitempty"`        // postback data
+	MsgID    string            `json:"messageId,omitempty"`   // the customer's message ID
+	Name     string            `json:"name,omitempty"`        // an image's file name, if it had one
+	CType    string            `json:"contentType,omitempty"` // an image's content type as stored
+	Size     int               `json:"size,omitempty"`        // an image's size in bytes
+	Read     bool              `json:"read,omitempty"`        // the bot marked it read
 	Messages []json.RawMessage `json:"messages,omitempty"`
 	Status   int               `json:"status,omitempty"` // bot's webhook answer
 	Error    string            `json:"error,omitempty"`
@@ -102,6 +108,9 @@ func NewChat(api *API, sender *Sender, opts ChatOptions) *Chat {
 	m.HandleFunc("POST "+p+"/api/postback", c.handlePostback)
 	m.HandleFunc("POST "+p+"/api/follow", c.handleFollow)
 	m.HandleFunc("POST "+p+"/api/profile", c.handleProfile)
+	m.HandleFunc("POST "+p+"/api/image", c.handleImage)
+	m.HandleFunc("POST "+p+"/api/sample-id", c.handleSampleID)
+	m.HandleFunc("GET "+p+"/api/content/{messageId}", c.handleContent)
 	c.mux = m
 	return c
 }
@@ -132,7 +141,7 @@ func (c *Chat) serveFile(name, ctype string) http.HandlerFunc {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy",
-			"default-src 'self'; img-src http: https: data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+			"default-src 'self'; img-src 'self' http: https: data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 		_, _ = w.Write(b)
 	}
 }

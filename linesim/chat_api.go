@@ -63,7 +63,8 @@ type activityJSON struct {
 }
 
 // handleStream is the page's server-sent event stream: "customer", "entry",
-// "status", "activity" and, after the replayed history, "ready".
+// "status", "activity" and, after the replayed history, "ready" (which
+// carries the page's settings: maxImageBytes).
 func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives server write timeouts
@@ -102,7 +103,7 @@ func (c *Chat) handleStream(w http.ResponseWriter, r *http.Request) {
 	for _, e := range entries {
 		write("entry", e)
 	}
-	write("ready", struct{}{})
+	write("ready", map[string]int64{"maxImageBytes": c.maxImageBytes()})
 	if rc.Flush() != nil {
 		return
 	}

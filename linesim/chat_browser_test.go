@@ -3,10 +3,15 @@ package linesim
 import (
 	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,10 +19,10 @@ import (
 	"github.com/line/line-bot-sdk-go/v8/linebot/webhook"
 )
 
-// flexBot answers a text with a Flex bubble and quick-reply chips, and the
-// postback "optout" with a confirmation text, all by raw JSON as a bot would
-// send it.
-func flexBot(t *testing.T, apiURL string) http.Handler {
+// flexBot answers a text with a Flex bubble and quick-reply chips, the
+// postback "optout" with a confirmation text, and an image with a text (after
+// passing the event to images), all by raw JSON as a bot would send it.
+func flexBot(t *testing.T, apiURL string, images chan<- webhook.ImageMessageContent) http.Handler {
 	reply := func(token, messages string) {
 		body := `{"replyToken":"` + token + `","messages":` + messages + `}`
 		req, _ := http.NewRequest("POST", apiURL+"/v2/bot/message/reply", bytes.NewReader([]byte(body)))
@@ -39,6 +44,11 @@ func flexBot(t *testing.T, apiURL string) http.Handler {
 		for _, ev := range cb.Events {
 			switch e := ev.(type) {
 			case webhook.MessageEvent:
+				if im, ok := e.Message.(webhook.ImageMessageContent); ok {
+					images <- im
+					reply(e.ReplyToken, `[{"type":"text","text":"画像を受け取りました"}]`)
+					continue
+				}
 				tm := e.Message.(webhook.TextMessageContent)
 				call := func(path, body string) {
 					req, _ := http.NewRequest("POST", apiURL+path, bytes.NewReader([]byte(body)))
@@ -78,9 +88,12 @@ func TestChatPageInBrowser(t *testing.T) {
 		t.Skip("no chromium on PATH")
 	}
 	api, apiSrv, _ := newTestAPI(t, APIOptions{Now: time.Now})
-	bot := httptest.NewServer(flexBot(t, apiSrv.URL))
+	images := make(chan webhook.ImageMessageContent, 16)
+	bot := httptest.NewServer(flexBot(t, apiSrv.URL, images))
 	defer bot.Close()
-	chat := NewChat(api, &Sender{BotURL: bot.URL, ChannelSecret: testSecret, Destination: "Ubot", API: api}, ChatOptions{})
+	const pageLimit = 64 << 10
+	chat := NewChat(api, &Sender{BotURL: bot.URL, ChannelSecret: testSecret, Destination: "Ubot", API: api},
+		ChatOptions{MaxImageBytes: pageLimit})
 	srv := httptest.NewServer(chat)
 	defer srv.Close()
 
@@ -154,11 +167,60 @@ func TestChatPageInBrowser(t *testing.T) {
 	}
 	poll("button text", `[...document.querySelectorAll(".row.user .bubble")].some(b => b.textContent === "押した")`)
 
+	// Images: a picture and a text file through the file input, the sample ID, and a file over the page's limit.
+	dir := t.TempDir()
+	pic := tinyPNG(t, 40, 30)
+	files := map[string][]byte{"pic.png": pic, "notes.txt": []byte("not a picture"), "big.png": bytes.Repeat([]byte{1}, pageLimit+1)}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upload := func(name string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(".phone input.file"), []string{filepath.Join(dir, name)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imgShown := func(w int) string {
+		return `[...document.querySelectorAll(".row.user img.imgmsg")].some(i => i.complete && i.naturalWidth === ` + strconv.Itoa(w) + `)`
+	}
+	upload("pic.png")
+	poll("picture bubble", imgShown(40))
+	upload("notes.txt")
+	poll("file bubble", `[...document.querySelectorAll(".row.user .bubble.filemsg")].some(b => b.textContent.includes("notes.txt"))`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".phone .sample"))); err != nil {
+		t.Fatal(err)
+	}
+	poll("sample ID bubble", imgShown(sampleCardW))
+	upload("big.png")
+	poll("oversize notice", `[...document.querySelectorAll(".phone .sys")].some(s => s.textContent.includes("ファイルが大きすぎます") && s.textContent.includes("big.png"))`)
+	wantContent := [][]byte{pic, files["notes.txt"], SampleIDCard()}
+	wantType := []string{"image/png", "text/plain", "image/png"}
+	for i := range wantContent {
+		var im webhook.ImageMessageContent
+		select {
+		case im = <-images:
+		case <-ctx.Done():
+			t.Fatalf("image event %d never came", i)
+		}
+		ct, data, ok := api.Content(im.Id)
+		if !ok || ct != wantType[i] || !bytes.Equal(data, wantContent[i]) || im.ContentProvider.Type != "line" || im.QuoteToken == "" {
+			t.Errorf("image %d: %q %d bytes %v, event %+v", i, ct, len(data), ok, im)
+		}
+	}
+	poll("answers to the images", `[...document.querySelectorAll(".row.bot .bubble")].filter(b => b.textContent === "画像を受け取りました").length === 3`)
+	select {
+	case im := <-images:
+		t.Errorf("the file over the page's limit was sent: %+v", im)
+	default:
+	}
+
 	// Block, language switch, second customer.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".phone .block"))); err != nil {
 		t.Fatal(err)
 	}
-	poll("blocked", `document.querySelector(".phone .text").disabled`)
+	poll("blocked", `document.querySelector(".phone .text").disabled && document.querySelector(".phone .attach").disabled && document.querySelector(".phone .sample").disabled`)
 	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(".phone .lang"), "en")); err != nil {
 		t.Fatal(err)
 	}
@@ -178,4 +240,20 @@ func TestChatPageInBrowser(t *testing.T) {
 	if p, _ := api.Profile(cs[0].UserID); p.Language != "en" {
 		t.Errorf("language switch: %+v", p)
 	}
+}
+
+// tinyPNG returns a w×h PNG of one colour.
+func tinyPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetNRGBA(x, y, color.NRGBA{0x30, 0x60, 0xc0, 0xff})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

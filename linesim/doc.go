@@ -5,10 +5,16 @@
 //     api-data.line.me (reply with single-use expiring reply tokens, push with
 //     X-Line-Retry-Key deduplication, profile, loading animation,
 //     mark-as-read by token, message content, rich menus), with LINE's status
-//     codes and error bodies, fault injection and observation for tests.
+//     codes and error bodies, fault injection (SetFault; SetContentFault for
+//     the content endpoint alone) and observation for tests.
 //   - Sender builds webhook events exactly as LINE sends them (tokens issued
-//     by the API) and POSTs them signed to the bot.
-//   - Chat is a LINE-like chat page with simulated customers.
+//     by the API) and POSTs them signed to the bot; image events store their
+//     content in the API first (ImageEvent, ImageEventWithType).
+//   - Chat is a LINE-like chat page with simulated customers, who type, tap
+//     chips and buttons, block and unblock, and send images: any file picked
+//     (up to ChatOptions.MaxImageBytes, 25 MiB by default, so a bot's own
+//     limits can be tried) or the built-in SampleIDCard. Chat.SendImage does
+//     the same from Go.
 //   - RunLoad is the load tool behind "linesim load".
 //
 // Mounting: the API is an http.Handler; serve it on a loopback listener (or

@@ -168,13 +168,28 @@ func (s *Sender) TextEvent(userID, text string) Event {
 }
 
 // ImageEvent builds an image message event from userID whose content (data)
-// is stored in s.API, served at GET /v2/bot/message/{id}/content.
+// is stored in s.API, served at GET /v2/bot/message/{id}/content with the
+// content type sniffed from data.
 func (s *Sender) ImageEvent(userID string, data []byte) Event {
-	e := s.base("message", userID, true)
+	return s.ImageEventWithType(userID, data, "")
+}
+
+// ImageEventWithType is ImageEvent with the content type the content
+// endpoint declares (contentType; empty: sniffed from data). The type need
+// not match the bytes, so tests can show that a bot does not trust it.
+func (s *Sender) ImageEventWithType(userID string, data []byte, contentType string) Event {
 	id := NewMessageID()
 	if s.API != nil {
-		s.API.PutContent(id, http.DetectContentType(data), data)
+		s.API.PutContent(id, contentTypeOf(data, contentType), data)
 	}
+	return s.imageEvent(userID, id)
+}
+
+// imageEvent builds the image message event of message id, whose content is
+// stored already, as LINE sends it: contentProvider "line", a quoteToken and
+// a markAsReadToken.
+func (s *Sender) imageEvent(userID, id string) Event {
+	e := s.base("message", userID, true)
 	e.Message = &MessageContent{
 		ID: id, Type: "image",
 		ContentProvider: &ContentProvider{Type: "line"},
@@ -182,6 +197,15 @@ func (s *Sender) ImageEvent(userID string, data []byte) Event {
 		MarkAsReadToken: s.readToken(userID, id),
 	}
 	return e
+}
+
+// contentTypeOf returns declared, or the type sniffed from data when
+// declared is empty.
+func contentTypeOf(data []byte, declared string) string {
+	if declared != "" {
+		return declared
+	}
+	return http.DetectContentType(data)
 }
 
 // PostbackEvent builds a postback event (a tapped postback action) from

@@ -117,17 +117,25 @@ func (a *API) serveFault(w http.ResponseWriter, r *http.Request, p string) bool 
 	if cur.Status == 0 {
 		return false
 	}
-	if cur.RetryAfter > 0 {
-		secs := int((cur.RetryAfter + time.Second - 1) / time.Second)
+	writeFault(w, cur.Status, cur.RetryAfter)
+	return true
+}
+
+// writeFault answers an injected error: status with LINE's error body for it and, when retryAfter is
+// positive, a Retry-After header in whole seconds (at least 1).
+func writeFault(w http.ResponseWriter, status int, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		secs := int((retryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
-	msg := http.StatusText(cur.Status)
-	switch cur.Status {
+	msg := http.StatusText(status)
+	switch status {
 	case http.StatusTooManyRequests:
 		msg = "The API rate limit has been exceeded. Try again later."
 	case http.StatusInternalServerError:
 		msg = "Internal server error"
+	case http.StatusNotFound:
+		msg = "Not found"
 	}
-	writeError(w, cur.Status, msg)
-	return true
+	writeError(w, status, msg)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 )
 
 func (a *API) handleProfile(w http.ResponseWriter, r *http.Request) {
@@ -80,22 +79,6 @@ func (a *API) handleMarkAsRead(w http.ResponseWriter, r *http.Request) {
 	a.stats.MarkAsReads++
 	a.mu.Unlock()
 	writeJSON(w, http.StatusOK, struct{}{})
-}
-
-func (a *API) handleContent(w http.ResponseWriter, r *http.Request) {
-	a.mu.Lock()
-	c, ok := a.contents[r.PathValue("messageId")]
-	if !ok {
-		a.stats.NotFound++
-	}
-	a.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusNotFound, "Not found")
-		return
-	}
-	w.Header().Set("Content-Type", c.contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(c.data)))
-	_, _ = w.Write(c.data)
 }
 
 // RichMenu is a rich menu created through the API.

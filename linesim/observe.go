@@ -43,6 +43,7 @@ type Stats struct {
 	Profiles           int // profiles served
 	LoadingStarts      int // accepted loading animations
 	MarkAsReads        int // accepted mark-as-read calls
+	ContentsServed     int // message contents served (200)
 	SubscriberDrops    int // deliveries or activities a full subscriber channel lost
 	RateLimited        int // 429 answers from APIOptions.RateLimits
 }
@@ -200,7 +201,7 @@ func (a *API) Loadings(userID string) []Loading {
 }
 
 // Reset forgets all deliveries, tokens, retry keys, reads, loadings and
-// counters (users, contents and rich menus stay) and clears the fault.
+// counters (users, contents and rich menus stay) and clears the faults.
 func (a *API) Reset() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -213,4 +214,5 @@ func (a *API) Reset() {
 	a.loadings = map[string][]Loading{}
 	a.stats = Stats{}
 	a.fault = nil
+	a.contentFault = nil
 }

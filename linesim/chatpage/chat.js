@@ -5,10 +5,11 @@
   const panes = document.getElementById("panes");
   const tpl = document.getElementById("pane-tpl");
   const conn = document.getElementById("conn");
-  const customers = new Map(); // userId -> {c, root, log, chips, input, send, lang, block}
+  const customers = new Map(); // userId -> {c, root, log, chips, input, send, lang, block, attach, file, sample}
   const seen = new Set();      // entry ids already shown
   const metas = new Map();     // entry id -> meta element (for webhook status)
   let ready = false;
+  let maxImageBytes = 25 * 1024 * 1024; // the server's figure arrives with "ready"
 
   function el(tag, cls, text) {
     const n = document.createElement(tag);
@@ -31,7 +32,8 @@
       const root = tpl.content.firstElementChild.cloneNode(true);
       p = { c: c, root: root, log: root.querySelector(".log"), chips: root.querySelector(".chips"),
         input: root.querySelector(".text"), send: root.querySelector(".send"),
-        lang: root.querySelector(".lang"), block: root.querySelector(".block") };
+        lang: root.querySelector(".lang"), block: root.querySelector(".block"),
+        attach: root.querySelector(".attach"), file: root.querySelector(".file"), sample: root.querySelector(".sample") };
       root.dataset.userId = c.userId;
       root.querySelector("form").addEventListener("submit", function (ev) {
         ev.preventDefault();
@@ -42,6 +44,13 @@
       });
       p.lang.addEventListener("change", function () { post("profile", { userId: p.c.userId, language: p.lang.value }); });
       p.block.addEventListener("click", function () { post("follow", { userId: p.c.userId, follow: !!p.c.blocked }); });
+      p.attach.addEventListener("click", function () { if (!p.c.blocked) p.file.click(); });
+      p.file.addEventListener("change", function () {
+        const f = p.file.files && p.file.files[0];
+        p.file.value = ""; // the same file can be chosen again
+        if (f && !p.c.blocked) sendFile(p, f);
+      });
+      p.sample.addEventListener("click", function () { if (!p.c.blocked) post("sample-id", { userId: p.c.userId }); });
       customers.set(c.userId, p);
       panes.appendChild(root);
     }
@@ -51,7 +60,7 @@
     p.lang.value = c.language === "en" ? "en" : "ja";
     p.block.textContent = c.blocked ? "ブロック解除" : "ブロック";
     p.block.classList.toggle("blocked", !!c.blocked);
-    p.input.disabled = p.send.disabled = !!c.blocked;
+    p.input.disabled = p.send.disabled = p.attach.disabled = p.sample.disabled = !!c.blocked;
     p.input.placeholder = c.blocked ? "ブロック中" : "メッセージを入力";
     return p;
   }
@@ -72,6 +81,43 @@
   }
 
   function sys(p, text) { p.log.appendChild(el("div", "sys", text)); }
+
+  function size(n) {
+    if (n >= 1048576) return (n / 1048576).toFixed(n % 1048576 ? 1 : 0) + " MB";
+    if (n >= 1024) return Math.floor(n / 1024) + " KB";
+    return n + " B";
+  }
+
+  // sendFile sends any file the customer picked as an image message; the bot judges what it is.
+  async function sendFile(p, f) {
+    const say = function (t) { sys(p, t); scroll(p); };
+    if (f.size > maxImageBytes) return say("ファイルが大きすぎます（" + size(maxImageBytes) + " まで）: " + f.name + " " + size(f.size));
+    if (f.size === 0) return say("空のファイルは送れません: " + f.name);
+    const q = "?userId=" + encodeURIComponent(p.c.userId) + "&name=" + encodeURIComponent(f.name);
+    try {
+      // The body is the file itself; its Content-Type is the file's type when the browser knows one.
+      const r = await fetch("api/image" + q, { method: "POST", body: f });
+      if (r.ok) return;
+      let body = {};
+      try { body = await r.json(); } catch (e) { /* not JSON */ }
+      if (!body.messageId) say("画像を送れませんでした（" + r.status + "）" + (body.error ? ": " + String(body.error) : ""));
+    } catch (e) { say("画像を送れませんでした: " + String(e)); }
+  }
+
+  // imageBubble shows an image the customer sent, from the simulator's copy of its content; a file that
+  // is no image (or does not decode) shows as a file bubble.
+  function imageBubble(p, e) {
+    const ct = String(e.contentType || "");
+    const label = (e.name ? String(e.name) + " · " : "") + ct + " · " + size(e.size || 0);
+    const file = function () { return el("div", "bubble filemsg", "ファイル: " + label); };
+    if (!ct.startsWith("image/") || !e.messageId) return file();
+    const i = el("img", "imgmsg");
+    i.alt = label; i.title = label;
+    i.addEventListener("error", function () { i.replaceWith(file()); });
+    i.addEventListener("load", function () { scroll(p); });
+    i.src = "api/content/" + encodeURIComponent(e.messageId);
+    return i;
+  }
 
   function doAction(p, a) {
     if (!a || typeof a !== "object") return;
@@ -162,8 +208,8 @@
       let meta = null;
       if (e.kind === "follow") sys(p, "友だち追加 / ブロック解除");
       else if (e.kind === "unfollow") sys(p, "ブロックしました");
-      else if (e.text) {
-        meta = row(p, "user", el("div", "bubble", e.text), clock(e.at));
+      else if (e.kind === "image" || e.text) {
+        meta = row(p, "user", e.kind === "image" ? imageBubble(p, e) : el("div", "bubble", e.text), clock(e.at));
         if (e.messageId) { meta.dataset.messageId = e.messageId; if (e.read) markRead(meta); }
       }
       else sys(p, "postback: " + String(e.data || ""));
@@ -227,7 +273,8 @@
     es.addEventListener("entry", function (ev) { entry(JSON.parse(ev.data)); });
     es.addEventListener("status", function (ev) { status(JSON.parse(ev.data)); });
     es.addEventListener("activity", function (ev) { activity(JSON.parse(ev.data)); });
-    es.addEventListener("ready", function () {
+    es.addEventListener("ready", function (ev) {
+      try { const s = JSON.parse(ev.data); if (s.maxImageBytes > 0) maxImageBytes = s.maxImageBytes; } catch (e) { /* keep the default */ }
       if (!ready && customers.size === 0) post("customers", { language: addLang.value });
       ready = true;
     });
