@@ -158,6 +158,12 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	idx := map[string][]mongo.IndexModel{
 		colTranscript: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "at", Value: 1}}}},
 		colSteps:      {{Keys: bson.D{{Key: "at", Value: 1}}}},
+		// A customer's draft becomes one request (a repeated submission is a duplicate key).
+		colRequests: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}},
+			Options: options.Index().SetUnique(true).SetName("user_draft_unique")}},
+		// One index per collection: the embedded engine (FerretDB 1.24) panics on a createIndexes
+		// listing two or more indexes that already exist, i.e. on the second start.
+		colDocuments: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}}}},
 	}
 	for coll, models := range idx {
 		if _, err := s.db.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {

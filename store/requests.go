@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/request"
+)
+
+// Collections of personal-data requests. All stay small: a desk receives a handful of requests a week,
+// each with a few documents. Documents and package files carry their content sealed (encrypted by
+// request.Sealer before it reaches the store); the store never sees a plaintext.
+const (
+	colRequests     = "requests"      // one document per request; unique on (user, draft)
+	colDocuments    = "documents"     // identity documents: metadata and sealed bytes
+	colPackageFiles = "package_files" // files attached to data packages: sealed bytes
+	colCounters     = "counters"      // sequence counters: {_id: name, n: last value}
+)
+
+var _ request.Store = (*Store)(nil)
+
+// counterDoc is one sequence counter.
+type counterDoc struct {
+	ID string `bson:"_id"`
+	N  int64  `bson:"n"`
+}
+
+// NextRequestNumber implements request.Store: an upserting $inc of the day's counter that returns the
+// new value. MongoDB does this atomically; the embedded engine reads and writes the document in two
+// steps, which the write turn (lockWrites) makes atomic, as the engine's files belong to this process
+// alone. Two first increments of a day racing on MongoDB can both try to insert the counter: the
+// loser gets a duplicate key and tries again, and then finds it.
+func (s *Store) NextRequestNumber(ctx context.Context, day string) (int, error) {
+	if day == "" {
+		return 0, errors.New("store: request counter needs a day")
+	}
+	id := "request:" + day
+	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}
+	for attempt := 0; ; attempt++ {
+		var c counterDoc
+		unlock := s.lockWrites()
+		err := s.db.Collection(colCounters).FindOneAndUpdate(ctx, byID(id), update, opts).Decode(&c)
+		unlock()
+		if mongo.IsDuplicateKeyError(err) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("request counter %s: %w", day, err)
+		}
+		if c.N < 1 {
+			return 0, fmt.Errorf("request counter %s: got %d", day, c.N)
+		}
+		return int(c.N), nil
+	}
+}
+
+// InsertRequest implements request.Store: bot.ErrDuplicate when the reference or the customer's
+// draft is stored already (the unique index on user and draft; see ensureIndexes).
+func (s *Store) InsertRequest(ctx context.Context, r request.Request) error {
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colRequests).InsertOne(ctx, r)
+	if mongo.IsDuplicateKeyError(err) {
+		return bot.ErrDuplicate
+	}
+	return err
+}
+
+// UpdateRequest implements request.Store: a replace conditional on the previous version, like
+// UpdateEscalation. request.ErrConflict when the stored version is another; bot.ErrNotFound when
+// there is no such request.
+func (s *Store) UpdateRequest(ctx context.Context, r request.Request) error {
+	unlock := s.lockWrites()
+	res, err := s.db.Collection(colRequests).ReplaceOne(ctx,
+		bson.D{{Key: "_id", Value: r.ID}, {Key: "version", Value: r.Version - 1}}, r)
+	unlock()
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		found, err := has(ctx, s.db.Collection(colRequests), r.ID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return bot.ErrNotFound
+		}
+		return request.ErrConflict
+	}
+	return nil
+}
+
+// AllRequests implements request.Store: every request, by reference.
+func (s *Store) AllRequests(ctx context.Context) ([]request.Request, error) {
+	cur, err := s.db.Collection(colRequests).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := []request.Request{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddFile implements request.Store: bot.ErrDuplicate when a file with the ID is stored.
+func (s *Store) AddFile(ctx context.Context, f request.StoredFile) error {
+	if f.ID == "" || f.Request == "" {
+		return errors.New("store: a package file needs an ID and a request")
+	}
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colPackageFiles).InsertOne(ctx, f)
+	if mongo.IsDuplicateKeyError(err) {
+		return bot.ErrDuplicate
+	}
+	return err
+}
+
+// PackageFile implements request.Store: the file id of the request's package, with its sealed bytes;
+// bot.ErrNotFound when there is none (or it belongs to another request).
+func (s *Store) PackageFile(ctx context.Context, requestID, id string) (request.StoredFile, error) {
+	var f request.StoredFile
+	err := s.db.Collection(colPackageFiles).FindOne(ctx, byID(id)).Decode(&f)
+	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && f.Request != requestID) {
+		return request.StoredFile{}, bot.ErrNotFound
+	}
+	return f, err
+}
