@@ -140,7 +140,8 @@ func (s *Service) issueLink(r *Request, now time.Time, a Actor) (string, error) 
 	r.Package.LinkHash, r.Package.Revoked = hashToken(token), false
 	r.Package.ExpiresAt = now.AddDate(0, 0, s.cfg.LinkDays)
 	r.History = append(r.History, Change{What: ChangePackage, Note: "link issued", Actor: a, At: now})
-	return s.cfg.BaseURL + "/package/" + token, nil
+	// LINE opens links in its own browser, which handles downloads badly: ask for the external one.
+	return s.cfg.BaseURL + "/package/" + token + "?openExternalBrowser=1", nil
 }
 
 func hashToken(token string) string {
