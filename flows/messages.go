@@ -11,7 +11,6 @@ const (
 	msgGeneric           = "error.generic"
 	msgCannotAnswer      = "miss.first"
 	msgCannotAnswerAgain = "miss.again"
-	msgContactWindow     = "contact.window"
 
 	lblTopics   = "label.topics"
 	lblEnglish  = "label.english"
@@ -22,6 +21,6 @@ const (
 // MessageIDs lists the catalog IDs this package's flows use directly.
 func MessageIDs() []string {
 	return []string{msgGreeting, msgWelcomeBack, msgMenu, msgMediaUnanswered, msgLangSwitched, msgGeneric,
-		msgCannotAnswer, msgCannotAnswerAgain, msgContactWindow,
+		msgCannotAnswer, msgCannotAnswerAgain,
 		lblTopics, lblEnglish, lblJapanese, lblMenu}
 }

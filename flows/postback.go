@@ -35,6 +35,11 @@ const (
 	ActJoined Action = "hjoined"
 	// ActRequestNotice is internal: the request service tells the customer about a request (Notice).
 	ActRequestNotice Action = "rnotice"
+
+	ActRequest     Action = "request" // start a personal-data request (menu chip, rich-menu tile)
+	ActReqStatus   Action = "rstatus" // list my requests (申請状況)
+	ActReqStep     Action = "rq"      // a button inside the request flow (Step, Draft, Kind, Value)
+	ActReqWithdraw Action = "rwd"     // withdraw a request: ask (Num), confirm (Step ok) or keep (Step no) (Ref)
 )
 
 // MaxPostbackBytes is the longest postback data LINE accepts.
@@ -46,7 +51,7 @@ type Postback struct {
 	Do       Action
 	Topic    string   // ActFAQ: knowledge-base topic ID ("topic")
 	Lang     Lang     // ActLang ("l")
-	Step     string   // ActOptStep: all, pick, done, status, cancel, skip, skipall, ok ("a")
+	Step     string   // ActOptStep: all, pick, done, status, cancel, skip, skipall, ok; ActReqStep, ActReqWithdraw: see request_messages.go ("a")
 	Channel  Channels // ActOptStep with Step pick: one channel ("c")
 	Category string   // ActCategory ("c")
 	Reason   string   // ActHuman ("r")
@@ -55,6 +60,16 @@ type Postback struct {
 	Why      string   // ActResume: handback or closed ("why")
 	Ask      bool     // ActResume: offer the satisfaction question ("ask=1")
 	Name     string   // ActJoined: the staff member's display name ("n")
+	// Draft is the draft key of the request form a button belongs to (ActReqStep: "d").
+	Draft string
+	// Kind is one request kind (ActReqStep with Step kind: "k", its machine name).
+	Kind RequestKind
+	// Value is the choice of a request-flow button: a ground, requester, representative kind,
+	// delivery method or summary section (ActReqStep: "v").
+	Value string
+	// Ref is a request's reference (ActReqWithdraw: "ref"); Num its row in the status list ("n").
+	Ref string
+	Num int
 	// Notice is the data of ActRequestNotice (internal only: "w", "ref", "d", "k", "st", "due", "why",
 	// "link", "out", "seq", "p").
 	Notice RequestNotice
@@ -93,6 +108,17 @@ func (p Postback) Encode() string {
 		}
 	case ActJoined:
 		add("n", p.Name)
+	case ActReqStep:
+		add("a", p.Step)
+		add("d", p.Draft)
+		add("k", p.Kind.Name())
+		add("v", p.Value)
+	case ActReqWithdraw:
+		add("a", p.Step)
+		add("ref", p.Ref)
+		if p.Num != 0 {
+			add("n", strconv.Itoa(p.Num))
+		}
 	case ActRequestNotice:
 		n := p.Notice
 		add("w", n.What)
@@ -155,6 +181,12 @@ func decodePostback(data string) (Postback, bool) {
 		p.Why, p.Ticket, p.Ask = q.Get("why"), q.Get("e"), q.Get("ask") == "1"
 	case ActJoined:
 		p.Name = q.Get("n")
+	case ActReqStep:
+		p.Step, p.Draft, p.Value = q.Get("a"), q.Get("d"), q.Get("v")
+		p.Kind, _ = ParseRequestKind(q.Get("k"))
+	case ActReqWithdraw:
+		p.Step, p.Ref = q.Get("a"), q.Get("ref")
+		p.Num, _ = strconv.Atoi(q.Get("n"))
 	case ActRequestNotice:
 		k, _ := strconv.Atoi(q.Get("k"))
 		seq, _ := strconv.Atoi(q.Get("seq"))
@@ -194,3 +226,7 @@ func PostbackLabel(data string) (labelID string, ok bool) {
 func RequestNoticePostback(n RequestNotice) string {
 	return Postback{Do: ActRequestNotice, Notice: n}.Encode()
 }
+
+// DecodeInternalPostback reads the data of an internal event (the console and tests show what the
+// service said; the pipeline decodes it in Step).
+func DecodeInternalPostback(data string) (Postback, bool) { return decodePostback(data) }

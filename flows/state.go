@@ -26,4 +26,7 @@ type State struct {
 	Handoff HandoffState `json:"handoff,omitzero" bson:"handoff,omitempty"`
 	// OptOut is the opt-out/opt-in flows' data and what this chat has stopped (see OptOutData).
 	OptOut OptOutData `json:"optout,omitzero" bson:"optout,omitempty"`
+	// Request is the personal-data request form and what the chat remembers of the customer's
+	// requests (see RequestData).
+	Request RequestData `json:"request,omitzero" bson:"request,omitempty"`
 }

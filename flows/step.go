@@ -32,6 +32,9 @@ func Step(st State, in Input) (res Result) {
 			return r
 		}
 	}
+	if r, ok := requestAside(st, in); ok { // 「申請状況」 in any message, photos for a submitted request
+		return r
+	}
 	switch in.Kind {
 	case InputFollow:
 		return greet(st, in)
@@ -65,17 +68,11 @@ func onText(st State, in Input) Result {
 			return r
 		}
 	}
-	switch in.Intent.Name {
-	case "menu":
+	if in.Intent.Name == "menu" {
 		st.Misses = 0
 		return Result{State: st, Replies: []Reply{mainMenu(st)}}
-	case "none", "":
-		return miss(st)
 	}
-	// A recognised need no feature serves yet (today: disclosure requests): answer with the contact
-	// window, never with silence.
-	st.Misses = 0
-	return Result{State: st, Replies: []Reply{{ID: msgContactWindow}, mainMenu(st)}}
+	return miss(st) // "none", and an intent no feature answered
 }
 
 // miss answers a message the desk cannot answer: honestly, with the menu; the second miss in a row

@@ -19,7 +19,11 @@ func (s *Service) Apply(ctx context.Context, st bot.Step) error {
 		switch e.Kind {
 		case flows.EffectRequest:
 			if e.Request != nil {
-				err = s.submit(ctx, st.UserID, *e.Request)
+				sub := *e.Request
+				if sub.Lang == "" {
+					sub.Lang = st.Lang // the flow knows only a language chosen in the chat
+				}
+				err = s.submit(ctx, st.UserID, sub)
 			}
 		case flows.EffectRequestDocument:
 			if e.Document != nil {

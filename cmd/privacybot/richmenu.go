@@ -51,14 +51,11 @@ const (
 	richMenuImageMax = 1 << 20
 
 	// Postback data the flows answer (flows.Step): the opt-out flow, a person, the language switch.
+	// The 開示等のご請求 tile starts the request flow with flows.RequestStartPostback ("do=request").
 	postbackOptOut = "do=optout"
 	postbackHuman  = "do=human"
 	postbackLangJa = "do=lang&l=ja"
 	postbackLangEn = "do=lang&l=en"
-	// disclosureText is what the 開示等のご請求 tile makes the customer say. There is no disclosure
-	// flow yet: the classifier reads it as the disclosure intent, which the desk answers with the
-	// contact window; once a flow exists it starts that flow without a new menu.
-	disclosureText = "個人情報の開示等を請求したい"
 )
 
 // richMenuArea is one tappable area with a name for tests and the dry run.
@@ -81,8 +78,8 @@ func richMenuAreas() []richMenuArea {
 			Label: "ポリシーについて", Data: flows.FAQPostback(flows.FAQMenuTopic), DisplayText: "ポリシーについて"}},
 		{Key: "optout", Bounds: tile(1, 0), Action: &messaging_api.PostbackAction{
 			Label: "配信停止（営業連絡の停止）", Data: postbackOptOut, DisplayText: "配信停止（営業連絡の停止）"}},
-		{Key: "disclosure", Bounds: tile(0, 1), Action: &messaging_api.MessageAction{
-			Label: "開示等のご請求", Text: disclosureText}},
+		{Key: "disclosure", Bounds: tile(0, 1), Action: &messaging_api.PostbackAction{
+			Label: "開示等のご請求", Data: flows.RequestStartPostback, DisplayText: "開示等のご請求"}},
 		{Key: "staff", Bounds: tile(1, 1), Action: &messaging_api.PostbackAction{
 			Label: "担当者と話す", Data: postbackHuman, DisplayText: "担当者と話したい"}},
 		// The header's switch: the pill spans x 1680–2440; the areas reach to the header's edges.

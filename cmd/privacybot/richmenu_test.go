@@ -115,7 +115,7 @@ func TestRichMenuCreatesUploadsAndSetsDefault(t *testing.T) {
 	}{
 		{0, 236, 1250, 725, "postback", flows.FAQPostback(flows.FAQMenuTopic)},
 		{1250, 236, 1250, 725, "postback", "do=optout"},
-		{0, 961, 1250, 725, "message", disclosureText},
+		{0, 961, 1250, 725, "postback", flows.RequestStartPostback},
 		{1250, 961, 1250, 725, "postback", "do=human"},
 		{1660, 0, 400, 236, "postback", "do=lang&l=ja"},
 		{2060, 0, 440, 236, "postback", "do=lang&l=en"},
@@ -314,7 +314,7 @@ func TestRichMenuTapsStartTheirFlows(t *testing.T) {
 	}{
 		"policy":     {reply: flows.FAQMenuPromptID},
 		"optout":     {reply: "optout.pick", flow: flows.FlowOptOut},
-		"disclosure": {reply: "contact.window"},
+		"disclosure": {reply: "request.kinds", flow: flows.FlowRequest},
 		"staff":      {flow: flows.FlowStaff, effect: flows.EffectEscalate},
 		"ja":         {reply: "lang.switched", lang: flows.Ja},
 		"en":         {reply: "lang.switched", lang: flows.En},

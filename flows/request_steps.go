@@ -1,0 +1,370 @@
+package flows
+
+// The steps of the request form: which apply, what comes next and before, and the answers.
+
+// formOrder is every step in order; applies says which a form goes through.
+var formOrder = []reqStep{rqKinds, rqCorrection, rqTarget, rqGround, rqGroundText, rqWho, rqRepKind, rqRepName,
+	rqName, rqAddress, rqPhone, rqDocs, rqDelivery, rqSummary}
+
+// applies reports whether the form goes through step s, given its answers so far.
+func (d RequestData) applies(s reqStep) bool {
+	switch s {
+	case rqCorrection:
+		return d.Kinds&KindsChange != 0
+	case rqTarget, rqGround:
+		return d.Kinds&KindsStop != 0
+	case rqGroundText:
+		return d.Kinds&KindsStop != 0 && d.Ground == GroundOther
+	case rqRepKind:
+		return d.Requester == RequesterLegal
+	case rqRepName:
+		return d.Requester == RequesterAgent || d.Requester == RequesterLegal
+	case rqDelivery:
+		return d.Kinds&KindsAnswered != 0
+	}
+	return true
+}
+
+// missing reports whether step s still lacks its answer.
+func (d RequestData) missing(s reqStep) bool {
+	switch s {
+	case rqKinds:
+		return d.Kinds == 0
+	case rqCorrection:
+		return d.Correction == ""
+	case rqTarget:
+		return d.Target == ""
+	case rqGround:
+		return d.Ground == ""
+	case rqGroundText:
+		return d.GroundText == ""
+	case rqWho:
+		return d.Requester == ""
+	case rqRepKind:
+		return d.RepKind == ""
+	case rqRepName:
+		return d.RepName == ""
+	case rqName:
+		return d.Name == ""
+	case rqAddress:
+		return d.Address == ""
+	case rqPhone:
+		return d.Phone == ""
+	case rqDocs:
+		return d.DocsBy == ""
+	case rqDelivery:
+		return d.Delivery == ""
+	}
+	return false
+}
+
+// sectionOf is the summary section a step belongs to.
+func sectionOf(s reqStep) reqSection {
+	switch s {
+	case rqKinds:
+		return secWhat
+	case rqCorrection, rqTarget, rqGround, rqGroundText:
+		return secDetails
+	case rqWho, rqRepKind, rqRepName:
+		return secWho
+	case rqName, rqAddress, rqPhone:
+		return secIdentity
+	case rqDocs:
+		return secPhotos
+	case rqDelivery:
+		return secDelivery
+	}
+	return 0
+}
+
+// firstOf is the first step of a section that applies (0 when none does).
+func (d RequestData) firstOf(sec reqSection) reqStep {
+	for _, s := range formOrder {
+		if sectionOf(s) == sec && d.applies(s) {
+			return s
+		}
+	}
+	return 0
+}
+
+// after is the step that follows s. While a section of the summary is being changed, steps of other
+// sections are skipped unless they lack an answer (a kind added asks its details), and the form
+// returns to the summary.
+func (d RequestData) after(s reqStep) reqStep {
+	for i, x := range formOrder {
+		if x != s {
+			continue
+		}
+		for _, n := range formOrder[i+1:] {
+			if !d.applies(n) {
+				continue
+			}
+			if n == rqSummary || d.Section == 0 || sectionOf(n) == d.Section || d.missing(n) {
+				return n
+			}
+		}
+	}
+	return rqSummary
+}
+
+// before is the step that precedes s (s itself at the first step).
+func (d RequestData) before(s reqStep) reqStep {
+	prev := s
+	for _, x := range formOrder {
+		if x == s {
+			return prev
+		}
+		if d.applies(x) {
+			prev = x
+		}
+	}
+	return s
+}
+
+// goTo moves the form to step s and asks its question.
+func goTo(st State, in Input, s reqStep) Result {
+	d := &st.Request
+	d.Step = s
+	if s == rqSummary {
+		d.Section = 0
+	}
+	if s == rqDocs {
+		return Result{State: st, Replies: []Reply{docsListReply(st), docsAskReply(st, msgReqDocsAsk)}}
+	}
+	return Result{State: st, Replies: reqPrompt(st, in)}
+}
+
+// advance moves on from the current step.
+func advance(st State, in Input) Result {
+	return goTo(st, in, st.Request.after(st.Request.Step))
+}
+
+// goBack returns to the previous step; while a section is being changed, to the summary.
+func goBack(st State, in Input) Result {
+	d := &st.Request
+	if d.Section != 0 {
+		return goTo(st, in, rqSummary)
+	}
+	return goTo(st, in, d.before(d.Step))
+}
+
+// answerButton handles a chip of the form in progress.
+func answerButton(st State, in Input, p Postback) Result {
+	d := &st.Request
+	switch {
+	case p.Step == "kind" && d.Step == rqKinds && p.Kind != 0:
+		return toggleKind(st, in, p.Kind)
+	case p.Step == "done" && d.Step == rqKinds:
+		return kindsDone(st, in)
+	case p.Step == "ground" && d.Step == rqGround:
+		if g := Ground(p.Value); validGround(g) {
+			return setGround(st, in, g, "")
+		}
+	case p.Step == "who" && d.Step == rqWho:
+		if r := Requester(p.Value); ValidRequester(r) {
+			return setRequester(st, in, r, "")
+		}
+	case p.Step == "rep" && d.Step == rqRepKind:
+		if p.Value == RepParent || p.Value == RepGuardian {
+			d.RepKind = p.Value
+			return advance(st, in)
+		}
+	case d.Step == rqDocs && (p.Step == "docsdone" || p.Step == "later" || p.Step == "post"):
+		return docsChoice(st, in, p.Step)
+	case p.Step == "deliv" && d.Step == rqDelivery:
+		if m := DeliveryMethod(p.Value); m == DeliveryElectronic || m == DeliveryPost {
+			d.Delivery = m
+			return advance(st, in)
+		}
+	case p.Step == "edit" && d.Step == rqSummary:
+		sec := sectionNamed(p.Value)
+		if s := d.firstOf(sec); s != 0 {
+			d.Section = sec
+			return goTo(st, in, s)
+		}
+	case p.Step == "ok" && d.Step == rqSummary:
+		return submit(st, in)
+	}
+	// A chip of an earlier question of this form: ask the current one again.
+	return Result{State: st, Replies: reqPrompt(st, in)}
+}
+
+// answerText reads the answer typed at the current step.
+func answerText(st State, in Input) Result {
+	d := &st.Request
+	switch d.Step {
+	case rqKinds:
+		if named := kindsIn(in.Text); named != 0 {
+			if dup := named & openKinds(in.Desk); dup != 0 {
+				d.Kinds |= named &^ dup
+				return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, dup, false), kindsReply(st, in, false)}}
+			}
+			d.Kinds |= named
+			return Result{State: st, Replies: []Reply{kindsReply(st, in, false)}}
+		}
+		if isYesWord(in.Text) && d.Kinds != 0 {
+			return kindsDone(st, in)
+		}
+		return Result{State: st, Replies: []Reply{kindsReply(st, in, true)}}
+	case rqCorrection, rqTarget, rqGroundText:
+		text, bad := freeText(in.Text, textLimits[d.Step])
+		if bad != "" {
+			return Result{State: st, Replies: []Reply{textProblem(st, bad)}}
+		}
+		switch d.Step {
+		case rqCorrection:
+			d.Correction = text
+		case rqTarget:
+			d.Target = text
+		default:
+			d.GroundText = text
+		}
+		return advance(st, in)
+	case rqGround:
+		if g := groundIn(in.Text); g != "" {
+			return setGround(st, in, g, "")
+		}
+		if text, bad := freeText(in.Text, textLimits[rqGroundText]); bad == "" {
+			return setGround(st, in, GroundOther, text) // the ground in the customer's own words
+		}
+	case rqWho:
+		if r, rep := requesterIn(in.Text); r != "" {
+			return setRequester(st, in, r, rep)
+		}
+	case rqRepKind:
+		if _, rep := requesterIn(in.Text); rep != "" {
+			d.RepKind = rep
+			return advance(st, in)
+		}
+	case rqRepName, rqName:
+		name, ok := normalizeName(in.Text)
+		if !ok {
+			return Result{State: st, Replies: []Reply{askReq(st, msgReqBadName)}}
+		}
+		if d.Step == rqRepName {
+			d.RepName = name
+		} else {
+			d.Name = name
+		}
+		return advance(st, in)
+	case rqAddress:
+		addr, ok := normalizeAddress(in.Text)
+		if !ok {
+			return Result{State: st, Replies: []Reply{askReq(st, msgReqBadAddress)}}
+		}
+		d.Address = addr
+		return advance(st, in)
+	case rqPhone:
+		phone, ok := NormalizePhone(in.Text)
+		if !ok {
+			return Result{State: st, Replies: []Reply{askReq(st, msgReqBadPhone)}}
+		}
+		d.Phone = phone
+		return advance(st, in)
+	case rqDocs:
+		switch {
+		case isDocsLaterWord(in.Text):
+			return docsChoice(st, in, "later")
+		case isDocsPostWord(in.Text):
+			return docsChoice(st, in, "post")
+		case isYesWord(in.Text) || isDocsDoneWord(in.Text):
+			return docsChoice(st, in, "docsdone")
+		}
+		return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocsAgain)}}
+	case rqDelivery:
+		if m := deliveryIn(in.Text); m != "" {
+			d.Delivery = m
+			return advance(st, in)
+		}
+	case rqSummary:
+		if isYesWord(in.Text) {
+			return submit(st, in)
+		}
+	}
+	return Result{State: st, Replies: append([]Reply{{ID: msgReqHint}}, reqPrompt(st, in)...)}
+}
+
+func toggleKind(st State, in Input, k RequestKind) Result {
+	if k&openKinds(in.Desk) != 0 {
+		return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, k, false), kindsReply(st, in, false)}}
+	}
+	st.Request.Kinds ^= k & KindsAll
+	return Result{State: st, Replies: []Reply{kindsReply(st, in, false)}}
+}
+
+// kindsDone leaves the kinds step, clearing the answers the chosen kinds no longer need.
+func kindsDone(st State, in Input) Result {
+	d := &st.Request
+	if d.Kinds == 0 {
+		return Result{State: st, Replies: []Reply{kindsReply(st, in, true)}}
+	}
+	if d.Kinds&KindsChange == 0 {
+		d.Correction = ""
+	}
+	if d.Kinds&KindsStop == 0 {
+		d.Target, d.Ground, d.GroundText = "", "", ""
+	}
+	if d.Kinds&KindsAnswered == 0 {
+		d.Delivery = ""
+	}
+	return advance(st, in)
+}
+
+func setGround(st State, in Input, g Ground, text string) Result {
+	d := &st.Request
+	d.Ground = g
+	if g != GroundOther {
+		d.GroundText = ""
+		return advance(st, in)
+	}
+	if text != "" {
+		d.GroundText = text
+		d.Step = rqGroundText // answered with the ground: go on from there
+	}
+	return advance(st, in)
+}
+
+func setRequester(st State, in Input, r Requester, rep string) Result {
+	d := &st.Request
+	if r != d.Requester {
+		d.RepKind, d.RepName = "", ""
+	}
+	d.Requester = r
+	if r == RequesterLegal && rep != "" {
+		d.RepKind = rep
+	}
+	return advance(st, in)
+}
+
+// onPhoto takes a photo at the documents step: an image is attached to the draft (up to the limit),
+// anything else is asked again as a photo.
+func onPhoto(st State, in Input) Result {
+	d := &st.Request
+	if in.Media.Type != "image" {
+		return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocNotImage)}}
+	}
+	if d.Docs >= maxRequestPhotos {
+		return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocTooMany)}}
+	}
+	d.Docs++
+	up := &DocumentUpload{Draft: d.Draft, MessageID: in.Media.MessageID, URL: in.Media.URL, Seq: d.Docs}
+	return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocReceived)},
+		Effects: []Effect{{Kind: EffectRequestDocument, Document: up}}}
+}
+
+// docsChoice is "sent them all", "later" or "by post" at the documents step.
+func docsChoice(st State, in Input, choice string) Result {
+	d := &st.Request
+	switch choice {
+	case "docsdone":
+		if d.Docs == 0 {
+			return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocsNone)}}
+		}
+		d.DocsBy = DocsChat
+	case "later":
+		d.DocsBy = DocsLater
+	case "post":
+		d.DocsBy = DocsPost
+	}
+	return advance(st, in)
+}
