@@ -108,7 +108,7 @@ func (s *Service) fetchOne(ctx context.Context, d Document) {
 			s.reject(ctx, d, flows.DocFetchFailed)
 			return
 		}
-		wait := min(time.Duration(1<<min(attempt, 5))*time.Second, 15*time.Second)
+		wait := min(s.cfg.FetchBackoff<<min(attempt, 5), 15*time.Second)
 		wait = max(wait, res.RetryAfter)
 		t := time.NewTimer(wait)
 		select {

@@ -57,6 +57,7 @@ type Config struct {
 	MaxDocumentSize int64         // default 10 MiB
 	MaxDocuments    int           // default 10 per request
 	FetchFor        time.Duration // how long a document's content is retried (default 3 min)
+	FetchBackoff    time.Duration // the first wait between attempts, doubling to 15 s (default 1 s)
 	// DigestHour is the hour of the day (Location) of the daily digest to staff (default 9).
 	DigestHour int
 	// ExternalHTTP fetches content held outside LINE (contentProvider "external").
@@ -109,6 +110,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.FetchFor <= 0 {
 		cfg.FetchFor = 3 * time.Minute
+	}
+	if cfg.FetchBackoff <= 0 {
+		cfg.FetchBackoff = time.Second
 	}
 	if cfg.DigestHour == 0 {
 		cfg.DigestHour = 9

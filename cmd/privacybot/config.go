@@ -42,6 +42,8 @@ type config struct {
 	StaffLineGroupID   string   // STAFF_LINE_GROUP_ID
 	StaffWebhookURL    string   // STAFF_WEBHOOK_URL
 	StaffWebhookSecret string   // STAFF_WEBHOOK_SECRET (signs the webhook's body)
+	// Requests is the personal-data requests' configuration.
+	Requests        requestConfig
 	apiBaseExplicit    bool
 }
 
@@ -76,6 +78,9 @@ func loadConfig() (config, error) {
 	c.loadHandoffConfig()
 	if c.StaffWebhookURL != "" && len(c.StaffWebhookSecret) < 16 {
 		return c, fmt.Errorf("STAFF_WEBHOOK_URL needs STAFF_WEBHOOK_SECRET (16 characters or more) to sign the alerts")
+	}
+	if c.Requests, err = loadRequestConfig(); err != nil {
+		return c, err
 	}
 	c.OnFly = os.Getenv("FLY_APP_NAME") != "" || os.Getenv("FLY_MACHINE_ID") != ""
 	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {

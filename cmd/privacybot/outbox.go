@@ -10,6 +10,7 @@ import (
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
+	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/store"
 )
 
@@ -18,7 +19,8 @@ import (
 //   - the marketing webhook: MARKETING_WEBHOOK_URL and MARKETING_WEBHOOK_SECRET (16 characters or
 //     more, required with the URL);
 //   - the staff webhook: STAFF_WEBHOOK_URL and STAFF_WEBHOOK_SECRET (16 characters or more; config checks it);
-//   - the staff LINE group: STAFF_LINE_GROUP_ID.
+//   - the staff LINE group: STAFF_LINE_GROUP_ID;
+//   - the back office's request webhook: REQUEST_WEBHOOK_URL and REQUEST_WEBHOOK_SECRET.
 func openOutbox(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer, log *slog.Logger) (*outbox.Outbox, error) {
 	dests := map[string]outbox.Destination{}
 	if url, secret := env("MARKETING_WEBHOOK_URL", ""), env("MARKETING_WEBHOOK_SECRET", ""); url != "" {
@@ -31,7 +33,11 @@ func openOutbox(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer,
 		dests[bot.StaffWebhookDestination] = &outbox.Webhook{URL: cfg.StaffWebhookURL, Secret: cfg.StaffWebhookSecret}
 	}
 	if cfg.StaffLineGroupID != "" {
-		dests[bot.StaffLINEDestination] = &bot.GroupAlerter{LINE: line, GroupID: cfg.StaffLineGroupID, Renderer: rend}
+		dests[bot.StaffLINEDestination] = &bot.GroupAlerter{LINE: line, GroupID: cfg.StaffLineGroupID, Renderer: rend,
+			Formats: request.GroupFormats()}
+	}
+	if rc := cfg.Requests; rc.WebhookURL != "" {
+		dests[RequestWebhookDestination] = &outbox.Webhook{URL: rc.WebhookURL, Secret: rc.WebhookKey}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

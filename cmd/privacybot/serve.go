@@ -17,6 +17,7 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/outbox"
+	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/handlers"
@@ -69,6 +70,11 @@ func serve(_ []string) error {
 	outboxDone := make(chan struct{})
 	go func() { defer close(outboxDone); app.outbox.Run(octx) }()
 	defer func() { stopOutbox(); <-outboxDone }()
+	// The request service's document fetcher and daily digest, likewise.
+	rctx, stopRequests := context.WithCancel(context.Background())
+	requestsDone := make(chan struct{})
+	go func() { defer close(requestsDone); app.requests.Run(rctx) }()
+	defer func() { stopRequests(); <-requestsDone }()
 
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		defer startPprof(addr, log)()
@@ -139,6 +145,8 @@ type app struct {
 
 	// outbox sends the marketing webhook and the staff alerts (openOutbox).
 	outbox *outbox.Outbox
+	// requests is the personal-data requests' service (its fetcher and digest run beside the outbox).
+	requests *request.Service
 }
 
 // wire builds the pipeline and the HTTP routes on a store.
@@ -166,6 +174,15 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	raiser := &bot.Raiser{Inbox: st, Now: time.Now, Log: log}
+	if a.requests, err = wireRequests(cfg, cfg.Requests, st, a.outbox, raiser, log); err != nil {
+		return nil, err
+	}
+	octx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.requests.Open(octx); err != nil {
+		return nil, err
+	}
 	a.handoffs = handoffs
 	routes.Console = console
 	console.Outbox = a.outbox // the admin's page of outgoing deliveries
@@ -182,10 +199,12 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	a.proc = bot.NewProcessor(bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log, Hours: hours,
 		Classify: classifier(model),
-		Effects:  bot.EffectSinks{handoffs, mkt.consents},
+		Effects:  bot.EffectSinks{handoffs, mkt.consents, a.requests},
 		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
+		Requests: a.requests, RequestFee: cfg.Requests.FeeText,
 	})
 	handoffs.SetDispatcher(a.proc)
+	raiser.SetDispatcher(a.proc)
 	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: handoffs.Tap(a.proc), Log: log, Now: time.Now}
 	if cfg.LocalMode {
 		sender := &linesim.Sender{BotURL: fmt.Sprintf("http://127.0.0.1:%d/callback", cfg.Port),
