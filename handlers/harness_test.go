@@ -24,8 +24,9 @@ import (
 // classify is the production intent model.
 var classify func(string) flows.Intent
 
-// engineURI is the embedded engine shared by the tests of this package; each test gets its own database.
-var engineURI string
+// engineURI is the embedded engine shared by the tests of this package; each test gets its own
+// database. engineDir holds its files.
+var engineURI, engineDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "privacybot-handlers-")
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	engineURI = e.URI()
+	engineURI, engineDir = e.URI(), dir
 	model, err := nlu.Load()
 	if err != nil {
 		panic(err)
