@@ -19,7 +19,7 @@ import (
 	"github.com/enemane/privacybot/flows"
 )
 
-// TokenVerifier checks a bearer token of the marketing API.
+// TokenVerifier checks a bearer token of the API (store.Tokens).
 type TokenVerifier interface {
 	Verify(ctx context.Context, token string) (account.APIToken, error)
 }
@@ -40,7 +40,8 @@ type DeliveryLister interface {
 }
 
 // Marketing is the marketing API: the opt-out list (JSON feed with a cursor, CSV export), the check of
-// one person, and the webhook delivery status. Every route needs a bearer token with the marketing scope.
+// one person, and the webhook delivery status. Every route needs a bearer token with the scope
+// optouts (account.ScopeOptouts; every token made before tokens had scopes has it).
 type Marketing struct {
 	Tokens   TokenVerifier
 	Consents ConsentReader
@@ -56,9 +57,29 @@ func (m *Marketing) Register(e *gin.Engine) {
 	g.GET("/webhook-deliveries", m.Deliveries)
 }
 
-// Auth requires "Authorization: Bearer <token>" with a live token of scope marketing:read: 401 when
-// the token is missing, unknown or revoked, 403 for another scope, 503 when the store does not answer.
-func (m *Marketing) Auth(c *gin.Context) {
+// Auth requires "Authorization: Bearer <token>" with a live token of scope optouts (requireToken).
+func (m *Marketing) Auth(c *gin.Context) { requireToken(c, m.Tokens, account.ScopeOptouts) }
+
+// ctxAPIToken is the gin context key of the request's API token (account.APIToken).
+const ctxAPIToken = "apiToken"
+
+// apiToken is the token requireToken accepted for the request.
+func apiToken(c *gin.Context) account.APIToken {
+	tk, _ := c.Get(ctxAPIToken)
+	t, _ := tk.(account.APIToken)
+	return t
+}
+
+// bearer returns the middleware of an API whose routes need a token with scope (requireToken).
+func bearer(tokens TokenVerifier, scope string) gin.HandlerFunc {
+	return func(c *gin.Context) { requireToken(c, tokens, scope) }
+}
+
+// requireToken requires "Authorization: Bearer <token>" with a live token that has scope: 401 (with
+// WWW-Authenticate) when the token is missing, unknown or revoked, 403 when it lacks the scope, 503 when
+// the store does not answer. Every answer is marked no-store; the accepted token is in the context
+// (apiToken).
+func requireToken(c *gin.Context, tokens TokenVerifier, scope string) {
 	c.Header("Cache-Control", "no-store")
 	h := c.GetHeader("Authorization")
 	token, ok := strings.CutPrefix(h, "Bearer ")
@@ -67,7 +88,7 @@ func (m *Marketing) Auth(c *gin.Context) {
 		fail(c, http.StatusUnauthorized, "missing_token", "an Authorization: Bearer token is required", nil)
 		return
 	}
-	tk, err := m.Tokens.Verify(c.Request.Context(), strings.TrimSpace(token))
+	tk, err := tokens.Verify(c.Request.Context(), strings.TrimSpace(token))
 	switch {
 	case errors.Is(err, account.ErrTokenInvalid):
 		c.Header("WWW-Authenticate", `Bearer realm="privacybot", error="invalid_token"`)
@@ -76,11 +97,13 @@ func (m *Marketing) Auth(c *gin.Context) {
 	case err != nil:
 		fail(c, http.StatusServiceUnavailable, "store_unavailable", "tokens cannot be checked now", err)
 		return
-	case tk.Scope != account.ScopeMarketing:
-		fail(c, http.StatusForbidden, "insufficient_scope", "the token does not have the marketing scope", nil)
+	case !tk.Has(scope):
+		c.Header("WWW-Authenticate", `Bearer realm="privacybot", error="insufficient_scope", scope="`+scope+`"`)
+		fail(c, http.StatusForbidden, "insufficient_scope", "the token does not have the scope "+scope+
+			" (it has "+strings.Join(tk.Granted(), ", ")+")", nil)
 		return
 	}
-	c.Set("token_name", tk.Name)
+	c.Set(ctxAPIToken, tk)
 	c.Next()
 }
 

@@ -18,8 +18,10 @@ type Routes struct {
 	PolicyText string
 	// Console is the staff console at /console.
 	Console *Console
-	// Marketing is the marketing API at /api/v1.
+	// Marketing is the marketing API at /api/v1 (tokens with scope optouts).
 	Marketing *Marketing
+	// RequestsAPI is the back office's requests API at /api/v1/requests (tokens with scope requests).
+	RequestsAPI *RequestsAPI
 	// Extra mounts plain http.Handlers under path prefixes (e.g. the simulator at /sim in local mode).
 	Extra map[string]http.Handler
 	// TrustedProxies are the addresses or CIDRs of proxies whose X-Forwarded-For names the client
@@ -70,6 +72,12 @@ func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
 	}
 	if r.Marketing != nil {
 		r.Marketing.Register(e)
+	}
+	if r.RequestsAPI != nil {
+		r.RequestsAPI.Register(e)
+	}
+	if r.Marketing != nil || r.RequestsAPI != nil {
+		e.GET(OpenAPIPath, serveOpenAPI) // the description of both, without a token
 	}
 	for prefix, h := range r.Extra {
 		p := strings.TrimRight(prefix, "/")

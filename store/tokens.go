@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 
 const colAPITokens = "api_tokens"
 
-// Tokens stores the API tokens.
+// Tokens stores the API tokens. A token's document holds its hash (_id), name, scopes, creation and
+// revocation times; documents written before tokens had scopes have only "scope" ("marketing:read")
+// and are read as scope optouts.
 type Tokens struct {
 	coll *mongo.Collection
 	lock func() func() // the store's write turn
@@ -26,12 +29,17 @@ func NewTokens(s *Store) *Tokens {
 	return &Tokens{coll: s.db.Collection(colAPITokens), lock: s.lockWrites, now: time.Now}
 }
 
-// Add creates a token with a name (unique among live tokens) and a scope, and returns it: the only time
-// the token itself is available.
-func (t *Tokens) Add(ctx context.Context, name, scope string) (string, error) {
+// Add creates a token with a name (unique among live tokens) and one or more scopes
+// (account.ParseScopes: comma-separated entries are split, account.ScopeMarketing is
+// account.ScopeOptouts), and returns it: the only time the token itself is available.
+func (t *Tokens) Add(ctx context.Context, name string, scopes ...string) (string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || scope == "" {
-		return "", errors.New("token: name and scope are required")
+	if name == "" {
+		return "", errors.New("token: a name is required")
+	}
+	granted, err := account.ParseScopes(scopes...)
+	if err != nil {
+		return "", fmt.Errorf("token: %w", err)
 	}
 	live, err := t.List(ctx)
 	if err != nil {
@@ -46,7 +54,10 @@ func (t *Tokens) Add(ctx context.Context, name, scope string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	doc := account.APIToken{Hash: hash, Name: name, Scope: scope, CreatedAt: t.now().UTC()}
+	doc := account.APIToken{Hash: hash, Name: name, Scopes: granted, CreatedAt: t.now().UTC()}
+	if slices.Contains(granted, account.ScopeOptouts) {
+		doc.Scope = account.ScopeMarketing // what an earlier version checks (a rollback keeps it working)
+	}
 	unlock := t.lock()
 	_, err = t.coll.InsertOne(ctx, doc)
 	unlock()
@@ -56,7 +67,8 @@ func (t *Tokens) Add(ctx context.Context, name, scope string) (string, error) {
 	return token, nil
 }
 
-// Verify returns the live token with this value, or account.ErrTokenInvalid.
+// Verify returns the live token with this value, or account.ErrTokenInvalid. Its Scopes are the
+// granted ones (account.ScopeOptouts for a token stored without a list of scopes).
 func (t *Tokens) Verify(ctx context.Context, token string) (account.APIToken, error) {
 	var tk account.APIToken
 	if !account.LooksLikeToken(token) {
@@ -71,6 +83,7 @@ func (t *Tokens) Verify(ctx context.Context, token string) (account.APIToken, er
 	case tk.RevokedAt != nil:
 		return tk, account.ErrTokenInvalid
 	}
+	tk.Scopes = tk.Granted()
 	return tk, nil
 }
 
@@ -89,7 +102,7 @@ func (t *Tokens) Revoke(ctx context.Context, name string) error {
 	return nil
 }
 
-// List returns every token, live and revoked.
+// List returns every token, live and revoked, each with its granted scopes.
 func (t *Tokens) List(ctx context.Context) ([]account.APIToken, error) {
 	cur, err := t.coll.Find(ctx, bson.D{})
 	if err != nil {
@@ -98,6 +111,9 @@ func (t *Tokens) List(ctx context.Context) ([]account.APIToken, error) {
 	var out []account.APIToken
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, err
+	}
+	for i := range out {
+		out[i].Scopes = out[i].Granted()
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
+	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
 )
@@ -40,4 +41,11 @@ func wireMarketing(st *store.Store, rend *bot.Renderer, ob *outbox.Outbox, log *
 	}
 	log.Info("marketing ready", "consent_records", m.consents.LastSeq(), "webhook", webhook)
 	return m, nil
+}
+
+// requestsAPI is the back office's requests API over the request service (handlers.Routes.RequestsAPI):
+// tokens with the scope requests from the store, each transition audited in the store's audit log as
+// done by "api:<token name>".
+func requestsAPI(st *store.Store, svc *request.Service, log *slog.Logger) *handlers.RequestsAPI {
+	return &handlers.RequestsAPI{Tokens: store.NewTokens(st), Service: svc, Audit: st, Log: log, Now: time.Now}
 }
