@@ -355,8 +355,10 @@ func newPkgHarness(t *testing.T) *pkgHarness {
 
 func pkgToken(t *testing.T, link string) string {
 	t.Helper()
-	token, ok := strings.CutPrefix(link, pkgBase+"/package/")
-	if !ok || !validPackageToken(token) {
+	// The link asks LINE to open it in the phone's browser (downloads work there).
+	rest, ok := strings.CutPrefix(link, pkgBase+"/package/")
+	token, query, _ := strings.Cut(rest, "?")
+	if !ok || !validPackageToken(token) || query != "openExternalBrowser=1" {
 		t.Fatalf("link %q is not a package link", link)
 	}
 	return token

@@ -22,6 +22,8 @@ type Routes struct {
 	Marketing *Marketing
 	// RequestsAPI is the back office's requests API at /api/v1/requests (tokens with scope requests).
 	RequestsAPI *RequestsAPI
+	// Package is the customer's data package behind its download link, /package/TOKEN.
+	Package *PackagePages
 	// Extra mounts plain http.Handlers under path prefixes (e.g. the simulator at /sim in local mode).
 	Extra map[string]http.Handler
 	// TrustedProxies are the addresses or CIDRs of proxies whose X-Forwarded-For names the client
@@ -75,6 +77,9 @@ func NewRouter(log *slog.Logger, r Routes) *gin.Engine {
 	}
 	if r.RequestsAPI != nil {
 		r.RequestsAPI.Register(e)
+	}
+	if r.Package != nil {
+		r.Package.Register(e)
 	}
 	if r.Marketing != nil || r.RequestsAPI != nil {
 		e.GET(OpenAPIPath, serveOpenAPI) // the description of both, without a token

@@ -230,17 +230,25 @@ func (s *Service) List(f Filter) (page []Request, next string) {
 			all = append(all, *r)
 		}
 	}
+	// The cursor is a place in the order, not a member of the page: the request it names may have
+	// left the filter since (verified while paging through "received").
+	var cursor *Request
+	if f.After != "" {
+		if c, ok := s.byRef[f.After]; ok {
+			cursor = &Request{ID: c.ID, ReceivedAt: c.ReceivedAt}
+		}
+	}
 	s.mu.RUnlock()
 	slices.SortFunc(all, newestFirst)
 	start := 0
-	if f.After != "" {
-		start = len(all)
-		for i, r := range all {
-			if r.ID == f.After {
-				start = i + 1
-				break
-			}
+	switch {
+	case cursor != nil:
+		start, _ = slices.BinarySearchFunc(all, *cursor, newestFirst)
+		if start < len(all) && all[start].ID == cursor.ID {
+			start++
 		}
+	case f.After != "":
+		start = len(all) // an unknown cursor: nothing after it
 	}
 	all = all[start:]
 	if len(all) > limit {

@@ -3,6 +3,7 @@ package request_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -298,5 +299,25 @@ func TestCompletingAnErasureAsksTheChatToErase(t *testing.T) {
 	}
 	if got.Status != flows.StatusCompleted {
 		t.Errorf("the request record did not stay: %s", got.Status)
+	}
+}
+
+// A cursor whose request left the filter between pages still marks the place.
+func TestCursorSurvivesAChangeOfItsRequest(t *testing.T) {
+	d := requesttest.NewDesk(t, request.Config{})
+	var refs []string
+	for i := range 3 {
+		d.Clock.Add(time.Minute)
+		refs = append(refs, d.Submit(t, fmt.Sprintf("U%d", i), flows.RequestSubmission{}).ID)
+	}
+	f := request.Filter{Status: []flows.RequestStatus{flows.StatusReceived}, Limit: 1}
+	page, next := d.List(f)
+	if len(page) != 1 || page[0].ID != refs[2] {
+		t.Fatalf("first page %v", page)
+	}
+	walk(t, d, next, flows.StatusVerified) // leaves the filter
+	f.After = next
+	if page, _ = d.List(f); len(page) != 1 || page[0].ID != refs[1] {
+		t.Errorf("second page = %v, want %s", page, refs[1])
 	}
 }

@@ -44,7 +44,7 @@ type config struct {
 	StaffWebhookSecret string   // STAFF_WEBHOOK_SECRET (signs the webhook's body)
 	// Requests is the personal-data requests' configuration.
 	Requests        requestConfig
-	apiBaseExplicit    bool
+	apiBaseExplicit bool
 }
 
 func env(key, def string) string {

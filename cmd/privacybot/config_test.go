@@ -110,3 +110,29 @@ func TestStaffWebhookNeedsARealSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDocumentKeyRequiredWithLINECredentials(t *testing.T) {
+	t.Setenv("LINE_CHANNEL_SECRET", "s")
+	t.Setenv("LINE_CHANNEL_ACCESS_TOKEN", "t")
+	t.Setenv("DOCUMENT_KEY", "")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := documentSealer(cfg, cfg.Requests, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "DOCUMENT_KEY") {
+		t.Errorf("no key with LINE credentials: %v", err)
+	}
+	cfg.Requests.DocumentKey = "short"
+	if _, err := documentSealer(cfg, cfg.Requests, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		t.Error("a bad key was accepted")
+	}
+	t.Setenv("REQUEST_DUE_DAYS", "0")
+	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "REQUEST_DUE_DAYS") {
+		t.Errorf("REQUEST_DUE_DAYS=0: %v", err)
+	}
+	t.Setenv("REQUEST_DUE_DAYS", "")
+	t.Setenv("REQUEST_WEBHOOK_URL", "https://backoffice.example/hook")
+	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "REQUEST_WEBHOOK_SECRET") {
+		t.Errorf("webhook without a secret: %v", err)
+	}
+}

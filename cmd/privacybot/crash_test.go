@@ -114,6 +114,7 @@ func startBot(t *testing.T, bin string, port int, dataDir, apiURL string) *exec.
 	cmd.Env = append(os.Environ(),
 		fmt.Sprintf("PORT=%d", port), "DATA_DIR="+dataDir, "MONGODB_URI=",
 		"LINE_CHANNEL_SECRET="+crashSecret, "LINE_CHANNEL_ACCESS_TOKEN="+crashToken,
+		"DOCUMENT_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"LINE_API_BASE_URL="+apiURL, "LINE_API_DATA_BASE_URL="+apiURL, "LOG_LEVEL=warn")
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
