@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/linesim"
@@ -21,6 +22,12 @@ import (
 // requestHarness is the bot under test with the request service wired as in production: its effect
 // sink, the steps' desk, the raiser, and the document fetcher reading the simulator's content endpoint.
 func requestHarness(t *testing.T) (*harness, *request.Service) {
+	h, svc, _ := requestHarnessWithConsents(t)
+	return h, svc
+}
+
+// requestHarnessWithConsents is requestHarness with the consent history wired too (opt-outs).
+func requestHarnessWithConsents(t *testing.T) (*harness, *request.Service, *consent.Consents) {
 	t.Helper()
 	api := linesim.NewAPI(linesim.APIOptions{AccessToken: testToken})
 	content := httptest.NewServer(api) // the data endpoint (the same fake platform)
@@ -31,6 +38,7 @@ func requestHarness(t *testing.T) (*harness, *request.Service) {
 		t.Fatal(err)
 	}
 	var svc *request.Service
+	var cons *consent.Consents
 	raiser := &bot.Raiser{Now: time.Now, Log: quietLog()}
 	h := newHarness(t, harnessOpts{api: api, procTweak: func(cfg *bot.Config) {
 		st := cfg.Journal.(interface {
@@ -45,14 +53,21 @@ func requestHarness(t *testing.T) (*harness, *request.Service) {
 		if err := svc.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		cfg.Effects, cfg.Requests = svc, svc
+		rend, err := bot.NewRenderer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cons, err = consent.Open(context.Background(), st.(consent.Store), consent.Options{Render: rend.Text, Log: quietLog()}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Effects, cfg.Requests = bot.EffectSinks{cons, svc}, svc
 	}})
 	raiser.SetDispatcher(h.proc)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); svc.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return h, svc
+	return h, svc, cons
 }
 
 // chat is one customer talking to the harness: it sends, waits for the answers, and taps chips by
