@@ -52,6 +52,9 @@ type Console struct {
 	// Outbox is the durable outbox of outgoing deliveries behind the admin's page (nil: the page says
 	// no destination is configured).
 	Outbox OutboxAdmin
+	// Requests is the request service behind the pages of personal-data requests (nil: the pages
+	// answer 503 and the chat page shows no request badge).
+	Requests RequestDesk
 
 	Sessions    SessionStore     // logins (console_session.go)
 	Accounts    AccountStore     // one staff account: login, settings (console_auth.go)
@@ -181,7 +184,7 @@ func (h *Console) Register(e *gin.Engine) {
 	authed.GET("/settings", h.settingsPage)
 	authed.POST("/settings", h.saveSettings)
 
-	chats := authed.Group("", h.requireRole(account.RoleAdmin, account.RoleAgent),
+	chats := authed.Group("", h.requireRole(account.RoleAdmin, account.RoleAgent, account.RolePrivacy),
 		h.needs(h.Chats != nil && h.Live != nil && h.Transcripts != nil && h.Search != nil && h.Canned != nil))
 	chats.GET("/queue", h.queuePage)
 	chats.GET("/api/queue", h.queueJSON)
@@ -207,6 +210,7 @@ func (h *Console) Register(e *gin.Engine) {
 
 	authed.GET("/marketing", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.marketingPage)
 	h.registerOptOuts(authed)
+	h.registerRequests(g)
 }
 
 // needs answers 503 when a feature's backend is not configured in this deployment.

@@ -25,7 +25,7 @@ type CannedStore interface {
 	DeleteCanned(ctx context.Context, id string) error
 }
 
-var staffRoles = []string{account.RoleAdmin, account.RoleAgent, account.RoleMarketing}
+var staffRoles = []string{account.RoleAdmin, account.RoleAgent, account.RolePrivacy, account.RoleMarketing}
 
 func (h *Console) staffPage(c *gin.Context) {
 	list, err := h.Directory.ListStaff(c.Request.Context())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -131,7 +132,17 @@ func (h *Console) chatPage(c *gin.Context) {
 		res[i] = option{r, w.Label("resolution", r)}
 	}
 	row := w.toRow(e, h.Now())
+	// Whether the customer has a personal-data request open: every role of the chat sees that much;
+	// only those who may see requests get a link to them.
+	var openRequest, requestsLink string
+	if h.Requests != nil && h.Requests.HasOpen(e.UserID) {
+		openRequest = "console.chat.open_request"
+		if account.SeesDocuments(me.Role) {
+			requestsLink = "/console/requests?" + url.Values{"status": {"all"}, "q": {e.UserID}}.Encode()
+		}
+	}
 	h.render(c, "chat", gin.H{"Title": row.Customer, "E": e, "Row": row, "Lines": lines,
+		"OpenRequest": openRequest, "RequestsLink": requestsLink,
 		"Mine": e.Assignee == me.Email, "CanWrite": e.Status == bot.StatusAssigned && (e.Assignee == me.Email || me.Role == account.RoleAdmin),
 		"Open": e.Status.Open(), "Canned": mine, "MsgID": randomToken()[:22], "Flash": flashIDs[c.Query("m")],
 		"Problem": problemIDs[c.Query("e")], "Resolutions": res, "Live": "chat"})

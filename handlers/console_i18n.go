@@ -94,7 +94,7 @@ func (w *words) lookup(id string) (string, bool) {
 // codeKinds are the coded values the console names through the catalog ("console.label.<kind>_<code>",
 // a dot in a code written as "_") with every code each kind has. The catalog test checks that all of them exist in both languages.
 var codeKinds = map[string][]string{
-	"role":       {account.RoleAdmin, account.RoleAgent, account.RoleMarketing},
+	"role":       {account.RoleAdmin, account.RoleAgent, account.RoleMarketing, account.RolePrivacy},
 	"status":     {"queued", "assigned", "closed", "cancelled"},
 	"priority":   {"high", "normal"},
 	"reason":     {"complaint", "human", "misses"},
