@@ -252,8 +252,12 @@ func actor(st account.Staff) bot.Actor {
 }
 
 func (h *Console) home(c *gin.Context) {
-	if h.me(c).Role == account.RoleMarketing {
+	switch h.me(c).Role {
+	case account.RoleMarketing:
 		c.Redirect(http.StatusSeeOther, "/console/marketing")
+		return
+	case account.RolePrivacy:
+		c.Redirect(http.StatusSeeOther, "/console/requests")
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/console/queue")

@@ -107,7 +107,7 @@ var codeKinds = map[string][]string{
 	"source":     {"line_chat", "line_block", "line_unblock", "staff_entry"},
 	"via":        {"phone", "letter", "email", "counter", "other"},
 	"notice":     {"queued", "joined"},
-	"action":     auditActions,
+	"action":     append(auditActions, requestAuditActions...),
 }
 
 // auditActions are the actions the console writes to the audit log (shown in words, the code on hover).

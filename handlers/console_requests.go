@@ -44,18 +44,14 @@ type RequestDesk interface {
 	MarkPosted(ctx context.Context, ref string, a request.Actor) (request.Request, error)
 }
 
-// requestAuditActions are what the request pages write to the audit log; they join the actions the
-// audit page names through the catalog (console.label.action_<action>). package.download is written
-// by the request service when a customer opens their package link.
+// requestAuditActions are what the request pages write to the audit log; auditActions includes them
+// (the audit page names every action through the catalog (console.label.action_<action>). package.download is written
+// by the request service when a customer opens their package link).
 var requestAuditActions = []string{"request.open", "request.document.view", "request.package.view",
 	"request.file.download", "request.transition", "request.transition.refused", "request.extend",
 	"request.extend.refused", "request.note", "request.attach", "request.attach.refused", "request.link.revoke",
 	"request.link.revoke.refused", "request.link.reissue", "request.link.reissue.refused", "request.posted",
 	"request.posted.refused", "package.download"}
-
-func init() {
-	codeKinds["action"] = append(codeKinds["action"], requestAuditActions...)
-}
 
 // registerRequests mounts the request pages: admins and privacy officers only (agents and marketing
 // get 403; 503 when the deployment has no request service). The upload of a package file checks the

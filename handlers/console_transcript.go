@@ -62,8 +62,18 @@ func (w *words) toLine(t bot.TranscriptEntry) line {
 
 // internal names an internal event of the pipeline (the bot resumed, a staff member joined).
 func (w *words) internal(data string) string {
-	p, ok := flows.DecodePostback(data)
+	p, ok := flows.DecodeInternalPostback(data)
 	switch {
+	case ok && p.Do == flows.ActRequestNotice:
+		n := p.Notice
+		switch n.What {
+		case flows.NoticeDocument:
+			return w.T("console.transcript.request_document", "Seq", strconv.Itoa(n.Seq))
+		case flows.NoticeExtended:
+			return w.T("console.transcript.request_extended", "Ref", n.Ref, "Due", n.Due)
+		}
+		return w.T("console.transcript.request_notice", "Ref", n.Ref,
+			"Status", w.T("console.requests.status_"+string(n.Status)))
 	case ok && p.Do == flows.ActResume && p.Why == "handback":
 		return w.T("console.transcript.resumed_handback")
 	case ok && p.Do == flows.ActResume && p.Why == "closed":

@@ -211,6 +211,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 			ChannelSecret: cfg.ChannelSecret, Destination: "Uprivacybot0000000000000000000000", API: a.sim}
 		routes.Extra["/sim"] = linesim.NewChat(a.sim, sender, linesim.ChatOptions{Prefix: "/sim"})
 	}
+	console.Requests = a.requests // the console's 申請 pages
 	routes.RequestsAPI = requestsAPI(st, a.requests, log)
 	routes.Package = &handlers.PackagePages{Desk: a.requests, Log: log, Now: time.Now, Location: a.requests.Location(),
 		PolicyURL: cfg.PolicyURL}
