@@ -1,6 +1,7 @@
 package request
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -193,8 +194,12 @@ func GroupFormats() map[string]bot.AlertFormat {
 			if err := json.Unmarshal(payload, &a); err != nil {
 				return "", nil, fmt.Errorf("request alert payload: %w", err)
 			}
-			return "staff.request.alert", map[string]string{"Ref": a.ID, "Kinds": strings.Join(a.Kinds, ", "),
-				"Requester": a.Requester, "Due": a.DueAt.Format(time.DateOnly), "URL": a.URL}, nil
+			kinds := make([]string, len(a.Kinds))
+			for i, k := range a.Kinds {
+				kinds[i] = cmp.Or(kindJa[k], k)
+			}
+			return "staff.request.alert", map[string]string{"Ref": a.ID, "Kinds": strings.Join(kinds, "、"),
+				"Requester": cmp.Or(requesterJa[a.Requester], a.Requester), "Due": a.DueAt.Format(time.DateOnly), "URL": a.URL}, nil
 		},
 		DigestType: func(payload []byte) (string, map[string]string, error) {
 			var d Digest
@@ -213,6 +218,14 @@ func GroupFormats() map[string]bot.AlertFormat {
 		},
 	}
 }
+
+// kindJa and requesterJa name the kinds and requesters in the staff group's alerts.
+var (
+	kindJa = map[string]string{"disclosure": "開示", "purpose_notice": "利用目的の通知", "correction": "訂正",
+		"addition": "追加", "deletion": "削除", "suspension": "利用停止", "erasure": "消去",
+		"stop_third_party": "第三者への提供停止", "third_party_records": "第三者提供記録の開示"}
+	requesterJa = map[string]string{"self": "ご本人", "agent": "代理人（委任）", "legal_representative": "法定代理人"}
+)
 
 // statusJa names the statuses in the staff group's digest (always Japanese, like its other texts).
 var statusJa = map[string]string{
