@@ -70,7 +70,8 @@ func (s *Service) queueFetch(d Document) {
 // fetchWorkers is how many documents are fetched at once.
 const fetchWorkers = 4
 
-// Run fetches queued documents until ctx ends, and sends the daily digest to staff.
+// Run fetches queued documents until ctx ends, sends the daily digest to staff and deletes identity
+// documents on schedule.
 func (s *Service) Run(ctx context.Context) {
 	for range fetchWorkers {
 		s.fetchWG.Go(func() {
@@ -85,6 +86,7 @@ func (s *Service) Run(ctx context.Context) {
 		})
 	}
 	s.fetchWG.Go(func() { s.digestLoop(ctx) })
+	s.fetchWG.Go(func() { s.sweepLoop(ctx) })
 	s.fetchWG.Wait()
 }
 

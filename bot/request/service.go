@@ -58,6 +58,9 @@ type Config struct {
 	MaxDocuments    int           // default 10 per request
 	FetchFor        time.Duration // how long a document's content is retried (default 3 min)
 	FetchBackoff    time.Duration // the first wait between attempts, doubling to 15 s (default 1 s)
+	// DocumentsKeep is how long identity documents are kept after the identity decision on their
+	// request (default 30 days); then their bytes are deleted.
+	DocumentsKeep time.Duration
 	// DigestHour is the hour of the day (Location) of the daily digest to staff (default 9).
 	DigestHour int
 	// ExternalHTTP fetches content held outside LINE (contentProvider "external").
@@ -77,6 +80,7 @@ type Service struct {
 	byRef map[string]*Request
 	byKey map[string]string // user + "\x00" + draft → ref
 
+	sweepMu sync.Mutex
 	fetch   chan Document
 	subMu   sync.Mutex
 	subs    map[chan string]struct{}
@@ -113,6 +117,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.FetchBackoff <= 0 {
 		cfg.FetchBackoff = time.Second
+	}
+	if cfg.DocumentsKeep <= 0 {
+		cfg.DocumentsKeep = 30 * 24 * time.Hour
 	}
 	if cfg.DigestHour == 0 {
 		cfg.DigestHour = 9
