@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +23,35 @@ import (
 
 // requestHarness is the bot under test with the request service wired as in production: its effect
 // sink, the steps' desk, the raiser, and the document fetcher reading the simulator's content endpoint.
-func requestHarness(t *testing.T) (*harness, *request.Service) {
-	h, svc, _ := requestHarnessWithConsents(t)
-	return h, svc
+
+// lockedBuffer is a log sink the test reads afterwards.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-// requestHarnessWithConsents is requestHarness with the consent history wired too (opt-outs).
-func requestHarnessWithConsents(t *testing.T) (*harness, *request.Service, *consent.Consents) {
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// requestBot is the bot under test with the request service and the consent history wired as in
+// production, and what its pipeline and request service logged at info level.
+type requestBot struct {
+	*harness
+	svc  *request.Service
+	cons *consent.Consents
+	logs *lockedBuffer
+}
+
+func requestHarness(t *testing.T) *requestBot {
 	t.Helper()
 	api := linesim.NewAPI(linesim.APIOptions{AccessToken: testToken})
 	content := httptest.NewServer(api) // the data endpoint (the same fake platform)
@@ -39,6 +63,8 @@ func requestHarnessWithConsents(t *testing.T) (*harness, *request.Service, *cons
 	}
 	var svc *request.Service
 	var cons *consent.Consents
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	raiser := &bot.Raiser{Now: time.Now, Log: quietLog()}
 	h := newHarness(t, harnessOpts{api: api, procTweak: func(cfg *bot.Config) {
 		st := cfg.Journal.(interface {
@@ -49,7 +75,8 @@ func requestHarnessWithConsents(t *testing.T) (*harness, *request.Service, *cons
 		raiser.Inbox = st
 		svc = request.New(request.Config{Store: st, Holdings: st, Sealer: sealer, Raiser: raiser,
 			Content: bot.NewContentClient(testToken, content.URL, nil), Location: time.FixedZone("JST", 9*3600),
-			FetchBackoff: 10 * time.Millisecond, BaseURL: "https://desk.example", Log: quietLog()})
+			FetchBackoff: 10 * time.Millisecond, BaseURL: "https://desk.example", Log: log})
+		cfg.Log = log
 		if err := svc.Open(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +94,7 @@ func requestHarnessWithConsents(t *testing.T) (*harness, *request.Service, *cons
 	done := make(chan struct{})
 	go func() { defer close(done); svc.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return h, svc, cons
+	return &requestBot{harness: h, svc: svc, cons: cons, logs: logs}
 }
 
 // chat is one customer talking to the harness: it sends, waits for the answers, and taps chips by
@@ -136,7 +163,8 @@ var refRe = regexp.MustCompile(`R-\d{8}-\d{4}`)
 // reference number and a due date; the photo is stored sealed, and its bytes are nowhere in the
 // store's files.
 func TestRequestFlowEndToEnd(t *testing.T) {
-	h, svc := requestHarness(t)
+	rb := requestHarness(t)
+	h, svc := rb.harness, rb.svc
 	c := &chat{h: h, user: "U" + strings.Repeat("e2", 16)}
 	c.say("開示請求したい", 1)
 	c.tap("選択完了", 1)
@@ -186,6 +214,13 @@ func TestRequestFlowEndToEnd(t *testing.T) {
 	}
 	h.settle()
 	h.stop()
+	// Nothing personal is logged at info level: not the photo, the name, the address or the phone.
+	logged := rb.logs.String()
+	for _, secret := range []string{string(marker), "山田", "花子", "岡山市北区今", "090-1234-5678", "+819012345678", "9012345678"} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
 	// The photo's bytes appear nowhere in the embedded engine's files (they are sealed), and the
 	// transcript has only a placeholder for it.
 	_ = filepath.Walk(engineDir, func(p string, info os.FileInfo, err error) error {

@@ -17,7 +17,8 @@ import (
 // their chat is in any collection (the transcript, state, steps, deliveries, the escalation's text),
 // while the request record and the suppression stay.
 func TestErasureLeavesNothingOfTheChatButKeepsTheSuppression(t *testing.T) {
-	h, svc, cons := requestHarnessWithConsents(t)
+	rb := requestHarness(t)
+	h, svc, cons := rb.harness, rb.svc, rb.cons
 	user := "U" + strings.Repeat("ea", 16)
 	c := &chat{h: h, user: user}
 	const marker = "ERASE-ME-MARKER"
