@@ -21,9 +21,6 @@ import (
 	"github.com/enemane/privacybot/linesim"
 )
 
-// requestHarness is the bot under test with the request service wired as in production: its effect
-// sink, the steps' desk, the raiser, and the document fetcher reading the simulator's content endpoint.
-
 // lockedBuffer is a log sink the test reads afterwards.
 type lockedBuffer struct {
 	mu sync.Mutex
@@ -51,6 +48,8 @@ type requestBot struct {
 	logs *lockedBuffer
 }
 
+// requestHarness starts the bot with the request service wired as in production: its effect sink,
+// the steps' desk, the raiser, and the document fetcher reading the simulator's content endpoint.
 func requestHarness(t *testing.T) *requestBot {
 	t.Helper()
 	api := linesim.NewAPI(linesim.APIOptions{AccessToken: testToken})
