@@ -103,12 +103,8 @@ func (h *Console) renderRequest(c *gin.Context, r request.Request, status int, f
 	if r.Ground != "" {
 		data["Ground"] = codeName(w, customerGroundIDs, r.Ground)
 	}
-	if len(r.WordingData) > 0 {
-		var wd []option
-		for _, k := range slices.Sorted(maps.Keys(r.WordingData)) {
-			wd = append(wd, option{k, visibleControls(r.WordingData[k])})
-		}
-		data["WordingData"] = wd
+	if r.WordingID != "" {
+		data["Receipt"] = h.receipt(r)
 	}
 	if r.Erasure != nil {
 		var counts []option
@@ -358,4 +354,18 @@ func (h *Console) chatLinks(c *gin.Context, userID string) ([]reqChatLink, strin
 		}
 	}
 	return out, search
+}
+
+// receipt is the summary the customer confirmed, worded again from its catalog ID and data in the
+// customer's language: the text they agreed to, as they read it.
+func (h *Console) receipt(r request.Request) string {
+	kv := make([]any, 0, 2*len(r.WordingData))
+	for _, k := range slices.Sorted(maps.Keys(r.WordingData)) {
+		kv = append(kv, k, r.WordingData[k])
+	}
+	lang := "ja"
+	if r.Lang == flows.En {
+		lang = "en"
+	}
+	return visibleControls(newWords(h.Bundle, lang, h.Log).T(r.WordingID, kv...))
 }
