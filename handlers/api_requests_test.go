@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,11 +21,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/account"
 	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/bot/request"
+	"github.com/enemane/privacybot/bot/request/requesttest"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/store"
@@ -34,158 +33,6 @@ import (
 
 // The request service is what the requests API is written against.
 var _ handlers.RequestsAPIService = (*request.Service)(nil)
-
-// memRequests is an in-memory request.Store: requests by reference (updates conditional on the
-// version), documents by ID. conflict makes the next update fail with request.ErrConflict (someone else
-// changed the request); docsDown makes reading documents fail (a store that does not answer).
-type memRequests struct {
-	mu       sync.Mutex
-	requests map[string]request.Request
-	docs     map[string]request.Document
-	counters map[string]int
-	conflict atomic.Bool
-	docsDown atomic.Bool
-}
-
-func newMemRequests() *memRequests {
-	return &memRequests{requests: map[string]request.Request{}, docs: map[string]request.Document{},
-		counters: map[string]int{}}
-}
-
-func (m *memRequests) NextRequestNumber(_ context.Context, day string) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.counters[day]++
-	return m.counters[day], nil
-}
-
-func (m *memRequests) InsertRequest(_ context.Context, r request.Request) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, x := range m.requests {
-		if x.ID == r.ID || (x.UserID == r.UserID && x.Draft == r.Draft) {
-			return bot.ErrDuplicate
-		}
-	}
-	m.requests[r.ID] = r
-	return nil
-}
-
-func (m *memRequests) UpdateRequest(_ context.Context, r request.Request) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, ok := m.requests[r.ID]
-	if !ok {
-		return bot.ErrNotFound
-	}
-	if m.conflict.CompareAndSwap(true, false) || cur.Version != r.Version-1 {
-		return request.ErrConflict
-	}
-	m.requests[r.ID] = r
-	return nil
-}
-
-func (m *memRequests) AllRequests(context.Context) ([]request.Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]request.Request, 0, len(m.requests))
-	for _, r := range m.requests {
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-func (m *memRequests) AddDocument(_ context.Context, d request.Document) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.docs[d.ID]; ok {
-		return false, nil
-	}
-	m.docs[d.ID] = d
-	return true, nil
-}
-
-func (m *memRequests) SaveDocument(_ context.Context, d request.Document) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.docs[d.ID] = d
-	return nil
-}
-
-func (m *memRequests) Document(_ context.Context, id string) (request.Document, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.docs[id]
-	if !ok {
-		return d, bot.ErrNotFound
-	}
-	return d, nil
-}
-
-func (m *memRequests) Documents(_ context.Context, userID, draft string) ([]request.Document, error) {
-	if m.docsDown.Load() {
-		return nil, errors.New("store down")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []request.Document
-	for _, d := range m.docs {
-		if d.UserID == userID && d.Draft == draft {
-			d.Sealed = nil
-			out = append(out, d)
-		}
-	}
-	slices.SortFunc(out, func(a, b request.Document) int { return a.Seq - b.Seq })
-	return out, nil
-}
-
-func (m *memRequests) FetchingDocuments(context.Context) ([]request.Document, error) { return nil, nil }
-
-func (m *memRequests) AddFile(context.Context, request.StoredFile) error { return nil }
-
-func (m *memRequests) PackageFile(context.Context, string, string) (request.StoredFile, error) {
-	return request.StoredFile{}, bot.ErrNotFound
-}
-
-// memHoldings is what the desk holds about customers: nothing, in these tests.
-type memHoldings struct{}
-
-func (memHoldings) CustomerData(_ context.Context, userID string) (request.CustomerData, error) {
-	return request.CustomerData{UserID: userID}, nil
-}
-
-func (memHoldings) EraseCustomer(context.Context, string) (map[string]int64, error) {
-	return map[string]int64{}, nil
-}
-
-// raised is one internal event the request service raised into the pipeline.
-type raised struct {
-	userID, id string
-	notice     flows.RequestNotice
-}
-
-// fakeRaiser records the customer notices (bot.Raiser in production).
-type fakeRaiser struct {
-	mu     sync.Mutex
-	events []raised
-}
-
-func (f *fakeRaiser) Raise(_ context.Context, userID, id, data string) error {
-	p, ok := flows.DecodePostback(data)
-	if !ok || p.Do != flows.ActRequestNotice {
-		return fmt.Errorf("not a request notice: %q", data)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.events = append(f.events, raised{userID: userID, id: id, notice: p.Notice})
-	return nil
-}
-
-func (f *fakeRaiser) all() []raised {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.events)
-}
 
 // flakyTokens is the store's token verifier that can be made to fail (a store that does not answer).
 type flakyTokens struct {
@@ -225,7 +72,7 @@ func (f *fakeDeliveries) Failed(context.Context, string) ([]outbox.Delivery, err
 }
 
 // seedNow is the desk's clock in these tests: 2026-12-04 12:00 in Tokyo.
-var seedNow = time.Date(2026, 12, 4, 12, 0, 0, 0, time.FixedZone("JST", 9*3600))
+var seedNow = time.Date(2026, 12, 4, 12, 0, 0, 0, requesttest.Tokyo)
 
 // seed are the requests the API tests start with, oldest first.
 var seed = []struct {
@@ -254,8 +101,8 @@ func seedRef(i int) string {
 }
 
 // apiFixture is the API under /api/v1 on a router: the marketing API over a real consent history and
-// the requests API over a real request service (with the in-memory store above), tokens and audit log
-// in the real store (the package's embedded engine).
+// the requests API over a real request service (over requesttest's doubles), tokens and audit log in
+// the real store (the package's embedded engine).
 type apiFixture struct {
 	router   *gin.Engine
 	srv      *httptest.Server
@@ -263,9 +110,7 @@ type apiFixture struct {
 	database string
 	tokens   *flakyTokens
 	consents *consent.Consents
-	reqs     *memRequests
-	svc      *request.Service
-	raiser   *fakeRaiser
+	svc      *requesttest.Desk // the request service, with its doubles
 	hooks    *fakeDeliveries
 	optouts  string // a token with the scope optouts
 	requests string // a token with the scope requests, named "backoffice"
@@ -302,39 +147,27 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	}
 	f.legacy = f.insertLegacyToken(t, "legacy-crm")
 
-	f.reqs, f.raiser, f.hooks = newMemRequests(), &fakeRaiser{}, &fakeDeliveries{}
+	f.hooks = &fakeDeliveries{}
+	opts := []requesttest.Option{requesttest.At(seedNow),
+		// A rejected photo does not count.
+		requesttest.Documents(request.Document{ID: "U1.bad", UserID: "U1", Draft: "dU1", Seq: 3,
+			Status: request.DocRejected, Problem: flows.DocNotImage})}
 	for i, s := range seed {
+		// Due, by default, at the end of the 14th day after the day of receipt.
 		received := time.Date(2026, 12, s.day, s.hour, 0, 0, 0, seedNow.Location())
-		due := time.Date(2026, 12, s.day, 23, 59, 59, 0, seedNow.Location()).AddDate(0, 0, 14)
 		r := request.Request{ID: seedRef(i), UserID: s.user, Draft: "d" + s.user, Kinds: s.kinds, Requester: s.requester,
 			Name: "山田 花子", Phone: "+819012345678", DocsBy: flows.DocsChat, Delivery: s.delivery, Lang: s.lang,
-			WordingID: "request.confirm", Status: s.status, ReceivedAt: received, DueAt: due,
-			UpdatedAt: received.Add(s.updated * time.Hour), Version: 1,
-			History: []request.Change{{What: request.ChangeCreated, To: s.status, Actor: request.Actor{Kind: request.ActorCustomer}, At: received}}}
-		if err := f.reqs.InsertRequest(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+			WordingID: "request.confirm", Status: s.status, ReceivedAt: received, UpdatedAt: received.Add(s.updated * time.Hour)}
+		opts = append(opts, requesttest.Seed(r))
 		for n := range s.docs {
-			if _, err := f.reqs.AddDocument(ctx, request.Document{ID: fmt.Sprintf("%s.%d", r.ID, n), UserID: s.user,
-				Draft: r.Draft, Seq: n + 1, Status: request.DocStored, CreatedAt: received}); err != nil {
-				t.Fatal(err)
-			}
+			opts = append(opts, requesttest.Documents(request.Document{ID: fmt.Sprintf("%s.%d", r.ID, n), UserID: s.user,
+				Draft: r.Draft, Seq: n + 1, Status: request.DocStored, CreatedAt: received}))
 		}
 	}
-	// A rejected photo does not count.
-	if _, err := f.reqs.AddDocument(ctx, request.Document{ID: "U1.bad", UserID: "U1", Draft: "dU1", Seq: 3,
-		Status: request.DocRejected, Problem: flows.DocNotImage}); err != nil {
-		t.Fatal(err)
-	}
-	f.svc = request.New(request.Config{Store: f.reqs, Holdings: memHoldings{}, Raiser: f.raiser,
-		BaseURL: "https://desk.example", Location: seedNow.Location(), Now: func() time.Time { return seedNow },
-		Log: quietLog()})
-	if err := f.svc.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.svc = requesttest.NewDesk(t, request.Config{Log: quietLog()}, opts...)
 	f.router = handlers.NewRouter(quietLog(), handlers.Routes{
 		Marketing:   &handlers.Marketing{Tokens: f.tokens, Consents: f.consents, Webhooks: f.hooks},
-		RequestsAPI: &handlers.RequestsAPI{Tokens: f.tokens, Service: f.svc, Audit: f.st, Log: quietLog()},
+		RequestsAPI: &handlers.RequestsAPI{Tokens: f.tokens, Service: f.svc.Service, Audit: f.st, Log: quietLog()},
 	})
 	f.srv = httptest.NewServer(f.router)
 	t.Cleanup(f.srv.Close)
@@ -583,7 +416,7 @@ func TestRequestsAPIGet(t *testing.T) {
 	code, body, _ = f.do(t, http.MethodGet, "/api/v1/requests/R-20991231-0001", f.requests, nil)
 	wantError(t, code, body, http.StatusNotFound, "not_found")
 	// The store not answering is a 503, never a view with a wrong count.
-	f.reqs.docsDown.Store(true)
+	f.svc.Store.SetFail(errors.New("store down"))
 	code, body, _ = f.do(t, http.MethodGet, "/api/v1/requests/"+seedRef(3), f.requests, nil)
 	wantError(t, code, body, http.StatusServiceUnavailable, "store_unavailable")
 	code, body, _ = f.do(t, http.MethodGet, "/api/v1/requests", f.requests, nil)
@@ -603,6 +436,17 @@ func (f *apiFixture) transition(t *testing.T, ref string, body any) (int, []byte
 	return code, res
 }
 
+// notices returns the customer notices the service raised, oldest first; each must have been raised
+// once, and as a request notice.
+func (f *apiFixture) notices(t *testing.T) []requesttest.Raised {
+	t.Helper()
+	ev := f.svc.Raiser.Events()
+	if n := f.svc.Raiser.Calls(); n != len(ev) {
+		t.Fatalf("%d notices raised in %d calls: one was repeated or not a request notice", len(ev), n)
+	}
+	return ev
+}
+
 func TestRequestsAPITransition(t *testing.T) {
 	f := newAPIFixture(t)
 	ctx := context.Background()
@@ -617,9 +461,9 @@ func TestRequestsAPITransition(t *testing.T) {
 	}
 	// The customer is told, in the chat, exactly as from the console: an internal event for U1 keyed by
 	// the request and the change.
-	ev := f.raiser.all()
-	if len(ev) != 1 || ev[0].userID != "U1" || ev[0].id != "req-"+ref+"-2" || ev[0].notice.What != flows.NoticeStatus ||
-		ev[0].notice.Ref != ref || ev[0].notice.Status != flows.StatusDocumentsNeeded || ev[0].notice.Reason != "運転免許証の裏面" {
+	ev := f.notices(t)
+	if len(ev) != 1 || ev[0].UserID != "U1" || ev[0].ID != "req-"+ref+"-2" || ev[0].Notice.What != flows.NoticeStatus ||
+		ev[0].Notice.Ref != ref || ev[0].Notice.Status != flows.StatusDocumentsNeeded || ev[0].Notice.Reason != "運転免許証の裏面" {
 		t.Fatalf("notices %+v", ev)
 	}
 	// The change is the API's, named by the token.
@@ -649,8 +493,8 @@ func TestRequestsAPITransition(t *testing.T) {
 			t.Fatalf("%s: %d %s", to, code, body)
 		}
 	}
-	ev = f.raiser.all()
-	if len(ev) != 4 || ev[3].notice.Status != flows.StatusCompleted || !strings.HasPrefix(ev[3].notice.Link, "https://desk.example/package/") {
+	ev = f.notices(t)
+	if len(ev) != 4 || ev[3].Notice.Status != flows.StatusCompleted || !strings.HasPrefix(ev[3].Notice.Link, "https://desk.example/package/") {
 		t.Fatalf("notices %+v", ev)
 	}
 	if entries, _ := f.st.AuditLog(ctx, 10); len(entries) != 4 {
@@ -662,7 +506,7 @@ func TestRequestsAPITransition(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(string(body), `"status":"refused"`) {
 		t.Fatalf("refused: %d %s", code, body)
 	}
-	if n := f.raiser.all()[4].notice; n.Status != flows.StatusRefused || n.Reason != "業務の適正な実施に著しい支障" {
+	if n := f.notices(t)[4].Notice; n.Status != flows.StatusRefused || n.Reason != "業務の適正な実施に著しい支障" {
 		t.Fatalf("refusal notice %+v", n)
 	}
 }
@@ -701,11 +545,11 @@ func TestRequestsAPITransitionErrors(t *testing.T) {
 		})
 	}
 	// Someone else changed the request between the read and the write.
-	f.reqs.conflict.Store(true)
+	f.svc.Store.SetConflict(true)
 	code, body := f.transition(t, seedRef(0), map[string]string{"to": "verified"})
 	wantError(t, code, body, http.StatusConflict, "conflict")
 	// Nothing of it changed anything or told anyone.
-	if ev := f.raiser.all(); len(ev) != 0 {
+	if ev := f.notices(t); len(ev) != 0 {
 		t.Fatalf("notices after refusals: %+v", ev)
 	}
 	if entries, _ := f.st.AuditLog(context.Background(), 10); len(entries) != 0 {
@@ -767,7 +611,7 @@ func TestAPIScopes(t *testing.T) {
 	// A transition with a token of the wrong scope changes nothing.
 	code, body, _ := f.do(t, http.MethodPost, reqs+"/"+seedRef(0)+"/transition", f.optouts, []byte(`{"to":"verified"}`))
 	wantError(t, code, body, http.StatusForbidden, "insufficient_scope")
-	if r, _ := f.svc.Get(seedRef(0)); r.Status != flows.StatusReceived || len(f.raiser.all()) != 0 {
+	if r, _ := f.svc.Get(seedRef(0)); r.Status != flows.StatusReceived || len(f.notices(t)) != 0 {
 		t.Fatalf("changed by a 403: %s", r.Status)
 	}
 	// The store's list shows the legacy token as optouts, the others as made.

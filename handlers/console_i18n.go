@@ -50,6 +50,13 @@ func (h *Console) words(c *gin.Context) *words {
 // T renders a message; kv are its template data as key, value pairs (a "Count" also picks the
 // plural form). A missing message is logged and shown as its ID (the catalog tests prevent it).
 func (w *words) T(id string, kv ...any) string {
+	return localize(w.loc, w.log, "console message missing", w.lang, id, kv...)
+}
+
+// localize renders the message id of a catalog (the console's, the package pages'): kv are its
+// template data as key, value pairs, and a "Count" among them also picks the plural form. A missing
+// message is logged as missing and shown as its ID.
+func localize(loc *i18n.Localizer, log *slog.Logger, missing, lang, id string, kv ...any) string {
 	cfg := &i18n.LocalizeConfig{MessageID: id}
 	if len(kv) > 0 {
 		data := make(map[string]any, len(kv)/2)
@@ -62,9 +69,9 @@ func (w *words) T(id string, kv ...any) string {
 		}
 		cfg.TemplateData = data
 	}
-	s, err := w.loc.Localize(cfg)
+	s, err := loc.Localize(cfg)
 	if err != nil {
-		w.log.Error("console message missing", "id", id, "lang", w.lang, "err", err)
+		log.Error(missing, "id", id, "lang", lang, "err", err)
 		if s == "" {
 			return id
 		}
@@ -86,8 +93,11 @@ func (w *words) HTML(id string, kv ...any) template.HTML {
 }
 
 // lookup returns a message, or false when the catalog has none (quietly: for codes that may be old).
-func (w *words) lookup(id string) (string, bool) {
-	s, err := w.loc.Localize(&i18n.LocalizeConfig{MessageID: id})
+func (w *words) lookup(id string) (string, bool) { return lookupMessage(w.loc, id) }
+
+// lookupMessage returns a message of a catalog, or false when it has none (quietly).
+func lookupMessage(loc *i18n.Localizer, id string) (string, bool) {
+	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id})
 	return s, err == nil && s != ""
 }
 

@@ -312,23 +312,5 @@ func (h *Console) requestsJSON(c *gin.Context) {
 func (h *Console) requestEvents(c *gin.Context) {
 	ch, stop := h.Requests.Subscribe()
 	defer stop()
-	w := c.Writer
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n\n")
-	w.Flush()
-	ping := time.NewTicker(25 * time.Second)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.Request.Context().Done():
-			return
-		case ref := <-ch:
-			fmt.Fprintf(w, "event: request\ndata: %s\n\n", ref)
-		case <-ping.C:
-			fmt.Fprint(w, ": ping\n\n")
-		}
-		w.Flush()
-	}
+	streamEvents(c, ch, func(ref string) (string, string) { return "request", ref })
 }

@@ -42,20 +42,20 @@ func TestRequestTransitions(t *testing.T) {
 		"09012340001", "request.confirm", "書類の提出待ち"}, `name="to" value="completed"`, `name="to" value="in_progress"`)
 
 	// Without a reason: refused, shown again with what was typed.
-	raised := f.raiser.count()
+	raised := f.svc.Raiser.Calls()
 	code, body := act("docs", "transition", url.Values{"to": {"rejected"}, "note": {"社内向けの経緯"}})
 	if code != http.StatusBadRequest || !strings.Contains(body, "理由を入力してください。") || !strings.Contains(body, "社内向けの経緯") {
 		t.Fatalf("rejection without a reason: %d", code)
 	}
-	if f.store.get(f.refs["docs"]).Status != flows.StatusDocumentsNeeded || f.raiser.count() != raised {
+	if f.svc.Store.Request(f.refs["docs"]).Status != flows.StatusDocumentsNeeded || f.svc.Raiser.Calls() != raised {
 		t.Fatal("a refused form changed the request")
 	}
 	code, loc := act("docs", "transition", url.Values{"to": {"rejected"}, "reason": {"ご提出の書類では、ご本人であることを確認できませんでした。"}})
 	if code != http.StatusSeeOther || loc != "/console/requests/"+f.refs["docs"]+"?m=transition" {
 		t.Fatalf("rejection: %d %s", code, loc)
 	}
-	if r := f.store.get(f.refs["docs"]); r.Status != flows.StatusRejected || r.History[len(r.History)-1].Actor.ID != "privacy@x.example" ||
-		r.History[len(r.History)-1].Actor.Name != "保護管理者" || f.raiser.count() != raised+1 {
+	if r := f.svc.Store.Request(f.refs["docs"]); r.Status != flows.StatusRejected || r.History[len(r.History)-1].Actor.ID != "privacy@x.example" ||
+		r.History[len(r.History)-1].Actor.Name != "保護管理者" || f.svc.Raiser.Calls() != raised+1 {
 		t.Fatalf("after the rejection: %+v", r.History)
 	}
 	mustContain(t, "the rejected page", page("docs"), []string{"却下（本人確認不可）", "ご提出の書類では", "保護管理者 (privacy@x.example)"})
@@ -73,7 +73,7 @@ func TestRequestTransitions(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(body, "この操作は現在の状態では行えません") {
 		t.Fatalf("verified → completed: %d", code)
 	}
-	if f.store.get(f.refs["fresh"]).Status != flows.StatusVerified || len(f.audits("request.transition.refused")) != 1 {
+	if f.svc.Store.Request(f.refs["fresh"]).Status != flows.StatusVerified || len(f.audits("request.transition.refused")) != 1 {
 		t.Fatal("a disallowed transition changed the request or was not audited")
 	}
 	if code, _ := act("refused", "transition", url.Values{"to": {"in_progress"}}); code != http.StatusConflict {
@@ -96,7 +96,7 @@ func TestRequestTransitions(t *testing.T) {
 		t.Fatalf("refusal: %d", code)
 	}
 	last := func(key string) request.Change {
-		h := f.store.get(f.refs[key]).History
+		h := f.svc.Store.Request(f.refs[key]).History
 		return h[len(h)-1]
 	}
 	if c := last("late"); c.To != flows.StatusRefused || !strings.HasPrefix(c.Reason, "Under item 5(1)[1] of our Privacy Policy") {
@@ -123,7 +123,7 @@ func TestRequestTransitions(t *testing.T) {
 	if code, _ := s2.act(fix+"/transition", url.Values{"to": {"completed"}, "outcome": {"ご住所を新しいものに訂正しました。"}}); code != http.StatusSeeOther {
 		t.Fatalf("completion: %d", code)
 	}
-	if r := f2.store.get(f2.refs["fix"]); r.Status != flows.StatusCompleted || r.Outcome != "ご住所を新しいものに訂正しました。" {
+	if r := f2.svc.Store.Request(f2.refs["fix"]); r.Status != flows.StatusCompleted || r.Outcome != "ご住所を新しいものに訂正しました。" {
 		t.Fatalf("completed %s %q", r.Status, r.Outcome)
 	}
 	_, body = s2.get(fix)
@@ -155,7 +155,7 @@ func TestRequestExtendAndNote(t *testing.T) {
 	if code, _ := s.act(base+"/extend", url.Values{"due": {later}, "reason": {"調査に時間を要するため"}}); code != http.StatusSeeOther {
 		t.Fatalf("extend: %d", code)
 	}
-	if r := f.store.get(f.refs["docs"]); r.DueAt.In(rqTokyo).Format("2006-01-02") != later {
+	if r := f.svc.Store.Request(f.refs["docs"]); r.DueAt.In(rqTokyo).Format("2006-01-02") != later {
 		t.Fatalf("due %s, want %s", r.DueAt, later)
 	}
 	if got := f.audits("request.extend"); len(got) != 1 || !strings.HasSuffix(got[0], "due="+later) {
@@ -167,11 +167,11 @@ func TestRequestExtendAndNote(t *testing.T) {
 	if code, body := s.act(base+"/note", url.Values{"text": {"  "}}); code != http.StatusBadRequest || !strings.Contains(body, "メモが空欄です。") {
 		t.Fatalf("empty note: %d", code)
 	}
-	raised := f.raiser.count()
+	raised := f.svc.Raiser.Calls()
 	if code, _ := s.act(base+"/note", url.Values{"text": {"郵送の書類は明日届く予定"}}); code != http.StatusSeeOther {
 		t.Fatalf("note: %d", code)
 	}
-	if f.raiser.count() != raised {
+	if f.svc.Raiser.Calls() != raised {
 		t.Fatal("a note reached the customer")
 	}
 	_, body = s.get(base)
@@ -262,7 +262,7 @@ func TestRequestPackage(t *testing.T) {
 	if code != http.StatusSeeOther || loc != base+"?m=attach" {
 		t.Fatalf("upload: %d %s", code, loc)
 	}
-	r := f.store.get(f.refs["fresh"])
+	r := f.svc.Store.Request(f.refs["fresh"])
 	if r.Package == nil || len(r.Package.Files) != 1 {
 		t.Fatalf("package after the upload: %+v", r.Package)
 	}
@@ -308,7 +308,7 @@ func TestRequestPackage(t *testing.T) {
 	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "ファイルが大きすぎます") {
 		t.Fatalf("a body over the limit: %d", rec.Code)
 	}
-	if len(f.store.get(f.refs["fresh"]).Package.Files) != 1 {
+	if len(f.svc.Store.Request(f.refs["fresh"]).Package.Files) != 1 {
 		t.Fatal("a refused upload was attached")
 	}
 	if code, _ := rqUpload(t, s, "/console/requests/"+f.refs["docs"]+"/files", "x.txt", data, s.csrf); code != http.StatusConflict {
@@ -341,11 +341,11 @@ func TestRequestPackage(t *testing.T) {
 	if code, body := s.act(done+"/link/revoke", nil); code != http.StatusConflict || !strings.Contains(body, "すでに無効になっているか") {
 		t.Fatalf("revoke again: %d", code)
 	}
-	raised := f.raiser.count()
-	if code, _ := s.act(done+"/link/reissue", nil); code != http.StatusSeeOther || f.raiser.count() != raised+1 {
+	raised := f.svc.Raiser.Calls()
+	if code, _ := s.act(done+"/link/reissue", nil); code != http.StatusSeeOther || f.svc.Raiser.Calls() != raised+1 {
 		t.Fatalf("reissue: %d", code)
 	}
-	if p := f.store.get(f.refs["done"]).Package; p.Revoked || p.LinkHash == strings.Repeat("ab", 32) {
+	if p := f.svc.Store.Request(f.refs["done"]).Package; p.Revoked || p.LinkHash == strings.Repeat("ab", 32) {
 		t.Fatalf("reissued link: %+v", p)
 	}
 	for _, a := range []string{"request.link.revoke", "request.link.reissue", "request.link.revoke.refused"} {

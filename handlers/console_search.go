@@ -63,6 +63,13 @@ func (h *Console) searchTerm(q string) string {
 func (h *Console) events(c *gin.Context) {
 	ch, stop := h.Live.Subscribe()
 	defer stop()
+	streamEvents(c, ch, func(n bot.Notice) (string, string) { return string(n.Kind), n.ID })
+}
+
+// streamEvents writes what arrives on ch as server-sent events until the client goes away: event
+// names each value's event and its data (a code or an ID, never customer data). The client is told to
+// reconnect after 2 s; a comment every 25 s keeps proxies from closing a quiet stream.
+func streamEvents[T any](c *gin.Context, ch <-chan T, event func(T) (name, data string)) {
 	w := c.Writer
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -75,8 +82,9 @@ func (h *Console) events(c *gin.Context) {
 		select {
 		case <-c.Request.Context().Done():
 			return
-		case n := <-ch:
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", n.Kind, n.ID)
+		case v := <-ch:
+			name, data := event(v)
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
 		case <-ping.C:
 			fmt.Fprint(w, ": ping\n\n")
 		}

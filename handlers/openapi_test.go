@@ -138,9 +138,12 @@ func TestOpenAPIConformance(t *testing.T) {
 		}
 	}
 	storeDown := func() func() { f.tokens.down.Store(true); return func() { f.tokens.down.Store(false) } }
-	docsDown := func() func() { f.reqs.docsDown.Store(true); return func() { f.reqs.docsDown.Store(false) } }
+	docsDown := func() func() {
+		f.svc.Store.SetFail(errors.New("store down"))
+		return func() { f.svc.Store.SetFail(nil) }
+	}
 	hooksDown := func() func() { f.hooks.down.Store(true); return func() { f.hooks.down.Store(false) } }
-	conflict := func() func() { f.reqs.conflict.Store(true); return func() { f.reqs.conflict.Store(false) } }
+	conflict := func() func() { f.svc.Store.SetConflict(true); return func() { f.svc.Store.SetConflict(false) } }
 	const unknownToken = "pbm_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	o, r := f.optouts, f.requests
 	get := func(name, path, token string, status int, conforms bool) apiCase {

@@ -219,27 +219,28 @@ func (p *PackagePages) open(c *gin.Context, what string) (request.Request, bool)
 	return r, true
 }
 
-// content generates the package of r, or false once the answer is written.
-func (p *PackagePages) content(c *gin.Context, r request.Request) (request.PackageContent, bool) {
+// openPackage resolves the link (open) and generates the package of its request as it stands now,
+// or returns false once the answer (410, 503) is written.
+func (p *PackagePages) openPackage(c *gin.Context, what string) (request.Request, request.PackageContent, bool) {
+	r, ok := p.open(c, what)
+	if !ok {
+		return r, request.PackageContent{}, false
+	}
 	pc, err := p.Desk.PackageFor(c.Request.Context(), r.ID)
 	switch {
 	case errors.Is(err, request.ErrNoPackage), errors.Is(err, bot.ErrNotFound):
 		p.notice(c, http.StatusGone)
-		return pc, false
+		return r, pc, false
 	case err != nil:
 		p.Log.Error("package: not generated", "request", r.ID, "err", err)
 		p.notice(c, http.StatusServiceUnavailable)
-		return pc, false
+		return r, pc, false
 	}
-	return pc, true
+	return r, pc, true
 }
 
 func (p *PackagePages) page(c *gin.Context) {
-	r, ok := p.open(c, "page")
-	if !ok {
-		return
-	}
-	pc, ok := p.content(c, r)
+	r, pc, ok := p.openPackage(c, "page")
 	if !ok {
 		return
 	}
@@ -262,11 +263,7 @@ func (p *PackagePages) page(c *gin.Context) {
 }
 
 func (p *PackagePages) dataJSON(c *gin.Context) {
-	r, ok := p.open(c, "data.json")
-	if !ok {
-		return
-	}
-	pc, ok := p.content(c, r)
+	r, pc, ok := p.openPackage(c, "data.json")
 	if !ok {
 		return
 	}
@@ -283,11 +280,7 @@ func (p *PackagePages) dataJSON(c *gin.Context) {
 // transcriptCSV writes the chat transcript: UTF-8 with a BOM (Excel reads Japanese), a header row,
 // one line a row, every cell quoted and neutralised against formula injection (appendCell).
 func (p *PackagePages) transcriptCSV(c *gin.Context) {
-	r, ok := p.open(c, "transcript.csv")
-	if !ok {
-		return
-	}
-	pc, ok := p.content(c, r)
+	_, pc, ok := p.openPackage(c, "transcript.csv")
 	if !ok {
 		return
 	}
@@ -493,26 +486,7 @@ type pkgWords struct {
 
 // T renders a message; kv are its template data as key, value pairs ("Count" also picks the plural).
 func (w *pkgWords) T(id string, kv ...any) string {
-	cfg := &i18n.LocalizeConfig{MessageID: id}
-	if len(kv) > 0 {
-		data := make(map[string]any, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			k := fmt.Sprint(kv[i])
-			data[k] = kv[i+1]
-			if k == "Count" {
-				cfg.PluralCount = kv[i+1]
-			}
-		}
-		cfg.TemplateData = data
-	}
-	s, err := w.loc.Localize(cfg)
-	if err != nil {
-		w.log.Error("package message missing", "id", id, "lang", w.lang, "err", err)
-		if s == "" {
-			return id
-		}
-	}
-	return s
+	return localize(w.loc, w.log, "package message missing", w.lang, id, kv...)
 }
 
 // label names a code ("package.<kind>_<code>"), or shows the code as it is when the catalog does not
@@ -522,7 +496,7 @@ func (w *pkgWords) label(kind, code string) string {
 		return ""
 	}
 	id := "package." + kind + "_" + strings.NewReplacer(".", "_", " ", "_", "-", "_").Replace(code)
-	if s, err := w.loc.Localize(&i18n.LocalizeConfig{MessageID: id}); err == nil && s != "" {
+	if s, ok := lookupMessage(w.loc, id); ok {
 		return s
 	}
 	return code
@@ -650,7 +624,7 @@ func (w *pkgWords) line(l request.TranscriptLine, at string) pkgLine {
 	case string(bot.EventPostback):
 		out.Extra = w.T("package.tapped")
 		if id, ok := flows.PostbackLabel(l.Text); ok {
-			if s, err := w.loc.Localize(&i18n.LocalizeConfig{MessageID: id}); err == nil && s != "" {
+			if s, ok := lookupMessage(w.loc, id); ok {
 				out.Text = s
 			}
 		}

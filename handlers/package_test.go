@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
@@ -16,7 +15,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -31,183 +29,13 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/request"
+	"github.com/enemane/privacybot/bot/request/requesttest"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/locales"
 )
 
 // The request service is what the router gives the download pages.
 var _ PackageDesk = (*request.Service)(nil)
-
-// pkgStore is an in-memory request.Store.
-type pkgStore struct {
-	mu       sync.Mutex
-	requests map[string]request.Request
-	files    map[string]request.StoredFile
-	seq      map[string]int
-}
-
-func newPkgStore() *pkgStore {
-	return &pkgStore{requests: map[string]request.Request{}, files: map[string]request.StoredFile{}, seq: map[string]int{}}
-}
-
-func (s *pkgStore) NextRequestNumber(_ context.Context, day string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq[day]++
-	return s.seq[day], nil
-}
-
-func (s *pkgStore) InsertRequest(_ context.Context, r request.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.requests[r.ID]; ok {
-		return bot.ErrDuplicate
-	}
-	s.requests[r.ID] = r
-	return nil
-}
-
-func (s *pkgStore) UpdateRequest(_ context.Context, r request.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.requests[r.ID]
-	if !ok {
-		return bot.ErrNotFound
-	}
-	if cur.Version != r.Version-1 {
-		return request.ErrConflict
-	}
-	s.requests[r.ID] = r
-	return nil
-}
-
-func (s *pkgStore) AllRequests(context.Context) ([]request.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []request.Request
-	for _, r := range s.requests {
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-func (s *pkgStore) AddDocument(context.Context, request.Document) (bool, error) { return true, nil }
-func (s *pkgStore) SaveDocument(context.Context, request.Document) error        { return nil }
-func (s *pkgStore) Document(context.Context, string) (request.Document, error) {
-	return request.Document{}, bot.ErrNotFound
-}
-func (s *pkgStore) Documents(context.Context, string, string) ([]request.Document, error) {
-	return nil, nil
-}
-func (s *pkgStore) FetchingDocuments(context.Context) ([]request.Document, error) { return nil, nil }
-
-func (s *pkgStore) AddFile(_ context.Context, f request.StoredFile) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.files[f.ID]; ok {
-		return bot.ErrDuplicate
-	}
-	s.files[f.ID] = f
-	return nil
-}
-
-func (s *pkgStore) PackageFile(_ context.Context, req, id string) (request.StoredFile, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.files[id]
-	if !ok || f.Request != req {
-		return request.StoredFile{}, bot.ErrNotFound
-	}
-	return f, nil
-}
-
-// pkgHoldings is an in-memory request.Holdings: what the desk holds, by LINE user.
-type pkgHoldings struct {
-	data map[string]request.CustomerData
-}
-
-func (h *pkgHoldings) CustomerData(_ context.Context, userID string) (request.CustomerData, error) {
-	d, ok := h.data[userID]
-	if !ok {
-		return request.CustomerData{UserID: userID}, nil
-	}
-	return d, nil
-}
-
-func (h *pkgHoldings) EraseCustomer(context.Context, string) (map[string]int64, error) {
-	return map[string]int64{}, nil
-}
-
-// pkgRaiser captures the notices the service raises to customers.
-type pkgRaiser struct {
-	mu     sync.Mutex
-	raised []struct{ user, id, data string }
-}
-
-func (r *pkgRaiser) Raise(_ context.Context, userID, id, data string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.raised = append(r.raised, struct{ user, id, data string }{userID, id, data})
-	return nil
-}
-
-// link returns the package link of the last notice raised to a user.
-func (r *pkgRaiser) link(t *testing.T, userID string) string {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.raised) - 1; i >= 0; i-- {
-		if r.raised[i].user != userID {
-			continue
-		}
-		q, err := url.ParseQuery(r.raised[i].data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l := q.Get("link"); l != "" {
-			return l
-		}
-	}
-	t.Fatalf("no link raised to %s", userID)
-	return ""
-}
-
-// pkgAuditor records the audit entries the service writes.
-type pkgAuditor struct {
-	mu      sync.Mutex
-	entries [][3]string
-}
-
-func (a *pkgAuditor) Audit(_ context.Context, action, target, detail string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.entries = append(a.entries, [3]string{action, target, detail})
-	return nil
-}
-
-func (a *pkgAuditor) all() [][3]string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.entries)
-}
-
-// pkgClock is the service's and the pages' clock.
-type pkgClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *pkgClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *pkgClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // countingDesk counts the calls that reach the service.
 type countingDesk struct {
@@ -242,11 +70,7 @@ const (
 var pkgPDF = []byte("%PDF-1.4\n% drawing of the house\n")
 
 type pkgHarness struct {
-	svc      *request.Service
-	store    *pkgStore
-	audit    *pkgAuditor
-	raiser   *pkgRaiser
-	clock    *pkgClock
+	svc      *requesttest.Desk // the request service, with its doubles
 	desk     *countingDesk
 	engine   *gin.Engine
 	tokenA   string
@@ -264,66 +88,45 @@ func pkgTime(s string) time.Time {
 	return t
 }
 
-// newPkgHarness runs a real request service over in-memory fakes: Alice has an older completed
+// newPkgHarness runs a real request service over in-memory doubles: Alice has an older completed
 // correction and a disclosure in progress, Bob a disclosure of his own. Files are attached to Alice's,
 // and both disclosures are completed with electronic delivery, which sends each customer a link.
 func newPkgHarness(t *testing.T) *pkgHarness {
 	t.Helper()
 	ctx := context.Background()
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := request.NewSealer(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &pkgHarness{store: newPkgStore(), audit: &pkgAuditor{}, raiser: &pkgRaiser{},
-		clock: &pkgClock{now: pkgTime("2026-12-04 10:00")}}
-	staffChange := request.Change{What: request.ChangeCreated, To: flows.StatusReceived, Actor: request.Actor{Kind: request.ActorCustomer}}
-	seed := func(id, user string, kinds flows.RequestKind, status flows.RequestStatus, lang flows.Lang, received string) {
+	seed := func(id, user string, kinds flows.RequestKind, status flows.RequestStatus, lang flows.Lang, received string) request.Request {
 		at := pkgTime(received)
-		ch := staffChange
-		ch.At = at
-		h.store.requests[id] = request.Request{ID: id, UserID: user, Draft: "d-" + id, Kinds: kinds, Requester: flows.RequesterSelf,
-			Name: "name of " + user, Delivery: flows.DeliveryElectronic, Lang: lang, WordingID: "request.summary", Status: status,
-			ReceivedAt: at, DueAt: at.AddDate(0, 0, 14), UpdatedAt: at, History: []request.Change{ch}, Version: 1}
+		return request.Request{ID: id, UserID: user, Kinds: kinds, Name: "name of " + user, Delivery: flows.DeliveryElectronic,
+			Lang: lang, Status: status, ReceivedAt: at, DueAt: at.AddDate(0, 0, 14)}
 	}
-	seed(pkgRefA0, pkgAlice, flows.KindCorrection, flows.StatusCompleted, flows.Ja, "2026-11-10 09:30")
-	seed(pkgRefA, pkgAlice, flows.KindDisclosure|flows.KindPurposeNotice, flows.StatusInProgress, flows.Ja, "2026-12-01 11:00")
-	seed(pkgRefB, pkgBob, flows.KindDisclosure, flows.StatusInProgress, flows.En, "2026-12-01 12:00")
-
-	holdings := &pkgHoldings{data: map[string]request.CustomerData{
-		pkgAlice: {UserID: pkgAlice,
-			Profile: request.Profile{Language: "ja", FirstSeen: pkgTime("2026-11-01 09:00"), LastSeen: pkgTime("2026-12-01 11:00"),
-				Fields: map[string]string{"name": "岡山 花子", "phone": "+819012345678"}},
-			Transcript: []request.TranscriptLine{
-				{At: pkgTime("2026-11-01 09:00"), Role: bot.RoleCustomer, Kind: "text", Text: "個人情報の開示をお願いします"},
-				{At: pkgTime("2026-11-01 09:00"), Role: bot.RoleBot, Kind: "text", Text: "承知しました。"},
-				{At: pkgTime("2026-11-01 09:01"), Role: bot.RoleCustomer, Kind: "text", Text: pkgScript},
-				{At: pkgTime("2026-11-01 09:02"), Role: bot.RoleCustomer, Kind: "text", Text: "=HYPERLINK(\"http://evil.example\")"},
-				{At: pkgTime("2026-11-01 09:03"), Role: bot.RoleCustomer, Kind: "image"},
-				{At: pkgTime("2026-11-01 09:04"), Role: bot.RoleStaff, Kind: "text", Text: "担当の佐藤です。\n宛名を訂正しました。"},
-			},
-			Consents: []request.ConsentRecord{{At: pkgTime("2026-11-02 10:00"), Action: "optout", Channels: []string{"phone", "mail"},
-				Source: "line_chat", Reference: "OPT-20261102-0001", Wording: "宣伝・ご案内の停止を承ります。"}},
-			Escalations: []request.EscalationRecord{{ID: "E-1", Reason: "complaint", Category: "data",
-				Description: "請求書の宛名が違います", Status: "closed", Resolution: "corrected",
-				CreatedAt: pkgTime("2026-11-03 10:00"), ClosedAt: pkgTime("2026-11-04 10:00")}},
+	h := &pkgHarness{svc: requesttest.NewDesk(t, request.Config{BaseURL: pkgBase, Location: tokyo, LinkDays: 14,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, requesttest.At(pkgTime("2026-12-04 10:00")), requesttest.Seed(
+		seed(pkgRefA0, pkgAlice, flows.KindCorrection, flows.StatusCompleted, flows.Ja, "2026-11-10 09:30"),
+		seed(pkgRefA, pkgAlice, flows.KindDisclosure|flows.KindPurposeNotice, flows.StatusInProgress, flows.Ja, "2026-12-01 11:00"),
+		seed(pkgRefB, pkgBob, flows.KindDisclosure, flows.StatusInProgress, flows.En, "2026-12-01 12:00")))}
+	h.svc.Holdings.Set(pkgAlice, request.CustomerData{
+		Profile: request.Profile{Language: "ja", FirstSeen: pkgTime("2026-11-01 09:00"), LastSeen: pkgTime("2026-12-01 11:00"),
+			Fields: map[string]string{"name": "岡山 花子", "phone": "+819012345678"}},
+		Transcript: []request.TranscriptLine{
+			{At: pkgTime("2026-11-01 09:00"), Role: bot.RoleCustomer, Kind: "text", Text: "個人情報の開示をお願いします"},
+			{At: pkgTime("2026-11-01 09:00"), Role: bot.RoleBot, Kind: "text", Text: "承知しました。"},
+			{At: pkgTime("2026-11-01 09:01"), Role: bot.RoleCustomer, Kind: "text", Text: pkgScript},
+			{At: pkgTime("2026-11-01 09:02"), Role: bot.RoleCustomer, Kind: "text", Text: "=HYPERLINK(\"http://evil.example\")"},
+			{At: pkgTime("2026-11-01 09:03"), Role: bot.RoleCustomer, Kind: "image"},
+			{At: pkgTime("2026-11-01 09:04"), Role: bot.RoleStaff, Kind: "text", Text: "担当の佐藤です。\n宛名を訂正しました。"},
 		},
-		pkgBob: {UserID: pkgBob,
-			Profile:    request.Profile{Language: "en"},
-			Transcript: []request.TranscriptLine{{At: pkgTime("2026-11-05 09:00"), Role: bot.RoleCustomer, Kind: "text", Text: "Bob's secret question"}},
-			Escalations: []request.EscalationRecord{{ID: "E-2", Reason: "human", Description: "Bob's private complaint", Status: "queued",
-				CreatedAt: pkgTime("2026-11-05 09:05")}},
-		},
-	}}
-	h.svc = request.New(request.Config{Store: h.store, Holdings: holdings, Sealer: sealer, Raiser: h.raiser, Audit: h.audit,
-		BaseURL: pkgBase, Location: tokyo, LinkDays: 14, Now: h.clock.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err := h.svc.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
+		Consents: []request.ConsentRecord{{At: pkgTime("2026-11-02 10:00"), Action: "optout", Channels: []string{"phone", "mail"},
+			Source: "line_chat", Reference: "OPT-20261102-0001", Wording: "宣伝・ご案内の停止を承ります。"}},
+		Escalations: []request.EscalationRecord{{ID: "E-1", Reason: "complaint", Category: "data",
+			Description: "請求書の宛名が違います", Status: "closed", Resolution: "corrected",
+			CreatedAt: pkgTime("2026-11-03 10:00"), ClosedAt: pkgTime("2026-11-04 10:00")}},
+	})
+	h.svc.Holdings.Set(pkgBob, request.CustomerData{
+		Profile:    request.Profile{Language: "en"},
+		Transcript: []request.TranscriptLine{{At: pkgTime("2026-11-05 09:00"), Role: bot.RoleCustomer, Kind: "text", Text: "Bob's secret question"}},
+		Escalations: []request.EscalationRecord{{ID: "E-2", Reason: "human", Description: "Bob's private complaint", Status: "queued",
+			CreatedAt: pkgTime("2026-11-05 09:05")}},
+	})
 	staff := request.Actor{Kind: request.ActorStaff, ID: "officer@example.jp", Name: "佐藤"}
 	r, err := h.svc.AttachFile(ctx, pkgRefA, "工事図面 2026.pdf", "application/pdf", pkgPDF, staff)
 	if err != nil {
@@ -340,15 +143,15 @@ func newPkgHarness(t *testing.T) *pkgHarness {
 			t.Fatal(err)
 		}
 	}
-	h.tokenA = pkgToken(t, h.raiser.link(t, pkgAlice))
-	h.tokenB = pkgToken(t, h.raiser.link(t, pkgBob))
+	h.tokenA = pkgToken(t, h.svc.Raiser.LastLink(pkgAlice))
+	h.tokenB = pkgToken(t, h.svc.Raiser.LastLink(pkgBob))
 	a, _ := h.svc.Get(pkgRefA)
 	h.expiresA = a.Package.ExpiresAt
 
 	gin.SetMode(gin.ReleaseMode)
-	h.desk = &countingDesk{PackageDesk: h.svc}
+	h.desk = &countingDesk{PackageDesk: h.svc.Service}
 	h.engine = gin.New()
-	pages := &PackagePages{Desk: h.desk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: h.clock.Now}
+	pages := &PackagePages{Desk: h.desk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: h.svc.Clock.Now}
 	pages.Register(h.engine)
 	return h
 }
@@ -364,9 +167,28 @@ func pkgToken(t *testing.T, link string) string {
 	return token
 }
 
+// paths are what a link opens, after /package/<token>: the page and each download.
+func (h *pkgHarness) paths() []string {
+	return []string{"", "/data.json", "/transcript.csv", "/files/" + h.fileID}
+}
+
 func (h *pkgHarness) get(path string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.engine.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+// getOK gets a path of a link that works: 200, with the link's headers and the content type want.
+func (h *pkgHarness) getOK(t *testing.T, what, path, contentType string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := h.get(path)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%s: status %d: %s", what, rec.Code, rec.Body)
+	}
+	checkPkgHeaders(t, what, rec)
+	if ct := rec.Header().Get("Content-Type"); ct != contentType {
+		t.Errorf("%s: Content-Type %q, want %q", what, ct, contentType)
+	}
 	return rec
 }
 
@@ -407,15 +229,8 @@ func checkStyleAllowed(t *testing.T, rec *httptest.ResponseRecorder) {
 
 func TestPackagePage(t *testing.T) {
 	h := newPkgHarness(t)
-	rec := h.get("/package/" + h.tokenA)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-	checkPkgHeaders(t, "page", rec)
+	rec := h.getOK(t, "page", "/package/"+h.tokenA, "text/html; charset=utf-8")
 	checkStyleAllowed(t, rec)
-	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
-		t.Errorf("Content-Type %q", ct)
-	}
 	body := rec.Body.String()
 	for _, want := range []string{
 		`<html lang="ja">`, "保有個人データの開示", pkgRefA, "開示、利用目的の通知", // title, reference, kinds
@@ -478,14 +293,7 @@ func sha256sum(b []byte) []byte {
 
 func TestPackageDataJSON(t *testing.T) {
 	h := newPkgHarness(t)
-	rec := h.get("/package/" + h.tokenA + "/data.json")
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-	checkPkgHeaders(t, "data.json", rec)
-	if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
-		t.Errorf("Content-Type %q", ct)
-	}
+	rec := h.getOK(t, "data.json", "/package/"+h.tokenA+"/data.json", "application/json; charset=utf-8")
 	if cd := rec.Header().Get("Content-Disposition"); cd != `attachment; filename="privacy-package-`+pkgRefA+`.json"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
@@ -518,14 +326,7 @@ func TestPackageDataJSON(t *testing.T) {
 
 func TestPackageTranscriptCSV(t *testing.T) {
 	h := newPkgHarness(t)
-	rec := h.get("/package/" + h.tokenA + "/transcript.csv")
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-	checkPkgHeaders(t, "transcript.csv", rec)
-	if ct := rec.Header().Get("Content-Type"); ct != "text/csv; charset=utf-8" {
-		t.Errorf("Content-Type %q", ct)
-	}
+	rec := h.getOK(t, "transcript.csv", "/package/"+h.tokenA+"/transcript.csv", "text/csv; charset=utf-8")
 	if cd := rec.Header().Get("Content-Disposition"); cd != `attachment; filename="privacy-transcript-`+pkgRefA+`.csv"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
@@ -560,16 +361,9 @@ func TestPackageTranscriptCSV(t *testing.T) {
 
 func TestPackageFileDownload(t *testing.T) {
 	h := newPkgHarness(t)
-	rec := h.get("/package/" + h.tokenA + "/files/" + h.fileID)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-	checkPkgHeaders(t, "file", rec)
+	rec := h.getOK(t, "file", "/package/"+h.tokenA+"/files/"+h.fileID, "application/pdf")
 	if !bytes.Equal(rec.Body.Bytes(), pkgPDF) {
 		t.Errorf("file content %q", rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); ct != "application/pdf" {
-		t.Errorf("Content-Type %q", ct)
 	}
 	cd := rec.Header().Get("Content-Disposition")
 	if want := `attachment; filename="file-` + h.fileID + `.pdf"; filename*=UTF-8''%E5%B7%A5%E4%BA%8B%E5%9B%B3%E9%9D%A2%202026.pdf`; cd != want {
@@ -641,12 +435,12 @@ func TestPackageGonePage(t *testing.T) {
 func TestPackageLinkExpires(t *testing.T) {
 	h := newPkgHarness(t)
 	gone := goneBody(t, h)
-	h.clock.Advance(h.expiresA.Sub(h.clock.Now()) - time.Minute)
+	h.svc.Clock.Add(h.expiresA.Sub(h.svc.Clock.Now()) - time.Minute)
 	if rec := h.get("/package/" + h.tokenA); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "（あと1日）") {
 		t.Fatalf("a minute before expiry: status %d", rec.Code)
 	}
-	h.clock.Advance(time.Minute)
-	for _, p := range []string{"", "/data.json", "/transcript.csv", "/files/" + h.fileID} {
+	h.svc.Clock.Add(time.Minute)
+	for _, p := range h.paths() {
 		checkGone(t, h, "expired", "/package/"+h.tokenA+p, gone)
 	}
 	if rec := h.get("/package/" + h.tokenB); rec.Code != http.StatusGone {
@@ -660,7 +454,7 @@ func TestPackageLinkRevoked(t *testing.T) {
 	if _, err := h.svc.RevokeLink(context.Background(), pkgRefA, request.Actor{Kind: request.ActorStaff, ID: "officer@example.jp"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"", "/data.json", "/transcript.csv", "/files/" + h.fileID} {
+	for _, p := range h.paths() {
 		checkGone(t, h, "revoked", "/package/"+h.tokenA+p, gone)
 	}
 	if rec := h.get("/package/" + h.tokenB); rec.Code != http.StatusOK {
@@ -677,7 +471,7 @@ func TestPackageMalformedToken(t *testing.T) {
 		strings.Repeat("A", 42) + "B", // non-zero padding bits: not the canonical encoding of any token
 		strings.Repeat("A", 42) + "=", strings.Repeat("A", 42) + "+", strings.Repeat("A", 42) + "~", "%E3%81%82" + strings.Repeat("A", 40),
 	} {
-		for _, p := range []string{"", "/data.json", "/transcript.csv", "/files/" + h.fileID} {
+		for _, p := range h.paths() {
 			checkGone(t, h, "malformed "+tok, "/package/"+tok+p, gone)
 		}
 	}
@@ -700,17 +494,12 @@ func TestPackageUsesAudited(t *testing.T) {
 	h.get("/package/" + h.tokenA + "/files/" + strings.Repeat("z", 65)) // malformed file ID: never asked
 	h.get("/package/" + strings.Repeat("A", 43))                        // unknown link: refused, not audited
 	h.get("/package/abc")                                               // malformed link
-	var got [][3]string
-	for _, e := range h.audit.all() {
-		if e[0] == "package.download" {
-			got = append(got, e)
-		}
-	}
+	got := h.svc.Audit.Of("package.download")                           // "target detail"
 	if len(got) != len(uses) {
 		t.Fatalf("audit entries %q, want %d", got, len(uses))
 	}
 	for i, u := range uses {
-		if got[i] != [3]string{"package.download", pkgRefA, u.what} {
+		if got[i] != pkgRefA+" "+u.what {
 			t.Errorf("audit %d = %q, want %q", i, got[i], u.what)
 		}
 	}
@@ -729,23 +518,23 @@ func TestPackageUsesAudited(t *testing.T) {
 	}
 }
 
-// failingDesk is a request service whose store does not answer.
-type failingDesk struct{ PackageDesk }
-
-func (failingDesk) ByToken(context.Context, string, string) (request.Request, error) {
-	return request.Request{}, errors.New("store down")
-}
-
+// TestPackageServiceDown: a link that works, while the request service's store does not answer, gets
+// the bilingual 503 page, not the 410 of a link that does not work.
 func TestPackageServiceDown(t *testing.T) {
-	e := gin.New()
-	(&PackagePages{Desk: failingDesk{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Register(e)
-	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/package/"+strings.Repeat("A", 43), nil))
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "ただいま表示できません") ||
-		!strings.Contains(rec.Body.String(), "Please try again") {
-		t.Errorf("status %d: %s", rec.Code, rec.Body)
+	h := newPkgHarness(t)
+	h.svc.Store.SetFail(errors.New("store down"))
+	for _, p := range h.paths() {
+		rec := h.get("/package/" + h.tokenA + p)
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "ただいま表示できません") ||
+			!strings.Contains(rec.Body.String(), "Please try again") {
+			t.Errorf("%q: status %d: %s", p, rec.Code, rec.Body)
+		}
+		checkPkgHeaders(t, "503", rec)
 	}
-	checkPkgHeaders(t, "503", rec)
+	h.svc.Store.SetFail(nil)
+	if rec := h.get("/package/" + h.tokenA); rec.Code != http.StatusOK {
+		t.Errorf("after the store is back: status %d", rec.Code)
+	}
 }
 
 // TestPackageCatalog: every word the pages use is in both catalogs, Japanese in Japanese and English
