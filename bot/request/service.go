@@ -75,10 +75,11 @@ type Config struct {
 type Service struct {
 	cfg Config
 
-	upd   sync.Mutex // serialises read-change-write of requests
-	mu    sync.RWMutex
-	byRef map[string]*Request
-	byKey map[string]string // user + "\x00" + draft → ref
+	upd    sync.Mutex // serialises read-change-write of requests
+	mu     sync.RWMutex
+	byRef  map[string]*Request
+	byKey  map[string]string   // user + "\x00" + draft → ref
+	byUser map[string][]string // user → refs (every step of every customer asks: Desk)
 
 	sweepMu sync.Mutex
 	fetch   chan Document
@@ -127,7 +128,7 @@ func New(cfg Config) *Service {
 	if cfg.ExternalHTTP == nil {
 		cfg.ExternalHTTP = &http.Client{Timeout: 20 * time.Second}
 	}
-	return &Service{cfg: cfg, byRef: map[string]*Request{}, byKey: map[string]string{},
+	return &Service{cfg: cfg, byRef: map[string]*Request{}, byKey: map[string]string{}, byUser: map[string][]string{},
 		fetch: make(chan Document, 1024), subs: map[chan string]struct{}{}}
 }
 
@@ -153,6 +154,9 @@ func (s *Service) Open(ctx context.Context) error {
 }
 
 func (s *Service) index(r *Request) {
+	if _, ok := s.byRef[r.ID]; !ok {
+		s.byUser[r.UserID] = append(s.byUser[r.UserID], r.ID)
+	}
 	s.byRef[r.ID] = r
 	s.byKey[r.UserID+"\x00"+r.Draft] = r.ID
 }
@@ -188,10 +192,8 @@ func (s *Service) ForUser(userID string) []Request {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []Request
-	for _, r := range s.byRef {
-		if r.UserID == userID {
-			out = append(out, clone(*r))
-		}
+	for _, ref := range s.byUser[userID] {
+		out = append(out, clone(*s.byRef[ref]))
 	}
 	slices.SortFunc(out, newestFirst)
 	return out
