@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 RATE=$1; USERS=$2; DUR=$3; shift 3
 go build -o /tmp/privacybot ./cmd/privacybot && go build -o /tmp/linesim ./cmd/linesim || exit 1
 D=$(mktemp -d /tmp/privacybot-load.XXXX)
-env "$@" PORT=8088 DATA_DIR=$D/data LINE_CHANNEL_SECRET=loadsecret LINE_CHANNEL_ACCESS_TOKEN=loadtoken \
+env DOCUMENT_KEY="$(head -c 32 /dev/urandom | base64)" "$@" PORT=8088 DATA_DIR=$D/data LINE_CHANNEL_SECRET=loadsecret LINE_CHANNEL_ACCESS_TOKEN=loadtoken \
   LINE_API_BASE_URL=http://127.0.0.1:9091 LINE_API_DATA_BASE_URL=http://127.0.0.1:9091 LOG_LEVEL=warn \
   /tmp/privacybot > $D/bot.log 2>&1 &
 BOT=$!
