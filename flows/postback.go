@@ -131,6 +131,10 @@ func (p Postback) Encode() string {
 		add("due", n.Due)
 		add("why", n.Reason)
 		add("link", n.Link)
+		add("exp", n.Expires)
+		if n.Reissued {
+			add("re", "1")
+		}
 		add("out", n.Outcome)
 		if n.Seq != 0 {
 			add("seq", strconv.Itoa(n.Seq))
@@ -192,7 +196,7 @@ func decodePostback(data string) (Postback, bool) {
 		seq, _ := strconv.Atoi(q.Get("seq"))
 		p.Notice = RequestNotice{What: q.Get("w"), Ref: q.Get("ref"), Draft: q.Get("d"),
 			Kinds: RequestKind(k) & KindsAll, Status: RequestStatus(q.Get("st")), Due: q.Get("due"),
-			Reason: q.Get("why"), Link: q.Get("link"), Outcome: q.Get("out"), Seq: seq, Problem: q.Get("p"), Erase: q.Get("er") == "1"}
+			Reason: q.Get("why"), Link: q.Get("link"), Expires: q.Get("exp"), Reissued: q.Get("re") == "1", Outcome: q.Get("out"), Seq: seq, Problem: q.Get("p"), Erase: q.Get("er") == "1"}
 	}
 	return p, true
 }

@@ -299,8 +299,11 @@ type RequestNotice struct {
 	// Reason is the staff's words: why (rejected, refused, extended) or what is missing
 	// (documents_needed).
 	Reason string
-	// Link is the data package's address (completed, electronic delivery).
-	Link string
+	// Link is the data package's address (completed, electronic delivery); Expires the last day it
+	// works (YYYY-MM-DD, the desk's time zone); Reissued says it replaces an earlier link.
+	Link     string
+	Expires  string
+	Reissued bool
 	// Outcome is what was changed (completed 訂正/追加/削除), in the staff's words.
 	Outcome string
 	// Seq and Problem (NoticeDocument): the photo that could not be used and why (DocNotImage,

@@ -69,6 +69,9 @@ func (s *Service) Transition(ctx context.Context, ref string, t Transition) (Req
 	}
 	n := flows.RequestNotice{What: flows.NoticeStatus, Status: t.To, Reason: t.Reason, Link: link,
 		Outcome: t.Outcome, Erase: t.To == flows.StatusCompleted && r.Kinds&flows.KindsErase != 0}
+	if link != "" {
+		n.Expires = s.linkExpiry(r)
+	}
 	s.changed(ctx, r, "status."+string(t.To), n, len(r.History))
 	return r, nil
 }

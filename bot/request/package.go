@@ -181,8 +181,16 @@ func (s *Service) ReissueLink(ctx context.Context, ref string, a Actor) (Request
 		return r, err
 	}
 	s.changed(ctx, r, "package.link", flows.RequestNotice{What: flows.NoticeStatus, Status: flows.StatusCompleted,
-		Link: link, Outcome: r.Outcome}, len(r.History))
+		Link: link, Expires: s.linkExpiry(r), Reissued: true, Outcome: r.Outcome}, len(r.History))
 	return r, nil
+}
+
+// linkExpiry is the last day the package link of r works, in the desk's time zone.
+func (s *Service) linkExpiry(r Request) string {
+	if r.Package == nil {
+		return ""
+	}
+	return r.Package.ExpiresAt.Add(-time.Second).In(s.cfg.Location).Format(time.DateOnly)
 }
 
 // MarkPosted records that the answer of a postal request was posted.
