@@ -256,7 +256,8 @@ func (s *Store) AppendTranscript(ctx context.Context, entries ...bot.TranscriptE
 
 // Transcript returns a customer's conversation, oldest first, at most limit lines (the newest).
 func (s *Store) Transcript(ctx context.Context, userID string, limit int) ([]bot.TranscriptEntry, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}})
+	// Lines of one answer share a millisecond (BSON times hold no finer): their IDs keep them in order.
+	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}})
 	if limit > 0 {
 		opts.SetLimit(int64(limit))
 	}

@@ -206,6 +206,7 @@ func (s *Service) reject(ctx context.Context, d Document, problem string) {
 	if err := s.saveDocument(ctx, d); err != nil {
 		return
 	}
+	defer s.noUsableDocuments(ctx, d)
 	if s.cfg.Raiser != nil {
 		n := flows.RequestNotice{What: flows.NoticeDocument, Draft: d.Draft, Seq: d.Seq, Problem: problem}
 		if ref, ok := s.refOf(d.UserID, d.Draft); ok {
@@ -235,6 +236,45 @@ func (s *Service) saveDocument(ctx context.Context, d Document) error {
 	}
 	s.cfg.Log.Error("document outcome not stored", "document", d.ID, "err", err)
 	return err
+}
+
+// usableDocuments counts a draft's documents stored or still being fetched.
+func (s *Service) usableDocuments(ctx context.Context, userID, draft string) (int, error) {
+	docs, err := s.cfg.Store.Documents(ctx, userID, draft)
+	n := 0
+	for _, d := range docs {
+		if d.Status == DocStored || d.Status == DocFetching {
+			n++
+		}
+	}
+	return n, err
+}
+
+// noUsableDocuments moves a submitted request whose photos were all refused back to
+// documents_needed (the customer was told which photo could not be used, and asked again).
+func (s *Service) noUsableDocuments(ctx context.Context, d Document) {
+	ref, ok := s.refOf(d.UserID, d.Draft)
+	if !ok {
+		return
+	}
+	if n, err := s.usableDocuments(ctx, d.UserID, d.Draft); err != nil || n > 0 {
+		return
+	}
+	r, err := s.update(ctx, ref, func(r *Request, now time.Time) error {
+		if r.Status != flows.StatusReceived || r.DocsBy != flows.DocsChat {
+			return errSame
+		}
+		r.History = append(r.History, Change{What: ChangeStatus, From: r.Status, To: flows.StatusDocumentsNeeded,
+			Note: "no usable photo", Actor: Actor{Kind: ActorSystem}, At: now})
+		r.Status = flows.StatusDocumentsNeeded
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	s.audit(ctx, AuditAutomatic, r.ID, "received→documents_needed")
+	s.webhook(ctx, r, "status.documents_needed", len(r.History))
+	s.publish(r.ID)
 }
 
 func (s *Service) refOf(userID, draft string) (string, bool) {
@@ -269,6 +309,7 @@ func (s *Service) documentArrived(ctx context.Context, d Document) {
 	}
 	last := r.History[len(r.History)-1]
 	if last.What == ChangeStatus && last.To == flows.StatusReceived {
+		s.audit(ctx, AuditAutomatic, r.ID, "documents_needed→received")
 		s.changed(ctx, r, "status.received", flows.RequestNotice{What: flows.NoticeStatus, Status: flows.StatusReceived},
 			len(r.History))
 		return

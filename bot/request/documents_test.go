@@ -256,3 +256,44 @@ func TestDocumentsDeletedOnSchedule(t *testing.T) {
 	}
 	_ = waiting
 }
+
+// A request whose only photo is refused waits for documents, whether the refusal came before the
+// customer confirmed or after; the desk's own moves are audited.
+func TestRequestWithNoUsablePhotoWaitsForDocuments(t *testing.T) {
+	html := []byte("<!doctype html><p>not a photo</p>")
+	c := &content{answers: map[string][]answer{"before": {{data: html, outcome: bot.Accepted}},
+		"after": {{data: html, outcome: bot.Accepted}}}}
+	d := runDesk(t, c)
+	send(t, d, "U1", "D1", "before", 1) // refused before the request is submitted
+	r := d.Submit(t, "U1", flows.RequestSubmission{Draft: "D1", DocsBy: flows.DocsChat, Documents: 1})
+	if r.Status != flows.StatusDocumentsNeeded {
+		t.Errorf("submitted with only a refused photo: %s", r.Status)
+	}
+	// Submitted with a photo still being fetched, which is then refused.
+	st := bot.Step{EventID: "ev-after", UserID: "U2", Effects: []flows.Effect{{Kind: flows.EffectRequestDocument,
+		Document: &flows.DocumentUpload{Draft: "D2", MessageID: "after", Seq: 1}}}}
+	c.mu.Lock() // hold the fetcher until the request is in
+	if err := d.Apply(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	r2 := d.Submit(t, "U2", flows.RequestSubmission{Draft: "D2", DocsBy: flows.DocsChat, Documents: 1})
+	c.mu.Unlock()
+	if r2.Status != flows.StatusReceived {
+		t.Fatalf("submitted while the photo was being fetched: %s", r2.Status)
+	}
+	waitFor(t, func() bool { got, _ := d.Get(r2.ID); return got.Status == flows.StatusDocumentsNeeded })
+	if n := d.Audit.Count(request.AuditAutomatic); n != 1 {
+		t.Errorf("%d automatic moves audited", n)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10 s")
+		}
+		time.Sleep(2 * time.Millisecond) // polling a condition, not ordering goroutines
+	}
+}

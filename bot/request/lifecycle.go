@@ -151,6 +151,7 @@ func (s *Service) withdraw(ctx context.Context, userID, ref string) error {
 	case err != nil:
 		return err
 	}
+	s.audit(ctx, AuditWithdrawn, r.ID, "")
 	s.webhook(ctx, r, "status.withdrawn", len(r.History))
 	s.publish(r.ID)
 	return nil

@@ -31,8 +31,10 @@ type View struct {
 
 // View returns the back office's view of a request (documents counted from the store).
 func (s *Service) View(ctx context.Context, r Request) (View, error) {
+	// Times in the desk's zone, whether the request was just made or read back from the store (UTC).
+	loc := s.cfg.Location
 	v := View{ID: r.ID, LineUserID: r.UserID, Kinds: r.Kinds.Names(), Requester: string(r.Requester),
-		Status: string(r.Status), ReceivedAt: r.ReceivedAt, DueAt: r.DueAt, UpdatedAt: r.UpdatedAt,
+		Status: string(r.Status), ReceivedAt: r.ReceivedAt.In(loc), DueAt: r.DueAt.In(loc), UpdatedAt: r.UpdatedAt.In(loc),
 		Delivery: string(r.Delivery), Language: string(r.Lang)}
 	if v.Kinds == nil {
 		v.Kinds = []string{}

@@ -242,11 +242,7 @@ func (s *Service) ByToken(ctx context.Context, token, what string) (Request, err
 	if err != nil {
 		return r, err
 	}
-	if s.cfg.Audit != nil {
-		if err := s.cfg.Audit.Audit(ctx, "package.download", r.ID, what); err != nil {
-			s.cfg.Log.Error("audit write failed", "action", "package.download", "err", err)
-		}
-	}
+	s.audit(ctx, AuditDownload, r.ID, what)
 	return r, nil
 }
 

@@ -2,6 +2,7 @@ package request
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/enemane/privacybot/flows"
@@ -70,6 +71,7 @@ func (s *Service) SweepDocuments(ctx context.Context) (int, error) {
 		}); err != nil && err != errSame {
 			return total, err
 		}
+		s.audit(ctx, AuditDocsDelete, r.ID, fmt.Sprintf("documents=%d", n))
 		s.publish(r.ID)
 	}
 	if total > 0 {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/outbox"
@@ -32,9 +35,39 @@ type Queue interface {
 }
 
 // Auditor records what happens to a request without a staff session (package downloads, the
-// customer's withdrawals) in the audit log.
+// customer's withdrawals, the desk's own moves) in the audit log; AuditActor names who did it.
 type Auditor interface {
 	Audit(ctx context.Context, action, target, detail string) error
+}
+
+// The audit actions the service writes itself.
+const (
+	AuditDownload   = "package.download"          // the customer, through the link
+	AuditWithdrawn  = "request.withdrawn"         // the customer, in the chat
+	AuditAutomatic  = "request.transition.auto"   // the desk: documents arrived, or none could be used
+	AuditErased     = "request.erased"            // the desk, completing a 削除/消去 request
+	AuditDocsDelete = "request.documents.deleted" // the desk, on schedule
+)
+
+// AuditActor is the actor the audit log names for an action the service writes.
+func AuditActor(action string) string {
+	switch action {
+	case AuditDownload:
+		return "customer:link"
+	case AuditWithdrawn:
+		return "customer:chat"
+	}
+	return "system"
+}
+
+// audit writes an entry of the service's own (a failure is logged: the change itself stands).
+func (s *Service) audit(ctx context.Context, action, target, detail string) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	if err := s.cfg.Audit.Audit(ctx, action, target, detail); err != nil {
+		s.cfg.Log.Error("audit write failed", "action", action, "err", err)
+	}
 }
 
 // Config wires a Service.
@@ -231,7 +264,7 @@ func (s *Service) List(f Filter) (page []Request, next string) {
 		limit = 50
 	}
 	limit = min(limit, 200)
-	q := strings.ToLower(strings.TrimSpace(f.Query))
+	q := searchForm(f.Query)
 	s.mu.RLock()
 	var all []Request
 	for _, r := range s.byRef {
@@ -293,8 +326,19 @@ func (f Filter) match(r *Request, q string, now time.Time) bool {
 		return -1
 	}, q)
 	return strings.Contains(strings.ToLower(r.ID), q) || strings.ToLower(r.UserID) == q ||
-		strings.Contains(strings.ToLower(r.Name), q) ||
+		strings.Contains(searchForm(r.Name), q) || strings.Contains(searchForm(r.RepName), q) ||
 		(len(digits) >= 4 && strings.Contains(r.Phone, strings.TrimPrefix(digits, "0")))
+}
+
+// searchForm is how names are compared: NFKC (full-width letters and digits folded), lower case, and
+// no spaces of any width (「岡山　花子」, 「岡山花子」 and 「岡山 花子」 are one name).
+func searchForm(s string) string {
+	return strings.Map(func(c rune) rune {
+		if unicode.IsSpace(c) {
+			return -1
+		}
+		return c
+	}, strings.ToLower(norm.NFKC.String(s)))
 }
 
 // Counts returns how many requests are open and how many of them are overdue (metrics, the console's

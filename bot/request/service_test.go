@@ -321,3 +321,22 @@ func TestCursorSurvivesAChangeOfItsRequest(t *testing.T) {
 		t.Errorf("second page = %v, want %s", page, refs[1])
 	}
 }
+
+func TestSearchIgnoresSpacesAndWidthAndAuditsTheCustomersMoves(t *testing.T) {
+	d := requesttest.NewDesk(t, request.Config{})
+	r := d.Submit(t, "U1", flows.RequestSubmission{Name: "岡山 花子", Address: "岡山市", Phone: "+819012345678"})
+	for _, q := range []string{"岡山　花子", "岡山花子", "ＯＫ", "花子"} {
+		page, _ := d.List(request.Filter{Query: q})
+		if want := q != "ＯＫ"; (len(page) == 1) != want {
+			t.Errorf("search %q found %d", q, len(page))
+		}
+	}
+	st := bot.Step{EventID: "ev-w", UserID: "U1", Effects: []flows.Effect{{Kind: flows.EffectRequestWithdraw,
+		Withdrawal: &flows.RequestWithdrawal{Ref: r.ID}}}}
+	if err := d.Apply(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Audit.Of(request.AuditWithdrawn); len(got) != 1 || request.AuditActor(request.AuditWithdrawn) != "customer:chat" {
+		t.Errorf("withdrawal audit = %v", got)
+	}
+}

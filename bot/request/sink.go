@@ -65,8 +65,15 @@ func (s *Service) submit(ctx context.Context, userID string, sub flows.RequestSu
 	y, m, d := day.Date()
 	due := time.Date(y, m, d, 23, 59, 59, 0, s.cfg.Location).AddDate(0, 0, s.cfg.DueDays)
 	status := flows.StatusReceived
-	if sub.DocsBy == flows.DocsLater || (sub.DocsBy == flows.DocsChat && sub.Documents == 0) {
+	if sub.DocsBy == flows.DocsLater {
 		status = flows.StatusDocumentsNeeded
+	} else if sub.DocsBy == flows.DocsChat {
+		// What the flow counted may include photos refused since: the store knows what arrived.
+		if usable, err := s.usableDocuments(ctx, userID, sub.Draft); err != nil {
+			return err
+		} else if usable == 0 {
+			status = flows.StatusDocumentsNeeded
+		}
 	}
 	delivery := sub.Delivery
 	if sub.Kinds&flows.KindsAnswered == 0 || delivery == "" {
@@ -140,6 +147,7 @@ func (s *Service) erase(ctx context.Context, userID, ref string) error {
 		total += n
 	}
 	s.cfg.Log.Info("customer data erased", "request", ref, "records", total)
+	s.audit(ctx, AuditErased, ref, fmt.Sprintf("records=%d", total))
 	s.webhook(ctx, r, "erased", len(r.History))
 	s.publish(ref)
 	return nil

@@ -3,7 +3,7 @@
 //	privacybot [serve]   run the webhook server (the default)
 //	privacybot nlu ...   classify messages from stdin, or evaluate the classifier on a TSV file
 //	privacybot user ...  staff accounts of the console: user add --role admin EMAIL, user list
-//	privacybot token ... marketing API tokens: token add --name NAME, token list, token revoke --name NAME
+//	privacybot token ... back-office API tokens: token add --name NAME [--scope optouts,requests], token list, token revoke --name NAME
 //	privacybot richmenu  create the account's rich menu through the Messaging API
 package main
 
@@ -15,8 +15,8 @@ import (
 const usage = `usage: privacybot [command]
   serve                               run the webhook server (the default)
   nlu [eval FILE.tsv]                 classify stdin line by line, or evaluate on a labelled file
-  user add --role ROLE EMAIL | list   console accounts (roles: admin, agent, marketing)
-  token add --name NAME | list | revoke --name NAME   marketing API tokens
+  user add --role ROLE EMAIL | list   console accounts (roles: admin, agent, privacy, marketing)
+  token add --name NAME [--scope S] | list | revoke --name NAME   back-office API tokens (scopes: optouts, requests)
   richmenu [--dry-run] [--image FILE] create the rich menu through the Messaging API`
 
 func main() {

@@ -84,14 +84,15 @@ func documentSealer(cfg config, rc requestConfig, log *slog.Logger) (*request.Se
 	return request.NewSealer(key)
 }
 
-// storeAuditor writes the request service's audit entries (package downloads) to the audit log.
+// storeAuditor writes the request service's own audit entries (package downloads, withdrawals in the
+// chat, the desk's automatic moves, erasures) to the audit log.
 type storeAuditor struct {
 	st  *store.Store
 	now func() time.Time
 }
 
 func (a storeAuditor) Audit(ctx context.Context, action, target, detail string) error {
-	return a.st.Audit(ctx, account.AuditEntry{At: a.now(), Actor: "customer-link", Action: action, Target: target, Detail: detail})
+	return a.st.Audit(ctx, account.AuditEntry{At: a.now(), Actor: request.AuditActor(action), Action: action, Target: target, Detail: detail})
 }
 
 // wireRequests builds the request service on the store; serve opens it before the pipeline starts

@@ -17,14 +17,14 @@ import (
 
 // runUser manages staff accounts of the console:
 //
-//	privacybot user add [--role admin|agent|marketing] [--name NAME] EMAIL   (password: first line of stdin)
+//	privacybot user add [--role admin|agent|privacy|marketing] [--name NAME] EMAIL   (password: first line of stdin)
 //	privacybot user list
 //
 // It opens the store of the environment (MONGODB_URI, or the embedded engine under DATA_DIR: run it
 // while the server is stopped, as the embedded engine's files belong to one process).
 func runUser(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: privacybot user add [--role admin|agent|marketing] [--name NAME] EMAIL | user list")
+		return errors.New("usage: privacybot user add [--role admin|agent|privacy|marketing] [--name NAME] EMAIL | user list")
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -53,7 +53,7 @@ func runUser(args []string, stdin io.Reader, stdout io.Writer) error {
 			return fmt.Errorf("user add: %q is not an e-mail address", email)
 		}
 		if !account.ValidRole(*role) {
-			return fmt.Errorf("user add: unknown role %q (admin, agent, marketing)", *role)
+			return fmt.Errorf("user add: unknown role %q (admin, agent, privacy, marketing)", *role)
 		}
 		if *name == "" {
 			*name, _, _ = strings.Cut(email, "@")
