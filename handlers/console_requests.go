@@ -115,6 +115,12 @@ var (
 		flows.RequesterAgent: "console.requests.requester_agent",
 		flows.RequesterLegal: "console.requests.requester_legal",
 	}
+	// erasedIDs name the collections an erasure counts (store.EraseCustomer).
+	erasedIDs = map[string]string{
+		"transcript": "console.requests.erased_transcript", "steps": "console.requests.erased_steps",
+		"deliveries": "console.requests.erased_deliveries", "conversations": "console.requests.erased_conversations",
+		"documents": "console.requests.erased_documents", "escalations": "console.requests.erased_escalations",
+	}
 	repKindIDs = map[string]string{
 		flows.RepParent:   "console.requests.rep_parent",
 		flows.RepGuardian: "console.requests.rep_guardian",

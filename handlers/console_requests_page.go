@@ -109,7 +109,8 @@ func (h *Console) renderRequest(c *gin.Context, r request.Request, status int, f
 	if r.Erasure != nil {
 		var counts []option
 		for _, k := range slices.Sorted(maps.Keys(r.Erasure.Counts)) {
-			counts = append(counts, option{k, strconv.FormatInt(r.Erasure.Counts[k], 10)})
+			counts = append(counts, option{k, w.T("console.requests.erased_count", "What", codeName(w, erasedIDs, k),
+				"Count", int(r.Erasure.Counts[k]))})
 		}
 		data["Erased"], data["ErasedCounts"] = clock(r.Erasure.At), counts
 	}
