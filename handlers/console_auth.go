@@ -63,6 +63,9 @@ func (h *Console) requireRole(roles ...string) gin.HandlerFunc {
 				return
 			}
 		}
+		// A staff member reaching for a page their role does not open (an agent at a request's
+		// documents) is worth knowing about: audited with the path and the role.
+		h.audit(c, "access.denied", c.Request.URL.Path, st.Role)
 		h.deny(c, http.StatusForbidden, "console.error.role")
 	}
 }

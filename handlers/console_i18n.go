@@ -121,7 +121,7 @@ var codeKinds = map[string][]string{
 }
 
 // auditActions are the actions the console writes to the audit log (shown in words, the code on hover).
-var auditActions = []string{"login", "login.failed", "login.throttled", "login.one_time_password_used", "logout",
+var auditActions = []string{"login", "login.failed", "access.denied", "login.throttled", "login.one_time_password_used", "logout",
 	"chat.open", "claim", "claim.refused", "claim.failed", "reply", "reply.refused", "reply.failed", "note", "note.refused",
 	"note.failed", "handback", "handback.refused", "handback.failed", "close", "close.refused", "close.failed",
 	"staff.add", "staff.update", "canned.save", "canned.delete", "settings.update",

@@ -126,6 +126,13 @@ func TestRequestPagesRoleBoundaries(t *testing.T) {
 	if n := len(f.audits("request.document.view")); n != views {
 		t.Errorf("a refused document view was audited (%d → %d)", views, n)
 	}
+	// …but the attempt was: who, where, with which role.
+	denied := strings.Join(f.audits("access.denied"), "\n")
+	for _, want := range []string{"agent@x.example /console/requests/" + ref, "mkt@x.example /console/requests", " agent", " marketing"} {
+		if !strings.Contains(denied, want) {
+			t.Errorf("refused access not audited as %q:\n%s", want, denied)
+		}
+	}
 
 	// Logged out: pages lead to the login, JSON and forms answer 401.
 	jar, _ := cookiejar.New(nil)
