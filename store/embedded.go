@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -18,6 +20,7 @@ type Embedded struct {
 	uri    string
 	cancel context.CancelFunc
 	done   chan struct{}
+	lock   *os.File // held while the engine runs: one process per data directory
 }
 
 // StartEmbedded starts the engine with its files under dir, listening on addr ("127.0.0.1:0" picks a
@@ -28,6 +31,12 @@ func StartEmbedded(dir, addr string, log *slog.Logger) (*Embedded, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	// The engine's files take one process at a time: a second one (a CLI command while the server
+	// runs, or still shuts down) would work on them behind the first one's caches.
+	lock, err := lockDir(abs)
 	if err != nil {
 		return nil, err
 	}
@@ -45,10 +54,11 @@ func StartEmbedded(dir, addr string, log *slog.Logger) (*Embedded, error) {
 		Logger:    engineLog,
 	})
 	if err != nil {
+		_ = lock.Close()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	e := &Embedded{cancel: cancel, done: make(chan struct{}), lock: lock}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx)
@@ -65,6 +75,7 @@ func StartEmbedded(dir, addr string, log *slog.Logger) (*Embedded, error) {
 		return nil, fmt.Errorf("embedded store did not start listening on %s", addr)
 	case <-e.done:
 		cancel()
+		_ = lock.Close()
 		return nil, fmt.Errorf("embedded store stopped at start (is %s in use?)", addr)
 	}
 	return e, nil
@@ -77,6 +88,29 @@ func (e *Embedded) URI() string { return e.uri }
 func (e *Embedded) Stop() {
 	e.cancel()
 	<-e.done
+	if e.lock != nil {
+		_ = e.lock.Close() // releases the lock
+	}
+}
+
+// ErrDataDirInUse is returned when another process runs the embedded engine on the data directory.
+var ErrDataDirInUse = errors.New("the data directory is in use by another privacybot process (stop the server first; it may still be shutting down)")
+
+// lockDir takes the data directory's lock file (an flock, which the kernel releases when the process
+// ends, however it ends).
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "privacybot.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("data directory lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w: %s", ErrDataDirInUse, dir)
+		}
+		return nil, fmt.Errorf("data directory lock: %w", err)
+	}
+	return f, nil
 }
 
 // levelFloor drops records below min, whatever the wrapped handler would accept.

@@ -321,3 +321,24 @@ func TestKnownConversationsSkipLookupsOnlyWhenCertain(t *testing.T) {
 		t.Fatal("found a conversation never stored")
 	}
 }
+
+// One process per data directory: a second engine on it is refused until the first stops.
+func TestEmbeddedDataDirTakesOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	a, err := StartEmbedded(dir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := StartEmbedded(dir, "", nil); !errors.Is(err, ErrDataDirInUse) {
+		if b != nil {
+			b.Stop()
+		}
+		t.Fatalf("a second engine on the directory: %v", err)
+	}
+	a.Stop()
+	b, err := StartEmbedded(dir, "", nil)
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	b.Stop()
+}
