@@ -114,6 +114,71 @@ func channelsIn(text string) Channels {
 	return c
 }
 
+// dataItemWords name personal data, not a way of contacting: 「電話番号の利用停止」 asks to stop using
+// the number, not phone calls. marketingNamed reads past them.
+var dataItemWords = []string{"電話番号", "携帯番号", "携帯電話番号", "メールアドレス", "メアド", "phone number",
+	"mobile number", "e-mail address", "email address", "mail address"}
+
+// marketingWords name marketing contact without naming a channel: 「配信」「営業」, "marketing".
+var marketingWords = []string{"配信", "営業", "勧誘", "宣伝", "広告", "販促", "セールス", "マーケティング", "メルマガ",
+	"marketing", "advertis", "promotion", "promotional", "newsletter", "unsubscribe", "spam"}
+
+// marketingNamed reports whether a message is about marketing contact: it names a channel (a word of
+// channelWords other than the "all" words 「すべて」「全部」, which qualify anything) or marketing
+// itself. Short English channel words count as whole words only ("line" is not in "online").
+func marketingNamed(text string) bool {
+	t := strings.ToLower(norm.NFKC.String(text))
+	for _, w := range dataItemWords {
+		t = strings.ReplaceAll(t, w, " ")
+	}
+	for _, w := range marketingWords {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	for _, w := range channelWords {
+		if w.ch != ChanAll && containsWord(t, w.word) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsWord reports whether t contains w; a word in Latin letters must stand as a word of its own
+// (with an English ending: calls, calling, called).
+func containsWord(t, w string) bool {
+	if !isLatin(w) {
+		return strings.Contains(t, w)
+	}
+	for i := 0; ; {
+		j := strings.Index(t[i:], w)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(w)
+		if start == 0 || !isLatinLetter(t[start-1]) {
+			for _, suffix := range []string{"", "s", "es", "ed", "ing"} {
+				e := end + len(suffix)
+				if strings.HasPrefix(t[end:], suffix) && (e == len(t) || !isLatinLetter(t[e])) {
+					return true
+				}
+			}
+		}
+		i = start + 1
+	}
+}
+
+func isLatin(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func isLatinLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+
 // NormalizePhone validates a Japanese phone number written any of the usual ways (090-1234-5678,
 // 09012345678, full-width digits, (086) 239-7675, +81 90 1234 5678, +81 (0)90…) and returns it in
 // E.164 form (+819012345678). Mobile, IP (050), M2M (020) and 0800 numbers have 11 digits, the others 10.

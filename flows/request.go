@@ -64,6 +64,7 @@ type RequestData struct {
 	Draft   string     `json:"draft,omitempty" bson:"draft,omitempty"`
 	Touched int64      `json:"touched,omitempty" bson:"touched,omitempty"`
 	Resume  bool       `json:"resume,omitempty" bson:"resume,omitempty"`   // asking "continue or start again?"
+	Leave   bool       `json:"leave,omitempty" bson:"leave,omitempty"`     // asking "keep going or quit?" (「メニュー」 typed)
 	Section reqSection `json:"section,omitempty" bson:"section,omitempty"` // the summary section being changed
 
 	Kinds      RequestKind    `json:"kinds,omitempty" bson:"kinds,omitempty"`
@@ -76,13 +77,15 @@ type RequestData struct {
 	RepName    string         `json:"-" bson:"repName,omitempty"`
 	Name       string         `json:"-" bson:"name,omitempty"`
 	Address    string         `json:"-" bson:"address,omitempty"`
-	Phone      string         `json:"-" bson:"phone,omitempty"` // E.164
-	Docs       int            `json:"docs,omitempty" bson:"docs,omitempty"`
+	Phone      string         `json:"-" bson:"phone,omitempty"`                 // E.164
+	Docs       int            `json:"docs,omitempty" bson:"docs,omitempty"`     // photos taken and not refused since
+	DocSeq     int            `json:"docSeq,omitempty" bson:"docSeq,omitempty"` // the last photo's number (refused ones too)
 	DocsBy     DocumentsBy    `json:"docsBy,omitempty" bson:"docsBy,omitempty"`
 	Delivery   DeliveryMethod `json:"delivery,omitempty" bson:"delivery,omitempty"`
 
 	// Sent is the draft key of the last request submitted (a second tap on its confirm button is
-	// told it was sent), with the photos it carried and how the rest comes.
+	// told it was sent), with the number of its last photo (photos sent later number on from it) and
+	// how the rest comes.
 	Sent     string      `json:"sent,omitempty" bson:"sent,omitempty"`
 	SentDocs int         `json:"sentDocs,omitempty" bson:"sentDocs,omitempty"`
 	SentBy   DocumentsBy `json:"sentBy,omitempty" bson:"sentBy,omitempty"`
@@ -203,7 +206,7 @@ func newForm(st State, in Input, preset RequestKind) Result {
 	st.Request = st.Request.afterForm()
 	st.Request.Step, st.Request.Draft, st.Request.Touched = rqKinds, DraftKey(in.Now), in.Now.Unix()
 	st.Request.Kinds = preset &^ open
-	return Result{State: st, Replies: append(out, kindsReply(st, in, false))}
+	return Result{State: st, Replies: append(out, kindsReply(st, in, kindsIntro))}
 }
 
 // leaveForm takes the conversation out of the form, keeping the answers for later.
@@ -211,7 +214,7 @@ func leaveForm(st State) State {
 	if st.Flow == FlowRequest {
 		st.Flow = FlowIdle
 	}
-	st.Request.Resume, st.Request.Section = false, 0
+	st.Request.Resume, st.Request.Leave, st.Request.Section = false, false, 0
 	return st
 }
 
@@ -238,7 +241,8 @@ func stepRequest(st State, in Input, p Postback) Result {
 				return staleButton(st, in, p)
 			}
 			switch p.Step {
-			case "resume", "restart", "cancel":
+			case "resume", "restart", "cancel", "stay", "quit":
+				d.Touched = in.Now.Unix()
 				return formAction(st, in, p)
 			}
 		case ActLang:
@@ -258,23 +262,26 @@ func stepRequest(st State, in Input, p Postback) Result {
 		}
 	}
 	if !d.Resume && d.age(in) > reqResumeAfter {
-		d.Resume, d.Touched = true, in.Now.Unix()
+		d.Resume, d.Leave, d.Touched = true, false, in.Now.Unix()
 		return Result{State: st, Replies: []Reply{resumeReply(st)}}
 	}
 	d.Touched = in.Now.Unix()
 	switch in.Kind {
 	case InputPostback:
 		if p.Do == ActRequest {
+			d.Leave = false // the request chip: the customer wants the form
 			return Result{State: st, Replies: reqPrompt(st, in)}
 		}
 		if d.Resume {
 			return Result{State: st, Replies: []Reply{resumeReply(st)}}
 		}
+		d.Leave = false // a chip of the form: the customer carries on
 		return formAction(st, in, p)
 	case InputMedia:
 		if d.Resume {
 			return Result{State: st, Replies: []Reply{resumeReply(st)}}
 		}
+		d.Leave = false
 		if d.Step == rqDocs {
 			return onPhoto(st, in)
 		}
@@ -284,7 +291,7 @@ func stepRequest(st State, in Input, p Postback) Result {
 }
 
 // formText reads a message typed inside the form: first what can be said at any step (language,
-// resume, back, cancel, status, "what does … mean?"), then the step's answer.
+// resume, back, menu, cancel, status, "what does … mean?"), then the step's answer.
 func formText(st State, in Input) Result {
 	d := &st.Request
 	if lang, ok := languageRequest(in.Text); ok {
@@ -297,18 +304,38 @@ func formText(st State, in Input) Result {
 			return formAction(st, in, Postback{Do: ActReqStep, Step: "restart", Draft: d.Draft})
 		case isResumeWord(in.Text):
 			return formAction(st, in, Postback{Do: ActReqStep, Step: "resume", Draft: d.Draft})
-		case isCancelWord(in.Text):
+		case isMenuWord(in.Text):
+			d.Resume = false
+			return askLeave(st)
+		case isCancelWord(in.Text) && !isBackWord(in.Text):
 			return cancelForm(st)
+		case asksRequestStatus(in.Text):
+			return Result{State: st, Replies: []Reply{statusReply(st, in)}}
 		}
 		return Result{State: st, Replies: []Reply{resumeReply(st)}}
+	}
+	if d.Leave {
+		switch {
+		case isStayWord(in.Text):
+			return formAction(st, in, Postback{Do: ActReqStep, Step: "stay", Draft: d.Draft})
+		case isQuitWord(in.Text):
+			return cancelForm(st)
+		case asksRequestStatus(in.Text):
+			return Result{State: st, Replies: []Reply{statusReply(st, in)}}
+		}
+		return Result{State: st, Replies: []Reply{leaveReply(st)}}
 	}
 	switch {
 	case isBackWord(in.Text):
 		return goBack(st, in)
+	case isMenuWord(in.Text):
+		return askLeave(st)
 	case isCancelWord(in.Text):
 		return cancelForm(st)
 	case asksRequestStatus(in.Text):
 		return Result{State: st, Replies: []Reply{statusReply(st, in)}}
+	case isExplainWord(in.Text):
+		return Result{State: st, Replies: append([]Reply{explainReply(0)}, reqPrompt(st, in)...)}
 	}
 	if k, ok := explainAsked(in.Text); ok {
 		return Result{State: st, Replies: append([]Reply{explainReply(k)}, reqPrompt(st, in)...)}
@@ -316,16 +343,35 @@ func formText(st State, in Input) Result {
 	return answerText(st, in)
 }
 
+// askLeave answers 「メニュー」 typed in the form: a form with answers asks first whether to quit
+// (the answers would be lost) or keep going; an empty one is simply closed.
+func askLeave(st State) Result {
+	if !st.Request.hasAnswers() {
+		st = dropForm(st)
+		return Result{State: st, Replies: []Reply{mainMenu(st)}}
+	}
+	st.Request.Leave = true
+	return Result{State: st, Replies: []Reply{leaveReply(st)}}
+}
+
+// hasAnswers reports whether the form holds anything the customer gave (kinds, answers, photos).
+func (d RequestData) hasAnswers() bool {
+	empty := d.afterForm()
+	empty.Step, empty.Draft, empty.Touched = d.Step, d.Draft, d.Touched
+	empty.Resume, empty.Leave, empty.Section = d.Resume, d.Leave, d.Section
+	return d != empty
+}
+
 // formAction handles a button of the form in progress.
 func formAction(st State, in Input, p Postback) Result {
 	d := &st.Request
 	switch p.Step {
-	case "resume":
-		d.Resume = false
+	case "resume", "stay":
+		d.Resume, d.Leave = false, false
 		return Result{State: st, Replies: reqPrompt(st, in)}
 	case "restart":
 		return newForm(st, in, 0)
-	case "cancel":
+	case "cancel", "quit":
 		return cancelForm(st)
 	case "back":
 		return goBack(st, in)
@@ -375,7 +421,7 @@ func submit(st State, in Input) Result {
 		// Another request with one of these kinds was opened meanwhile.
 		st.Request.Kinds &^= dup
 		st.Request.Step = rqKinds
-		return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, dup, false), kindsReply(st, in, false)}}
+		return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, dup, false), kindsReply(st, in, kindsAsk)}}
 	}
 	if d.Kinds&KindsAnswered == 0 {
 		d.Delivery = DeliveryNone
@@ -386,9 +432,9 @@ func submit(st State, in Input) Result {
 		Name: d.Name, Address: d.Address, Phone: d.Phone, Documents: d.Docs, DocsBy: d.DocsBy, Delivery: d.Delivery,
 		WordingID: shown.ID, WordingData: shown.Data, Lang: st.Lang, At: in.Now}
 	next := d.afterForm()
-	next.Sent, next.SentDocs, next.SentBy = d.Draft, d.Docs, d.DocsBy
+	next.Sent, next.SentDocs, next.SentBy = d.Draft, d.lastSeq(), d.DocsBy
 	if d.DocsBy == DocsLater {
-		next.WaitDraft, next.WaitRef, next.WaitSeq = d.Draft, "", d.Docs
+		next.WaitDraft, next.WaitRef, next.WaitSeq = d.Draft, "", d.lastSeq()
 	}
 	st.Flow, st.Request = FlowIdle, next
 	data := map[string]string{}

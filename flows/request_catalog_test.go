@@ -91,8 +91,11 @@ func rqFullData() map[string]string {
 		"RepName": "岡山 太郎", "Name": "岡山 花子", "Address": "岡山県岡山市北区今2-6-10", "Phone": "09012345678",
 		"DocsBy": "chat", "Docs": "2", "Delivery": "post", "Fee": "1,100円", "Days": "14", "Later": "1", "Post": "1",
 		"Answered": "1", "Reason": "住民票の写し", "Link": "https://example.jp/r/x", "Outcome": "住所を訂正しました",
-		"Posted": "1", "Erased": "1", "Seq": "2", "P": "too_large", "Waiting": "1", "More": "1"}
+		"Posted": "1", "Erased": "1", "Seq": "2", "P": "too_large", "Waiting": "1", "More": "1", "Intro": "1", "Tap": "1",
+		"Refused": "1", "Reissued": "1"}
 	kindData(m, "", KindsAll)
+	listData(m, "S", KindsStop)
+	dueData(m, "Link", "2026-12-31")
 	for i := range maxStatusRows {
 		p := "R" + itoa(i) + "_"
 		m[p+"Num"], m[p+"Ref"], m[p+"St"] = itoa(i+1), "R-20261204-000"+itoa(i), string(StatusList()[i%len(StatusList())])
@@ -118,10 +121,25 @@ func rqDataVariants() []map[string]string {
 			out = append(out, m)
 		}
 	}
+	// Each way of asking the kinds, and a list of one stop kind and of two.
+	for _, mode := range []string{"Intro", "Hint", "Tap"} {
+		m := rqFullData()
+		m["Intro"], m["Hint"], m["Tap"] = "", "", ""
+		m[mode] = "1"
+		out = append(out, m)
+	}
+	for _, k := range []RequestKind{KindSuspension, KindDeletion | KindStopThirdParty} {
+		m := rqFullData()
+		for _, x := range KindsStop.List() {
+			delete(m, "SK_"+x.Name())
+		}
+		out = append(out, listData(m, "S", k))
+	}
 	// Flags off: every optional part left out.
 	off := rqFullData()
 	for _, k := range []string{"Any", "Hint", "Open", "Rep", "Later", "Post", "Answered", "Reason", "Link", "Outcome", "Posted",
-		"Erased", "Waiting", "More", "Fee", "Days", "Correction", "Target", "GroundText", "DueJa", "DueEn"} {
+		"Erased", "Waiting", "More", "Fee", "Days", "Correction", "Target", "GroundText", "DueJa", "DueEn", "Intro", "Tap",
+		"Refused", "Reissued", "SAny", "LinkDueJa", "LinkDueEn"} {
 		off[k] = ""
 	}
 	return append(out, off)
@@ -209,7 +227,7 @@ func requestChoices() []Choice {
 			rs = append(rs, reqPrompt(st, in)...)
 			rs = append(rs, reqPrompt(st, Input{Now: rqT0})...)
 		}
-		rs = append(rs, docsListReply(st), resumeReply(st), statusReply(st, Input{Desk: RequestDesk{Requests: rows}}))
+		rs = append(rs, docsListReply(st), resumeReply(st), leaveReply(st), statusReply(st, Input{Desk: RequestDesk{Requests: rows}}))
 		rs = append(rs, withdrawAction(st, Input{Desk: RequestDesk{Requests: rows}}, Postback{Do: ActReqWithdraw, Ref: rows[0].Ref}).Replies...)
 	}
 	idle := State{}

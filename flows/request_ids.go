@@ -62,6 +62,14 @@ func kindsIn(text string) RequestKind {
 	return k
 }
 
+// asksForRequestKind reports whether a message asks for one of the request kinds (利用停止, 削除, 開示, …)
+// and is not about marketing contact (no channel, no 「配信」): 「利用停止をお願いしたい」 is a
+// request about personal data, whatever the classifier made of it; 「メールの配信を利用停止にして」
+// and 「DMを止めて」 are opt-outs.
+func asksForRequestKind(text string) bool {
+	return kindsIn(text) != 0 && !marketingNamed(text)
+}
+
 // explainAsked recognises "what does 利用停止 mean?": a short question naming kinds. k is the kind
 // asked about, 0 for several (explain them all).
 func explainAsked(text string) (RequestKind, bool) {
@@ -87,16 +95,22 @@ func explainAsked(text string) (RequestKind, bool) {
 	return k, true
 }
 
-// asksRequestStatus recognises 「申請状況」 / "status of my request" in any message.
+// asksRequestStatus recognises 「申請状況」 / "status of my request" in any message: the status
+// chip's labels in both catalogs (申請状況, My requests) and the usual ways of asking the same.
 func asksRequestStatus(text string) bool {
 	t := fold(text)
 	if strings.Contains(t, "請求書") || strings.Contains(t, "invoice") || strings.Contains(t, "bill") {
 		return false // the bill, not a request
 	}
-	for _, w := range []string{"申請状況", "請求状況", "受付状況", "request status"} {
+	for _, w := range []string{"申請状況", "請求状況", "受付状況", "申請の状況", "請求の状況", "申請の状態", "請求の状態",
+		"申請一覧", "請求一覧", "申請の一覧", "請求の一覧", "request status", "requests status", "status of my request",
+		"my requests", "my data requests", "my personal data requests"} {
 		if strings.Contains(t, w) {
 			return true
 		}
+	}
+	if wordIs(text, "my request", "my data request") {
+		return true
 	}
 	if containsAny(t, "手続き", "手続", "方法", "やり方", "どうやって", "how do", "how to", "how can") {
 		return false // how a request works: the policy answer
@@ -129,7 +143,8 @@ func groundIn(text string) Ground {
 		return GroundBeyondPurpose
 	case containsAny(t, "不正", "不適正", "勝手に", "improper", "unlawful", "illegal"):
 		return GroundImproper
-	case containsAny(t, "必要ない", "必要なく", "不要", "いらない", "no longer", "not needed", "unneeded"):
+	case containsAny(t, "必要ない", "必要なく", "必要がな", "必要が無", "必要では", "不要", "いらない", "no longer",
+		"not needed", "unneeded"):
 		return GroundUnneeded
 	case containsAny(t, "漏え", "漏洩", "漏れ", "流出", "leak"):
 		return GroundLeaked
@@ -184,13 +199,37 @@ func hasWord(t string, words ...string) bool {
 func deliveryIn(text string) DeliveryMethod {
 	t := fold(text)
 	switch {
-	case containsAny(t, "電子", "リンク", "トーク", "ダウンロード", "メール", "e-mail", "email", "line", "electronic",
-		"online", "link", "download"):
+	case containsAny(t, "電子", "リンク", "トーク", "チャット", "ダウンロード", "メール", "e-mail", "email", "line",
+		"electronic", "online", "link", "download", "chat"):
 		return DeliveryElectronic
 	case containsAny(t, "郵送", "郵便", "書面", "post", "mail", "letter", "paper"):
 		return DeliveryPost
 	}
 	return ""
+}
+
+// sectionIn recognises a section of the summary named to be changed (「種類を変更」, "Change
+// delivery", 「住所を直したい」); 0 when the message does not ask for a change.
+func sectionIn(text string) reqSection {
+	t := fold(text)
+	if !containsAny(t, "変更", "変え", "かえ", "直", "修正", "訂正", "change", "edit", "fix", "correct") {
+		return 0
+	}
+	switch {
+	case containsAny(t, "請求者", "請求する人", "代理", "requester", "who", "agent", "representative"):
+		return secWho
+	case containsAny(t, "受取", "受け取", "受取り", "delivery", "receive", "answer by"):
+		return secDelivery
+	case containsAny(t, "書類", "写真", "送り方", "document", "photo") || hasWord(t, "id"):
+		return secPhotos
+	case containsAny(t, "本人情報", "名前", "氏名", "住所", "電話", "name", "address", "phone", "identity"):
+		return secIdentity
+	case containsAny(t, "内容", "理由", "対象", "details", "reason", "which information"):
+		return secDetails
+	case containsAny(t, "種類", "請求", "kind", "request"):
+		return secWhat
+	}
+	return 0
 }
 
 // The words that steer the form.
@@ -205,6 +244,35 @@ func isResumeWord(text string) bool {
 func isRestartWord(text string) bool {
 	return wordIs(text, "最初から", "はじめから", "やり直す", "やりなおす", "やり直し", "新しく", "restart", "start again",
 		"start over", "new")
+}
+
+// isMenuWord recognises 「メニュー」 typed in the form.
+func isMenuWord(text string) bool {
+	return wordIs(text, "メニュー", "メインメニュー", "メニューへ", "メニューに戻る", "メニューを見せて", "menu", "main menu",
+		"show the menu", "back to the menu")
+}
+
+// isStayWord and isQuitWord answer "keep going or quit?" (the leave question).
+func isStayWord(text string) bool {
+	return isResumeWord(text) || wordIs(text, "入力を続ける", "続けます", "入力を続けます", "keep going", "go on")
+}
+
+func isQuitWord(text string) bool {
+	return wordIs(text, "中止する", "中止します", "中止", "中止して", "やめる", "やめます", "キャンセル", "キャンセルする",
+		"いいえ", "破棄", "破棄する", "quit", "cancel", "no", "stop", "discard", "discard it")
+}
+
+// isExplainWord recognises the explanation chip's label and the like typed without naming a kind.
+func isExplainWord(text string) bool {
+	return wordIs(strings.TrimRight(strings.TrimSpace(text), "?？"), "各請求の説明", "請求の説明", "説明", "説明して",
+		"説明してください", "それぞれの説明", "違いは", "what do these mean", "what does each mean", "explain",
+		"explain them", "what are they")
+}
+
+// isSubmitWord recognises the summary's confirm chip typed (「この内容で申請」, "Submit").
+func isSubmitWord(text string) bool {
+	return wordIs(text, "この内容で申請", "この内容で申請します", "申請する", "申請します", "送信", "送信する", "submit",
+		"submit it", "send it")
 }
 
 func isDocsDoneWord(text string) bool {

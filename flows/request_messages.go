@@ -5,13 +5,13 @@ package flows
 // The buttons inside the form are ActReqStep with Step (wire "a"): kind (Kind), done, explain, ground
 // (Value: a Ground), who (Value: a Requester), rep (Value: RepParent or RepGuardian), docsdone, later,
 // post, deliv (Value: a DeliveryMethod), edit (Value: a section name), ok, cancel, back, resume,
-// restart; each carries the form's Draft. ActReqWithdraw has Step "" (ask, with Num), ok or no.
+// restart, stay, quit; each carries the form's Draft. ActReqWithdraw has Step "" (ask, with Num), ok or no.
 const (
-	msgReqKinds        = "request.kinds"          // which kinds (shows the choice; Hint: choose one first)
+	msgReqKinds        = "request.kinds"          // which kinds (the choice; Intro: the opening, Tap: the choice only, Hint: choose one)
 	msgReqExplain      = "request.explain"        // one line per kind (One: only that kind)
 	msgReqDuplicate    = "request.duplicate"      // kinds already in an open request (All: every kind)
 	msgReqAskCorr      = "request.ask_correction" // 訂正/追加: what is wrong, what it should be
-	msgReqAskTarget    = "request.ask_target"     // the stop kinds: which data
+	msgReqAskTarget    = "request.ask_target"     // the stop kinds: which data (SK_…: the stop kinds chosen)
 	msgReqAskGround    = "request.ask_ground"     // … on what ground
 	msgReqAskGroundTxt = "request.ask_ground_text"
 	msgReqTextShort    = "request.text_short"
@@ -28,10 +28,10 @@ const (
 	msgReqDocsList     = "request.docs_list"    // what this requester sends (Who, RepKind)
 	msgReqDocsAsk      = "request.docs_ask"     // what to hide, then "send the photos"
 	msgReqDocsAgain    = "request.docs_again"   // text at the photo step (N so far)
-	msgReqDocReceived  = "request.doc_received" // N
+	msgReqDocReceived  = "request.doc_received" // Seq: the photo's number
 	msgReqDocNotImage  = "request.doc_not_image"
 	msgReqDocTooMany   = "request.doc_too_many" // Max
-	msgReqDocsNone     = "request.docs_none"    // "sent them all" with none sent
+	msgReqDocsNone     = "request.docs_none"    // "sent them all" with none sent or all refused (Refused)
 	msgReqAskDelivery  = "request.ask_delivery" // Fee
 	msgReqSummary      = "request.summary"      // the wording the customer confirms (recorded)
 	msgReqSubmitted    = "request.submitted"    // Days
@@ -40,6 +40,7 @@ const (
 	msgReqStale        = "request.stale"        // a button of an earlier form, while another is in progress
 	msgReqCancelled    = "request.cancelled"
 	msgReqResume       = "request.resume"
+	msgReqLeaveAsk     = "request.leave_ask" // 「メニュー」 typed in a form with answers: quit or keep going?
 	msgReqHint         = "request.hint"
 	msgReqMediaNotNow  = "request.media_not_now"
 
@@ -69,6 +70,8 @@ const (
 	lblReqConfirm      = "request.label.confirm"
 	lblReqResume       = "request.label.resume"
 	lblReqRestart      = "request.label.restart"
+	lblReqStay         = "request.label.stay"
+	lblReqQuit         = "request.label.quit"
 	lblReqWithdrawYes  = "request.label.withdraw_yes"
 	lblReqWithdrawNo   = "request.label.withdraw_no"
 	lblReqRepParent    = "request.label.rep_parent"
@@ -119,12 +122,12 @@ func RequestMessageIDs() []string {
 		msgReqAskName, msgReqBadName, msgReqAskAddress, msgReqBadAddress, msgReqAskPhone, msgReqBadPhone,
 		msgReqDocsList, msgReqDocsAsk, msgReqDocsAgain, msgReqDocReceived, msgReqDocNotImage, msgReqDocTooMany,
 		msgReqDocsNone, msgReqAskDelivery, msgReqSummary, msgReqSubmitted, msgReqAlreadySent, msgReqExpired,
-		msgReqStale, msgReqCancelled, msgReqResume, msgReqHint, msgReqMediaNotNow,
+		msgReqStale, msgReqCancelled, msgReqResume, msgReqLeaveAsk, msgReqHint, msgReqMediaNotNow,
 		msgReqStatusList, msgReqStatusNone, msgReqWithdrawAsk, msgReqWithdrawDone, msgReqWithdrawKept,
 		msgReqWithdrawNot, msgReqDocAttached,
 		msgReqNoticeReceived, msgReqNoticeStatus, msgReqNoticeExtended, msgReqNoticeDocument,
 		lblReqMenu, lblReqStatus, lblReqExplain, lblReqDone, lblReqCancel, lblReqBack, lblReqDocsDone,
-		lblReqDocsLater, lblReqDocsPost, lblReqConfirm, lblReqResume, lblReqRestart, lblReqWithdrawYes,
+		lblReqDocsLater, lblReqDocsPost, lblReqConfirm, lblReqResume, lblReqRestart, lblReqStay, lblReqQuit, lblReqWithdrawYes,
 		lblReqWithdrawNo, lblReqRepParent, lblReqRepGuardian, lblReqElectronic, lblReqPost, lblReqWhoSelf,
 		lblReqWhoAgent, lblReqWhoLegal}
 	for _, k := range RequestKindList() {
@@ -216,6 +219,10 @@ func requestLabel(p Postback) (string, bool) {
 		return lblReqResume, true
 	case "restart":
 		return lblReqRestart, true
+	case "stay":
+		return lblReqStay, true
+	case "quit":
+		return lblReqQuit, true
 	}
 	return "", false
 }

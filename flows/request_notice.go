@@ -39,6 +39,12 @@ func requestNotice(st State, in Input, n RequestNotice) Result {
 		setIf(data, "Reason", n.Reason)
 		setIf(data, "Link", n.Link)
 		setIf(data, "Outcome", n.Outcome)
+		if n.Link != "" {
+			dueData(data, "Link", n.Expires) // LinkDueJa, LinkDueEn: the link's last day
+			if n.Reissued {
+				data["Reissued"] = "1"
+			}
+		}
 		if n.Status.Open() {
 			dueData(data, "", n.Due)
 		}
@@ -60,7 +66,9 @@ func requestNotice(st State, in Input, n RequestNotice) Result {
 	case NoticeDocument:
 		id = msgReqNoticeDocument
 		data["Seq"], data["P"] = itoa(n.Seq), n.Problem
-		if !(inForm(st) && d.Draft == n.Draft) {
+		if d.hasForm() && n.Draft != "" && d.Draft == n.Draft {
+			d.photoRefused(n.Seq) // a photo of the form: it no longer counts
+		} else {
 			d.waitFor(n.Draft, n.Ref, n.Seq) // the photo sent again attaches to the same request
 		}
 	default:
@@ -79,6 +87,10 @@ func requestNotice(st State, in Input, n RequestNotice) Result {
 		return Result{State: st, Replies: append([]Reply{reply}, reqPrompt(st, in)...)}
 	}
 	reply.Choices = noticeChoices()
+	if n.What == NoticeDocument && d.hasForm() && d.Draft == n.Draft {
+		// The photo of a form left aside: back to the form to send it again.
+		reply.Choices = []Choice{rqChoice(lblReqResume, rq(*d, "resume")), {LabelID: lblMenu, Postback: act(ActMenu)}}
+	}
 	return Result{State: st, Replies: []Reply{reply}}
 }
 

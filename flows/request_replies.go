@@ -27,6 +27,27 @@ func kindData(m map[string]string, prefix string, k RequestKind) map[string]stri
 	return m
 }
 
+// listData sets the flags of a set of kinds under prefix (prefix+"K_<name>") for a list in running
+// text, and prefix+"Any": "1" for the first kind, "3" for the last of two or more, "2" for those
+// between (English puts "or" before the last).
+func listData(m map[string]string, prefix string, k RequestKind) map[string]string {
+	list := k.List()
+	for i, x := range list {
+		v := "2"
+		switch {
+		case i == 0:
+			v = "1"
+		case i == len(list)-1:
+			v = "3"
+		}
+		m[prefix+"K_"+x.Name()] = v
+	}
+	if k != 0 {
+		m[prefix+"Any"] = "1"
+	}
+	return m
+}
+
 // dueData sets prefix+"DueJa" (2026年12月18日) and prefix+"DueEn" (18 December 2026) from a date
 // written YYYY-MM-DD; each catalog uses its own.
 func dueData(m map[string]string, prefix, due string) {
@@ -65,12 +86,27 @@ func askData(d RequestData) map[string]string {
 	return m
 }
 
-// kindsReply asks which kinds, showing the choice; hint asks to choose one first.
-func kindsReply(st State, in Input, hint bool) Reply {
+// kindsMode says how much the kinds question says around the choice so far.
+type kindsMode uint8
+
+const (
+	kindsAsk   kindsMode = iota // the question again (back, a change from the summary, a resume, …)
+	kindsIntro                  // the form opens: what the form is for, once
+	kindsTap                    // a kind chosen or taken off: the choice so far only
+	kindsHint                   // nothing chosen yet: choose one first
+)
+
+// kindsReply asks which kinds, showing the choice.
+func kindsReply(st State, in Input, mode kindsMode) Reply {
 	d := st.Request
 	open := openKinds(in.Desk)
 	data := kindData(nil, "", d.Kinds)
-	if hint {
+	switch mode {
+	case kindsIntro:
+		data["Intro"] = "1"
+	case kindsTap:
+		data["Tap"] = "1"
+	case kindsHint:
 		data["Hint"] = "1"
 	}
 	if open != 0 {
@@ -188,6 +224,9 @@ func docsAskReply(st State, id string) Reply {
 	d := st.Request
 	data := askData(d)
 	data["N"], data["Max"] = itoa(d.Docs), itoa(maxRequestPhotos)
+	if d.lastSeq() > d.Docs {
+		data["Refused"] = "1" // some photos could not be used
+	}
 	return Reply{ID: id, Data: data, Choices: append([]Choice{rqChoice(lblReqDocsDone, rq(d, "docsdone")),
 		rqChoice(lblReqDocsLater, rq(d, "later")), rqChoice(lblReqDocsPost, rq(d, "post"))}, backCancel(d)...)}
 }
@@ -242,17 +281,28 @@ func resumeReply(st State) Reply {
 		rqChoice(lblReqCancel, rq(d, "cancel"))}}
 }
 
+// leaveReply asks, after 「メニュー」 typed in a form with answers, whether to quit it or keep going.
+func leaveReply(st State) Reply {
+	d := st.Request
+	return Reply{ID: msgReqLeaveAsk, Choices: []Choice{rqChoice(lblReqStay, rq(d, "stay")), rqChoice(lblReqQuit, rq(d, "quit"))}}
+}
+
 // reqPrompt asks the current question of the form again.
 func reqPrompt(st State, in Input) []Reply {
 	d := st.Request
 	if d.Resume {
 		return []Reply{resumeReply(st)}
 	}
+	if d.Leave {
+		return []Reply{leaveReply(st)}
+	}
 	switch d.Step {
 	case rqCorrection:
 		return []Reply{askReq(st, msgReqAskCorr)}
 	case rqTarget:
-		return []Reply{askReq(st, msgReqAskTarget)}
+		r := askReq(st, msgReqAskTarget)
+		listData(r.Data, "S", d.Kinds&KindsStop) // only the stop kinds chosen
+		return []Reply{r}
 	case rqGround:
 		return []Reply{groundReply(st)}
 	case rqGroundText:
@@ -276,7 +326,7 @@ func reqPrompt(st State, in Input) []Reply {
 	case rqSummary:
 		return []Reply{summaryReply(st, in)}
 	}
-	return []Reply{kindsReply(st, in, false)}
+	return []Reply{kindsReply(st, in, kindsAsk)}
 }
 
 // inForm reports whether the conversation is in a form (chips then lead back to it).

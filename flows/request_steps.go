@@ -177,10 +177,8 @@ func answerButton(st State, in Input, p Postback) Result {
 			return advance(st, in)
 		}
 	case p.Step == "edit" && d.Step == rqSummary:
-		sec := sectionNamed(p.Value)
-		if s := d.firstOf(sec); s != 0 {
-			d.Section = sec
-			return goTo(st, in, s)
+		if r, ok := editSection(st, in, sectionNamed(p.Value)); ok {
+			return r
 		}
 	case p.Step == "ok" && d.Step == rqSummary:
 		return submit(st, in)
@@ -189,7 +187,18 @@ func answerButton(st State, in Input, p Postback) Result {
 	return Result{State: st, Replies: reqPrompt(st, in)}
 }
 
-// answerText reads the answer typed at the current step.
+// editSection opens a section of the summary to change it.
+func editSection(st State, in Input, sec reqSection) (Result, bool) {
+	s := st.Request.firstOf(sec)
+	if sec == 0 || s == 0 {
+		return Result{}, false
+	}
+	st.Request.Section = sec
+	return goTo(st, in, s), true
+}
+
+// answerText reads the answer typed at the current step. Every chip of a step can also be typed: its
+// label, or the same in other words, does what the chip does.
 func answerText(st State, in Input) Result {
 	d := &st.Request
 	switch d.Step {
@@ -197,15 +206,15 @@ func answerText(st State, in Input) Result {
 		if named := kindsIn(in.Text); named != 0 {
 			if dup := named & openKinds(in.Desk); dup != 0 {
 				d.Kinds |= named &^ dup
-				return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, dup, false), kindsReply(st, in, false)}}
+				return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, dup, false), kindsReply(st, in, kindsTap)}}
 			}
 			d.Kinds |= named
-			return Result{State: st, Replies: []Reply{kindsReply(st, in, false)}}
+			return Result{State: st, Replies: []Reply{kindsReply(st, in, kindsTap)}}
 		}
 		if isYesWord(in.Text) && d.Kinds != 0 {
 			return kindsDone(st, in)
 		}
-		return Result{State: st, Replies: []Reply{kindsReply(st, in, true)}}
+		return Result{State: st, Replies: []Reply{kindsReply(st, in, kindsHint)}}
 	case rqCorrection, rqTarget, rqGroundText:
 		text, bad := freeText(in.Text, textLimits[d.Step])
 		if bad != "" {
@@ -277,8 +286,11 @@ func answerText(st State, in Input) Result {
 			return advance(st, in)
 		}
 	case rqSummary:
-		if isYesWord(in.Text) {
+		if isYesWord(in.Text) || isSubmitWord(in.Text) {
 			return submit(st, in)
+		}
+		if r, ok := editSection(st, in, sectionIn(in.Text)); ok {
+			return r
 		}
 	}
 	return Result{State: st, Replies: append([]Reply{{ID: msgReqHint}}, reqPrompt(st, in)...)}
@@ -286,17 +298,17 @@ func answerText(st State, in Input) Result {
 
 func toggleKind(st State, in Input, k RequestKind) Result {
 	if k&openKinds(in.Desk) != 0 {
-		return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, k, false), kindsReply(st, in, false)}}
+		return Result{State: st, Replies: []Reply{duplicateReply(in.Desk, k, false), kindsReply(st, in, kindsTap)}}
 	}
 	st.Request.Kinds ^= k & KindsAll
-	return Result{State: st, Replies: []Reply{kindsReply(st, in, false)}}
+	return Result{State: st, Replies: []Reply{kindsReply(st, in, kindsTap)}}
 }
 
 // kindsDone leaves the kinds step, clearing the answers the chosen kinds no longer need.
 func kindsDone(st State, in Input) Result {
 	d := &st.Request
 	if d.Kinds == 0 {
-		return Result{State: st, Replies: []Reply{kindsReply(st, in, true)}}
+		return Result{State: st, Replies: []Reply{kindsReply(st, in, kindsHint)}}
 	}
 	if d.Kinds&KindsChange == 0 {
 		d.Correction = ""
@@ -324,6 +336,8 @@ func setGround(st State, in Input, g Ground, text string) Result {
 	return advance(st, in)
 }
 
+// setRequester answers who asks. A legal representative who typed their position with it (「成年後見人
+// です」) has answered the position too: the form goes on from that step, not to it.
 func setRequester(st State, in Input, r Requester, rep string) Result {
 	d := &st.Request
 	if r != d.Requester {
@@ -332,12 +346,14 @@ func setRequester(st State, in Input, r Requester, rep string) Result {
 	d.Requester = r
 	if r == RequesterLegal && rep != "" {
 		d.RepKind = rep
+		d.Step = rqRepKind
 	}
 	return advance(st, in)
 }
 
-// onPhoto takes a photo at the documents step: an image is attached to the draft (up to the limit),
-// anything else is asked again as a photo.
+// onPhoto takes a photo at the documents step: an image is attached to the draft (up to the limit of
+// photos not refused), anything else is asked again as a photo. Photos are numbered on from the last
+// one, refused ones included, so that a number always names one photo.
 func onPhoto(st State, in Input) Result {
 	d := &st.Request
 	if in.Media.Type != "image" {
@@ -346,10 +362,35 @@ func onPhoto(st State, in Input) Result {
 	if d.Docs >= maxRequestPhotos {
 		return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocTooMany)}}
 	}
+	d.DocSeq = d.lastSeq() + 1
 	d.Docs++
-	up := &DocumentUpload{Draft: d.Draft, MessageID: in.Media.MessageID, URL: in.Media.URL, Seq: d.Docs}
-	return Result{State: st, Replies: []Reply{docsAskReply(st, msgReqDocReceived)},
-		Effects: []Effect{{Kind: EffectRequestDocument, Document: up}}}
+	up := &DocumentUpload{Draft: d.Draft, MessageID: in.Media.MessageID, URL: in.Media.URL, Seq: d.DocSeq}
+	r := docsAskReply(st, msgReqDocReceived)
+	r.Data["Seq"] = itoa(d.DocSeq)
+	return Result{State: st, Replies: []Reply{r}, Effects: []Effect{{Kind: EffectRequestDocument, Document: up}}}
+}
+
+// lastSeq is the number of the form's last photo (forms stored before photos were numbered apart
+// from their count have only the count).
+func (d RequestData) lastSeq() int { return max(d.DocSeq, d.Docs) }
+
+// photoRefused takes a photo the request service could not use off the form's count. When no photo
+// is left of those the form was to send in the chat, the photo step is asked again.
+func (d *RequestData) photoRefused(seq int) {
+	if seq < 1 || seq > d.lastSeq() {
+		return // not one of this form's photos
+	}
+	d.DocSeq = d.lastSeq()
+	d.Docs = max(d.Docs-1, 0)
+	if d.Docs == 0 && d.DocsBy == DocsChat {
+		d.DocsBy = ""
+		if d.Step > rqDocs {
+			d.Step = rqDocs
+			if d.Section == 0 {
+				d.Section = secPhotos // then on to what is still missing, and back to the summary
+			}
+		}
+	}
 }
 
 // docsChoice is "sent them all", "later" or "by post" at the documents step.

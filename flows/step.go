@@ -63,6 +63,11 @@ func onText(st State, in Input) Result {
 	if lang, ok := languageRequest(in.Text); ok {
 		return switchLang(st, lang)
 	}
+	if (in.Intent.Name == "optout" || in.Intent.Name == "disclosure") && asksForRequestKind(in.Text) {
+		// A request kind named (利用停止, 削除, 開示, …) and no marketing channel: a personal-data
+		// request, not an opt-out of marketing, whichever of the two the classifier chose.
+		in.Intent.Name = "disclosure"
+	}
 	if ft := featureOfIntent(in.Intent.Name); ft != nil {
 		if r, ok := ft.OnText(st, in); ok {
 			return r
