@@ -3,13 +3,19 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/enemane/privacybot/bot/request"
+	"github.com/enemane/privacybot/bot/request/requesttest"
 	"github.com/enemane/privacybot/flows"
+	"github.com/enemane/privacybot/handlers"
 )
 
 // rqRow returns the queue's table row of a reference ("" when it is not listed).
@@ -181,4 +187,111 @@ func TestRequestPagesSpeakBothLanguages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pkgMain is a package page's <main> without its links' addresses and targets (the customer's link
+// and the console's preview serve the same files from different places).
+func pkgMain(t *testing.T, page string) string {
+	t.Helper()
+	_, rest, ok1 := strings.Cut(page, "<main>")
+	main, _, ok2 := strings.Cut(rest, "</main>")
+	if !ok1 || !ok2 {
+		t.Fatalf("no <main> in %.200q", page)
+	}
+	return regexp.MustCompile(` (?:href|target|rel)="[^"]*"`).ReplaceAllString(main, "")
+}
+
+// rqGet gets a path of a test server with a client (its cookies), with the answer's headers.
+func rqGet(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// TestRequestPackagePreviewIsTheCustomersPage: the console's preview shows exactly what the customer
+// will see: their own page (the same worded package, view and template), in the request's language,
+// marked as a staff preview and framed in the console's page, with the customer's data.json and
+// transcript.csv; no button's or event's raw data anywhere.
+func TestRequestPackagePreviewIsTheCustomersPage(t *testing.T) {
+	f := newRQFixture(t, rqSeeds)
+	ctx := context.Background()
+	ref, user := f.refs["fresh"], rqUser("fresh")
+	f.svc.Holdings.Set(user, request.CustomerData{
+		Profile: request.Profile{Language: "ja", FirstSeen: f.now.Add(-48 * time.Hour)},
+		Transcript: []request.TranscriptLine{
+			{At: f.now.Add(-50 * time.Minute), Role: "customer", Kind: "text", Text: "自分の情報を開示してください"},
+			{At: f.now.Add(-49 * time.Minute), Role: "customer", Kind: "postback", Text: "do=rq&a=kind&d=D1&k=disclosure"},
+			{At: f.now.Add(-48 * time.Minute), Role: "customer", Kind: "internal", Text: flows.RequestNoticePostback(flows.RequestNotice{
+				What: flows.NoticeReceived, Ref: ref, Due: "2026-12-18"})},
+			{At: f.now.Add(-47 * time.Minute), Role: "system", Kind: "text", Text: "escalated: human"},
+			{At: f.now.Add(-46 * time.Minute), Role: "customer", Kind: "internal", Text: flows.JoinedPostback("佐藤")},
+			{At: f.now.Add(-45 * time.Minute), Role: "bot", Kind: "text", Text: "承知しました。"},
+		},
+	})
+	officer := request.Actor{Kind: request.ActorStaff, ID: "privacy@x.example", Name: "保護管理者"}
+	for _, to := range []flows.RequestStatus{flows.StatusVerified, flows.StatusInProgress, flows.StatusCompleted} {
+		if _, err := f.svc.Transition(ctx, ref, request.Transition{To: to, Actor: officer}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := requesttest.LinkToken(f.svc.Raiser.LastLink(user))
+	link := httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{Package: &handlers.PackagePages{
+		Desk: f.svc.Service, Log: quietLog(), Now: f.svc.Clock.Now, Location: rqTokyo}}))
+	defer link.Close()
+	_, customer := rqGet(t, http.DefaultClient, link.URL+"/package/"+token)
+	raw := []string{"do=rq", "rnotice", "hjoined", "escalated: human"}
+	words := []string{"開示 <span class=\"extra\">（ボタンを選択）</span>", "受付番号 " + ref + " のご請求を受け付けたことをお知らせしました。",
+		"担当者へのお引き継ぎを受け付けました（担当者とのやりとりのご希望）。", "担当者（佐藤）がトークに参加しました。"}
+	mustContain(t, "the customer's page", customer, words, raw...)
+
+	s := f.login("privacy@x.example")
+	base := "/console/requests/" + ref + "/package"
+	code, outer := s.get(base)
+	if code != http.StatusOK {
+		t.Fatalf("the console's page: %d", code)
+	}
+	mustContain(t, "the console's page", outer, []string{"データパッケージ（" + ref + "）", `<iframe class="pkg-frame" src="` + base + `?view=page&amp;lang=ja"`,
+		`href="` + base + `?view=data.json&amp;lang=ja"`, "privacy-package-" + ref + ".json", "privacy-transcript-" + ref + ".csv"}, raw...)
+
+	res, preview := rqGet(t, s.c, s.base+base+"?view=page")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the preview: %d", res.StatusCode)
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self'") ||
+		strings.Contains(csp, "script-src") || !strings.HasPrefix(csp, "default-src 'none'") || res.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("the preview's headers: CSP %q, X-Frame-Options %q", csp, res.Header.Get("X-Frame-Options"))
+	}
+	mustContain(t, "the preview", preview, append(words, `<html lang="ja">`, "これはスタッフ用のプレビューです。"), raw...)
+	if strings.Contains(customer, "これはスタッフ用のプレビューです。") {
+		t.Error("the customer's page is marked as a preview")
+	}
+	if pkgMain(t, preview) != pkgMain(t, customer) {
+		t.Errorf("the preview differs from the customer's page:\npreview  %s\ncustomer %s", pkgMain(t, preview), pkgMain(t, customer))
+	}
+	for _, file := range []string{"data.json", "transcript.csv"} {
+		_, mine := rqGet(t, http.DefaultClient, link.URL+"/package/"+token+"/"+file)
+		res, theirs := rqGet(t, s.c, s.base+base+"?view="+file)
+		if res.StatusCode != http.StatusOK || theirs != mine || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("the preview's %s (%d) differs from the customer's", file, res.StatusCode)
+		}
+	}
+	got := strings.Join(f.audits("request.package.view"), "\n")
+	for _, want := range []string{ref + " \n", ref + " page ja", ref + " data.json ja", ref + " transcript.csv ja"} {
+		if !strings.Contains(got+"\n", want) {
+			t.Errorf("preview audits %q lack %q", got, want)
+		}
+	}
+
+	// A request in English is previewed in English, whoever looks.
+	post := "/console/requests/" + f.refs["post"] + "/package"
+	_, outer = s.get(post)
+	mustContain(t, "the English request's page", outer, []string{`src="` + post + `?view=page&amp;lang=en"`})
+	_, preview = s.get(post + "?view=page")
+	mustContain(t, "the English request's preview", preview, []string{`<html lang="en">`, "Staff preview", "Your personal data we hold",
+		"There is no working download link at the moment."}, "This link works until")
 }

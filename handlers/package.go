@@ -11,7 +11,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -48,9 +47,13 @@ type PackageDesk interface {
 // 410 page, in Japanese and English, so the answer never tells whether a link existed.
 //
 //	GET /package/:token                 the package as a readable page (the request's language; ?lang=ja|en)
-//	GET /package/:token/data.json       the package as JSON (request.PackageContent)
-//	GET /package/:token/transcript.csv  the chat transcript as CSV (UTF-8 with BOM, formula-safe)
+//	GET /package/:token/data.json       the package as JSON (request.PackageContent; ?lang=ja|en)
+//	GET /package/:token/transcript.csv  the chat transcript as CSV (UTF-8 with BOM, formula-safe; ?lang=ja|en)
 //	GET /package/:token/files/:id       an attached file
+//
+// The page, data.json and transcript.csv are made from the same worded package (pkgRender.worded):
+// a tapped button is its label, the service's events are sentences, the summaries the customer
+// confirmed are their text; kinds stay codes in the JSON and the CSV.
 //
 // Every response is no-store, no-referrer, noindex and nosniff, under a CSP that allows no script and
 // only the page's own inline style (by its hash).
@@ -66,10 +69,8 @@ type PackagePages struct {
 	// PolicyURL is where the published policy is ("": /policy).
 	PolicyURL string
 
-	once  sync.Once
-	pages map[string]*template.Template // language → the package page
-	vocab map[string]*pkgWords          // language → words
-	note  *template.Template            // the bilingual notice (410, 404, 503)
+	once   sync.Once
+	render *pkgRender
 }
 
 // packageLangs are the languages of the package page; the first is the default.
@@ -104,7 +105,12 @@ ul.downloads{padding-left:1.2rem}
 address{font-style:normal;white-space:pre-line}
 footer{margin-top:2.5rem;border-top:1px solid #cbd2d9;padding-top:.5rem}
 section.notice{margin:2rem 0}
-@media print{body{max-width:none;padding:0;font-size:10pt}.lang,ul.downloads,.noprint{display:none}a{color:inherit;text-decoration:none}tr{break-inside:avoid}.lead{border-color:#000}}
+section.request{margin:1.2rem 0 2rem;padding-top:.2rem}
+h3{font-size:1.05rem;margin:1.6rem 0 .4rem}
+h4{font-size:.95rem;margin:1rem 0 .3rem}
+.summary{white-space:pre-wrap;overflow-wrap:anywhere;background:#f5f7fa;border:1px solid #cbd2d9;border-radius:6px;padding:.6rem 1rem;margin:.4rem 0;font-size:.92rem}
+.preview{background:#fffbea;border:2px dashed #b7791f;border-radius:6px;padding:.6rem 1rem;margin:0 0 1rem;font-weight:600}
+@media print{body{max-width:none;padding:0;font-size:10pt}.lang,ul.downloads,.noprint{display:none}a{color:inherit;text-decoration:none}tr{break-inside:avoid}.lead,.preview{border-color:#000}}
 `
 
 // packageCSP is the pages' content security policy: nothing may load but the inline style above.
@@ -141,15 +147,7 @@ func (p *PackagePages) init() {
 			}
 			p.Bundle = b
 		}
-		p.vocab = map[string]*pkgWords{}
-		p.pages = map[string]*template.Template{}
-		for _, lang := range packageLangs {
-			w := &pkgWords{lang: lang, loc: i18n.NewLocalizer(p.Bundle, lang), log: p.Log}
-			p.vocab[lang] = w
-			p.pages[lang] = template.Must(template.New("package.html").Funcs(template.FuncMap{"t": w.T}).
-				ParseFS(packageFS, "package_templates/package.html"))
-		}
-		p.note = template.Must(template.New("package_notice.html").ParseFS(packageFS, "package_templates/package_notice.html"))
+		p.render = newPkgRender(p.Bundle, p.Log)
 	})
 }
 
@@ -234,27 +232,30 @@ func (p *PackagePages) openPackage(c *gin.Context, what string) (request.Request
 	return r, pc, true
 }
 
+// linkPage is where the customer's link shows the package: base is the link's path.
+func (p *PackagePages) linkPage(base, lang string, r request.Request) pkgPage {
+	other := "en"
+	if lang == "en" {
+		other = "ja"
+	}
+	return pkgPage{Now: p.Now(), Location: p.Location, PolicyURL: p.PolicyURL, Expires: r.Package.ExpiresAt,
+		OtherURL: "?lang=" + other, DataURL: base + "/data.json?lang=" + lang, CSVURL: base + "/transcript.csv?lang=" + lang,
+		FileURL: func(id string) string { return base + "/files/" + id }}
+}
+
 func (p *PackagePages) page(c *gin.Context) {
 	r, pc, ok := p.openPackage(c, "page")
 	if !ok {
 		return
 	}
-	lang := string(r.Lang)
-	if q := c.Query("lang"); slices.Contains(packageLangs, q) {
-		lang = q
-	}
-	if !slices.Contains(packageLangs, lang) {
-		lang = packageLangs[0]
-	}
-	w := p.vocab[lang]
-	v := p.view(w, "/package/"+c.Param("token"), r, pc)
-	var buf bytes.Buffer
-	if err := p.pages[lang].Execute(&buf, v); err != nil {
+	lang := pkgLang(string(r.Lang), c.Query("lang"))
+	body, err := p.render.page(lang, p.linkPage("/package/"+c.Param("token"), lang, r), pc)
+	if err != nil {
 		p.Log.Error("package page template", "lang", lang, "err", err)
 		p.notice(c, http.StatusInternalServerError)
 		return
 	}
-	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+	c.Data(http.StatusOK, "text/html; charset=utf-8", body)
 }
 
 func (p *PackagePages) dataJSON(c *gin.Context) {
@@ -262,38 +263,54 @@ func (p *PackagePages) dataJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := json.MarshalIndent(pc, "", "  ")
+	body, err := pkgJSON(p.render.worded(pkgLang(string(r.Lang), c.Query("lang")), pc))
 	if err != nil {
 		p.Log.Error("package: JSON", "request", r.ID, "err", err)
 		p.notice(c, http.StatusInternalServerError)
 		return
 	}
-	pkgDownload(c, "privacy-package-"+pkgSafeRef(pc.Reference)+".json", "")
-	c.Data(http.StatusOK, "application/json; charset=utf-8", append(body, '\n'))
+	pkgDownload(c, pkgJSONName(pc.Reference), "")
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 
-// transcriptCSV writes the chat transcript: UTF-8 with a BOM (Excel reads Japanese), a header row,
-// one line a row, every cell quoted and neutralised against formula injection (appendCell).
+// pkgJSONName and pkgCSVName are the names data.json and transcript.csv are saved under.
+func pkgJSONName(ref string) string { return "privacy-package-" + pkgSafeRef(ref) + ".json" }
+func pkgCSVName(ref string) string  { return "privacy-transcript-" + pkgSafeRef(ref) + ".csv" }
+
+// pkgJSON is data.json: a worded package (pkgRender.worded), indented.
+func pkgJSON(pc request.PackageContent) ([]byte, error) {
+	body, err := json.MarshalIndent(pc, "", "  ")
+	return append(body, '\n'), err
+}
+
 func (p *PackagePages) transcriptCSV(c *gin.Context) {
-	_, pc, ok := p.openPackage(c, "transcript.csv")
+	r, pc, ok := p.openPackage(c, "transcript.csv")
 	if !ok {
 		return
 	}
+	pc = p.render.worded(pkgLang(string(r.Lang), c.Query("lang")), pc)
+	pkgDownload(c, pkgCSVName(pc.Reference), "")
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", pkgCSV(pc.Data.Transcript, p.Location))
+}
+
+// pkgCSV is transcript.csv of a worded transcript (pkgRender.worded): UTF-8 with a BOM (Excel reads
+// Japanese), a header row, one line a row, every cell quoted and neutralised against formula
+// injection (appendCell).
+func pkgCSV(lines []request.TranscriptLine, loc *time.Location) []byte {
 	b := make([]byte, 0, 4096)
 	b = append(b, "\xEF\xBB\xBF"...)
 	for i, h := range []string{"at", "role", "kind", "text"} {
 		b = appendCell(b, h, i == 0)
 	}
 	b = append(b, '\r', '\n')
-	for _, l := range pc.Data.Transcript {
-		b = appendCell(b, l.At.In(p.Location).Format(time.RFC3339), true)
+	for _, l := range lines {
+		b = appendCell(b, l.At.In(loc).Format(time.RFC3339), true)
 		b = appendCell(b, l.Role, false)
 		b = appendCell(b, l.Kind, false)
 		b = appendCell(b, l.Text, false)
 		b = append(b, '\r', '\n')
 	}
-	pkgDownload(c, "privacy-transcript-"+pkgSafeRef(pc.Reference)+".csv", "")
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", b)
+	return b
 }
 
 // notice answers with the bilingual notice page of a status: 410 (the link does not work), 404 (no
@@ -318,7 +335,7 @@ func (p *PackagePages) notice(c *gin.Context, status int) {
 		Blocks []block
 	}{Style: template.CSS(packageCSS)}
 	for _, lang := range packageLangs {
-		w := p.vocab[lang]
+		w := p.render.vocab[lang]
 		b := block{Lang: lang, Title: w.T("package." + key + "_title"), Body: w.T("package." + key + "_body"),
 			ContactTitle: w.T("package.contact_title"), Company: w.T("package.contact_name"),
 			Address: w.T("package.contact_address"), Tel: w.T("package.contact_tel"), Email: w.T("package.contact_email"),
@@ -330,7 +347,7 @@ func (p *PackagePages) notice(c *gin.Context, status int) {
 	}
 	data.Title = data.Blocks[0].Title + " / " + data.Blocks[1].Title
 	var buf bytes.Buffer
-	if err := p.note.Execute(&buf, data); err != nil {
+	if err := p.render.note.Execute(&buf, data); err != nil {
 		p.Log.Error("package notice template", "err", err)
 		c.AbortWithStatus(status)
 		return

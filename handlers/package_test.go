@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -70,6 +72,20 @@ const (
 
 var pkgPDF = []byte("%PDF-1.4\n% drawing of the house\n")
 
+// What the customers told the desk, their photos, and a link of an earlier package in a notice.
+const (
+	pkgAliceName    = "岡山 花子"
+	pkgAliceAddress = "岡山県岡山市北区今1-2-3"
+	pkgBobName      = "Bob Smith"
+	pkgBobAddress   = "1-1 Omotecho, Kita-ku, Okayama"
+	pkgOldLink      = pkgBase + "/package/OLDTOKENOLDTOKENOLDTOKENOLDTOKENOLDTOKEN123?openExternalBrowser=1"
+)
+
+var (
+	pkgAlicePhoto = []byte("\x89PNG\r\n\x1a\nALICE-PASSPORT-PIXELS")
+	pkgBobPhoto   = []byte("\x89PNG\r\n\x1a\nBOB-LICENCE-PIXELS")
+)
+
 type pkgHarness struct {
 	svc      *requesttest.Desk // the request service, with its doubles
 	desk     *countingDesk
@@ -100,11 +116,40 @@ func newPkgHarness(t *testing.T) *pkgHarness {
 		return request.Request{ID: id, UserID: user, Kinds: kinds, Name: "name of " + user, Delivery: flows.DeliveryElectronic,
 			Lang: lang, Status: status, ReceivedAt: at, DueAt: at.AddDate(0, 0, 14)}
 	}
+	// What each customer told the desk in their requests: identity, representative, details, the
+	// summary they confirmed (its catalog data).
+	a0 := seed(pkgRefA0, pkgAlice, flows.KindCorrection|flows.KindSuspension, flows.StatusCompleted, flows.Ja, "2026-11-10 09:30")
+	a0.Requester, a0.RepKind, a0.RepName = flows.RequesterLegal, flows.RepParent, "岡山 太郎"
+	a0.Correction, a0.Target = "宛名の漢字を「花子」に訂正してください", "ダイレクトメールの送付先"
+	a0.Ground, a0.GroundText, a0.DocsBy, a0.Delivery = flows.GroundOther, "引っ越したため", flows.DocsPost, flows.DeliveryNone
+	a0.WordingData = map[string]string{"K_correction": "1", "K_suspension": "1", "Correction": a0.Correction, "Target": a0.Target,
+		"G": "other", "GroundText": a0.GroundText, "Who": "legal_representative", "RepKind": "parent", "RepName": a0.RepName,
+		"Name": pkgAliceName, "Address": pkgAliceAddress, "Phone": "090-1111-2222", "DocsBy": "post", "Docs": "0", "Delivery": ""}
+	a := seed(pkgRefA, pkgAlice, flows.KindDisclosure|flows.KindPurposeNotice, flows.StatusInProgress, flows.Ja, "2026-12-01 11:00")
+	a.DocsBy = flows.DocsChat
+	a.WordingData = map[string]string{"K_disclosure": "1", "K_purpose_notice": "1", "Who": "self", "Name": pkgAliceName,
+		"Address": pkgAliceAddress, "Phone": "090-1111-2222", "DocsBy": "chat", "Docs": "2", "Delivery": "electronic"}
+	b := seed(pkgRefB, pkgBob, flows.KindDisclosure, flows.StatusInProgress, flows.En, "2026-12-01 12:00")
+	b.Name, b.Address, b.Phone, b.DocsBy = pkgBobName, pkgBobAddress, "+819033334444", flows.DocsChat
+	b.WordingData = map[string]string{"K_disclosure": "1", "Who": "self", "Name": pkgBobName, "Address": pkgBobAddress,
+		"Phone": "090-3333-4444", "DocsBy": "chat", "Docs": "1", "Delivery": "electronic"}
+	for _, r := range []*request.Request{&a0, &a} {
+		r.Name, r.Address, r.Phone = pkgAliceName, pkgAliceAddress, "+819011112222"
+	}
+	// Their identity documents: Alice's photo kept (sealed), one refused, an older one deleted; Bob's.
+	doc := func(id, user, ref string, seq int, at string) request.Document {
+		return request.Document{ID: id, UserID: user, Draft: "d-" + ref, MessageID: "m-" + id, Seq: seq, CreatedAt: pkgTime(at)}
+	}
+	refused := doc("ev-a2.0", pkgAlice, pkgRefA, 2, "2026-12-01 11:06")
+	refused.Status, refused.Problem = request.DocRejected, flows.DocNotImage
+	deleted := doc("ev-a0.0", pkgAlice, pkgRefA0, 1, "2026-11-10 09:35")
+	deleted.Status, deleted.ContentType, deleted.Size, deleted.DeletedAt = request.DocDeleted, "image/jpeg", 2<<20, pkgTime("2026-11-12 10:00")
+	aliceDoc, bobDoc := doc("ev-a1.0", pkgAlice, pkgRefA, 1, "2026-12-01 11:05"), doc("ev-b1.0", pkgBob, pkgRefB, 1, "2026-12-01 12:05")
+	aliceDoc.ContentType, bobDoc.ContentType = "image/png", "image/png"
 	h := &pkgHarness{svc: requesttest.NewDesk(t, request.Config{BaseURL: pkgBase, Location: tokyo, LinkDays: 14,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, requesttest.At(pkgTime("2026-12-04 10:00")), requesttest.Seed(
-		seed(pkgRefA0, pkgAlice, flows.KindCorrection, flows.StatusCompleted, flows.Ja, "2026-11-10 09:30"),
-		seed(pkgRefA, pkgAlice, flows.KindDisclosure|flows.KindPurposeNotice, flows.StatusInProgress, flows.Ja, "2026-12-01 11:00"),
-		seed(pkgRefB, pkgBob, flows.KindDisclosure, flows.StatusInProgress, flows.En, "2026-12-01 12:00")))}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, requesttest.At(pkgTime("2026-12-04 10:00")), requesttest.Seed(a0, a, b),
+		requesttest.SealedDocument(aliceDoc, pkgAlicePhoto), requesttest.SealedDocument(bobDoc, pkgBobPhoto),
+		requesttest.Documents(refused, deleted))}
 	h.svc.Holdings.Set(pkgAlice, request.CustomerData{
 		Profile: request.Profile{Language: "ja", FirstSeen: pkgTime("2026-11-01 09:00"), LastSeen: pkgTime("2026-12-01 11:00"),
 			Fields: map[string]string{"name": "岡山 花子", "phone": "+819012345678"}},
@@ -115,6 +160,20 @@ func newPkgHarness(t *testing.T) *pkgHarness {
 			{At: pkgTime("2026-11-01 09:02"), Role: bot.RoleCustomer, Kind: "text", Text: "=HYPERLINK(\"http://evil.example\")"},
 			{At: pkgTime("2026-11-01 09:03"), Role: bot.RoleCustomer, Kind: "image"},
 			{At: pkgTime("2026-11-01 09:04"), Role: bot.RoleStaff, Kind: "text", Text: "担当の佐藤です。\n宛名を訂正しました。"},
+			// What LINE and the service record as codes: buttons tapped, the service's own events.
+			{At: pkgTime("2026-11-01 09:05"), Role: bot.RoleCustomer, Kind: "postback", Text: "do=rq&a=kind&d=D1&k=disclosure"},
+			{At: pkgTime("2026-11-01 09:06"), Role: bot.RoleCustomer, Kind: "postback", Text: "do=human"},
+			{At: pkgTime("2026-11-01 09:07"), Role: bot.RoleCustomer, Kind: "postback", Text: "do=nothing-we-offer"},
+			{At: pkgTime("2026-11-01 09:08"), Role: bot.RoleCustomer, Kind: "internal", Text: flows.RequestNoticePostback(flows.RequestNotice{
+				What: flows.NoticeStatus, Ref: pkgRefA0, Status: flows.StatusDocumentsNeeded, Reason: "保険証の裏面"})},
+			{At: pkgTime("2026-11-01 09:09"), Role: bot.RoleCustomer, Kind: "internal", Text: flows.RequestNoticePostback(flows.RequestNotice{
+				What: flows.NoticeStatus, Ref: pkgRefA0, Status: flows.StatusCompleted, Link: pkgOldLink, Expires: "2026-11-24"})},
+			{At: pkgTime("2026-11-01 09:10"), Role: bot.RoleCustomer, Kind: "internal", Text: flows.JoinedPostback("佐藤")},
+			{At: pkgTime("2026-11-01 09:11"), Role: bot.RoleCustomer, Kind: "internal", Text: flows.ResumePostback("handback", "E-1", false)},
+			{At: pkgTime("2026-11-01 09:12"), Role: bot.RoleSystem, Kind: "text", Text: "escalated: complaint"},
+			{At: pkgTime("2026-11-01 09:13"), Role: bot.RoleSystem, Kind: "text", Text: "closed by 佐藤: corrected"},
+			{At: pkgTime("2026-11-01 09:14"), Role: bot.RoleCustomer, Kind: "follow"},
+			{At: pkgTime("2026-11-01 09:15"), Role: bot.RoleCustomer, Kind: "unfollow"},
 		},
 		Consents: []request.ConsentRecord{{At: pkgTime("2026-11-02 10:00"), Action: "optout", Channels: []string{"phone", "mail"},
 			Source: "line_chat", Reference: "OPT-20261102-0001", Wording: "宣伝・ご案内の停止を承ります。"}},
@@ -146,8 +205,8 @@ func newPkgHarness(t *testing.T) *pkgHarness {
 	}
 	h.tokenA = pkgToken(t, h.svc.Raiser.LastLink(pkgAlice))
 	h.tokenB = pkgToken(t, h.svc.Raiser.LastLink(pkgBob))
-	a, _ := h.svc.Get(pkgRefA)
-	h.expiresA = a.Package.ExpiresAt
+	done, _ := h.svc.Get(pkgRefA)
+	h.expiresA = done.Package.ExpiresAt
 
 	gin.SetMode(gin.ReleaseMode)
 	h.desk = &countingDesk{PackageDesk: h.svc.Service}
@@ -305,7 +364,7 @@ func TestPackageDataJSON(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &pc); err != nil {
 		t.Fatal(err)
 	}
-	if pc.Reference != pkgRefA || pc.Data.UserID != pkgAlice || len(pc.Data.Transcript) != 6 || pc.Data.Transcript[2].Text != pkgScript ||
+	if pc.Reference != pkgRefA || pc.Data.UserID != pkgAlice || len(pc.Data.Transcript) != len(pkgWantLines["ja"]) || pc.Data.Transcript[2].Text != pkgScript ||
 		len(pc.Data.Consents) != 1 || pc.Data.Consents[0].Wording != "宣伝・ご案内の停止を承ります。" || len(pc.Data.Escalations) != 1 ||
 		pc.Data.Profile.Fields["name"] != "岡山 花子" || !slices.Equal(pc.Kinds, []string{"disclosure", "purpose_notice"}) {
 		t.Errorf("data.json: %+v", pc)
@@ -323,14 +382,49 @@ func TestPackageDataJSON(t *testing.T) {
 	if strings.Contains(rec.Body.String(), "Bob") || strings.Contains(rec.Body.String(), "<script>") {
 		t.Error("data.json carries Bob's data or an unescaped <script>")
 	}
+	// Every key is lowerCamel, and nothing tells the customer which staff member did what.
+	var doc any
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	checkLowerCamel(t, "", doc)
+	for _, staff := range []string{"officer@example.jp", "addedBy", "AddedBy"} {
+		if strings.Contains(rec.Body.String(), staff) {
+			t.Errorf("data.json carries %q", staff)
+		}
+	}
+	// The console still knows who attached a file (the Go field).
+	if r, _ := h.svc.Get(pkgRefA); r.Package.Files[0].AddedBy != "officer@example.jp" {
+		t.Errorf("the request lost who attached the file: %q", r.Package.Files[0].AddedBy)
+	}
 }
 
-func TestPackageTranscriptCSV(t *testing.T) {
-	h := newPkgHarness(t)
-	rec := h.getOK(t, "transcript.csv", "/package/"+h.tokenA+"/transcript.csv", "text/csv; charset=utf-8")
-	if cd := rec.Header().Get("Content-Disposition"); cd != `attachment; filename="privacy-transcript-`+pkgRefA+`.csv"` {
-		t.Errorf("Content-Disposition %q", cd)
+var lowerCamelRe = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+
+// checkLowerCamel walks a decoded JSON document: every object key is lowerCamel (the keys of the
+// profile's fields are data, the paths of the conversation's fields, and are not checked).
+func checkLowerCamel(t *testing.T, path string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if !lowerCamelRe.MatchString(k) {
+				t.Errorf("data.json key %s.%s is not lowerCamel", path, k)
+			}
+			if k != "fields" {
+				checkLowerCamel(t, path+"."+k, x)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			checkLowerCamel(t, fmt.Sprintf("%s[%d]", path, i), x)
+		}
 	}
+}
+
+// pkgCSVRows reads a transcript.csv: BOM, header, rows.
+func pkgCSVRows(t *testing.T, rec *httptest.ResponseRecorder) [][]string {
+	t.Helper()
 	body, ok := bytes.CutPrefix(rec.Body.Bytes(), []byte("\xEF\xBB\xBF"))
 	if !ok {
 		t.Fatal("no BOM")
@@ -339,24 +433,270 @@ func TestPackageTranscriptCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 7 || !slices.Equal(rows[0], []string{"at", "role", "kind", "text"}) {
+	if len(rows) == 0 || !slices.Equal(rows[0], []string{"at", "role", "kind", "text"}) {
 		t.Fatalf("rows %q", rows)
 	}
-	want := [][]string{
-		{"2026-11-01T09:00:00+09:00", "customer", "text", "個人情報の開示をお願いします"},
-		{"2026-11-01T09:00:00+09:00", "bot", "text", "承知しました。"},
-		{"2026-11-01T09:01:00+09:00", "customer", "text", pkgScript},
-		{"2026-11-01T09:02:00+09:00", "customer", "text", `'=HYPERLINK("http://evil.example")`}, // no formula
-		{"2026-11-01T09:03:00+09:00", "customer", "image", ""},
-		{"2026-11-01T09:04:00+09:00", "staff", "text", "担当の佐藤です。\n宛名を訂正しました。"},
+	return rows[1:]
+}
+
+// pkgWantLines is Alice's transcript as the customer saw it, in each language: role, kind, text.
+var pkgWantLines = map[string][][3]string{
+	"ja": {
+		{"customer", "text", "個人情報の開示をお願いします"},
+		{"bot", "text", "承知しました。"},
+		{"customer", "text", pkgScript},
+		{"customer", "text", `'=HYPERLINK("http://evil.example")`}, // no formula
+		{"customer", "image", "（画像を送信）"},
+		{"staff", "text", "担当の佐藤です。\n宛名を訂正しました。"},
+		{"customer", "button", "開示"},
+		{"customer", "button", "担当者と話す"},
+		{"customer", "button", "ボタンを選択しました。"},
+		{"system", "request_notice", "受付番号 " + pkgRefA0 + " のご請求の状況が「本人確認書類をお待ちしています」になったことをお知らせしました。"},
+		{"system", "request_notice", "受付番号 " + pkgRefA0 + " のご請求へのご回答として、ダウンロード用のリンクをお送りしました。"},
+		{"system", "staff_joined", "担当者（佐藤）がトークに参加しました。"},
+		{"system", "chat_resumed", "担当者とのやりとりが終わり、自動応答に戻りました。"},
+		{"system", "escalated", "担当者へのお引き継ぎを受け付けました（苦情）。"},
+		{"system", "closed", "担当者（佐藤）がお問い合わせへの対応を終えました（対応結果：訂正いたしました）。"},
+		{"customer", "follow", "友だち追加しました。"},
+		{"customer", "unfollow", "ブロックしました。"},
+	},
+	"en": {
+		{"customer", "text", "個人情報の開示をお願いします"},
+		{"bot", "text", "承知しました。"},
+		{"customer", "text", pkgScript},
+		{"customer", "text", `'=HYPERLINK("http://evil.example")`},
+		{"customer", "image", "(sent an image)"},
+		{"staff", "text", "担当の佐藤です。\n宛名を訂正しました。"},
+		{"customer", "button", "Disclosure"},
+		{"customer", "button", "Talk to staff"},
+		{"customer", "button", "Tapped a button."},
+		{"system", "request_notice", "We told you that request " + pkgRefA0 + " is now: Waiting for identity documents."},
+		{"system", "request_notice", "We sent you the download link that answers request " + pkgRefA0 + "."},
+		{"system", "staff_joined", "A member of staff (佐藤) joined the chat."},
+		{"system", "chat_resumed", "The chat with staff ended, and the automatic replies took over again."},
+		{"system", "escalated", "Your chat was passed to our staff (Complaint)."},
+		{"system", "closed", "A member of staff (佐藤) closed your enquiry (outcome: Corrected)."},
+		{"customer", "follow", "Added us as a friend."},
+		{"customer", "unfollow", "Blocked our account."},
+	},
+}
+
+// pkgRaw are what the transcript stores that the customer must never get back as it is: button and
+// event data, the escalation manager's English notes, the token of an earlier link.
+var pkgRaw = []string{"do=", "rnotice", "hjoined", "hresume", "escalated: ", "closed by ", "OLDTOKEN", "postback", `"internal"`}
+
+func TestPackageTranscriptCSV(t *testing.T) {
+	h := newPkgHarness(t)
+	rec := h.getOK(t, "transcript.csv", "/package/"+h.tokenA+"/transcript.csv", "text/csv; charset=utf-8")
+	if cd := rec.Header().Get("Content-Disposition"); cd != `attachment; filename="privacy-transcript-`+pkgRefA+`.csv"` {
+		t.Errorf("Content-Disposition %q", cd)
 	}
-	for i, w := range want {
-		if !slices.Equal(rows[i+1], w) {
-			t.Errorf("row %d = %q, want %q", i+1, rows[i+1], w)
+	if strings.Contains(rec.Body.String(), "Bob") {
+		t.Error("Alice's transcript carries Bob's")
+	}
+	ats := []string{"09:00", "09:00", "09:01", "09:02", "09:03", "09:04", "09:05", "09:06", "09:07", "09:08", "09:09", "09:10",
+		"09:11", "09:12", "09:13", "09:14", "09:15"}
+	for _, lang := range []string{"ja", "en"} {
+		path := "/package/" + h.tokenA + "/transcript.csv"
+		if lang == "en" {
+			path += "?lang=en"
+		}
+		rec := h.getOK(t, "transcript.csv "+lang, path, "text/csv; charset=utf-8")
+		rows := pkgCSVRows(t, rec)
+		want := pkgWantLines[lang]
+		if len(rows) != len(want) {
+			t.Fatalf("%s: %d rows, want %d: %q", lang, len(rows), len(want), rows)
+		}
+		for i, w := range want {
+			if row := []string{"2026-11-01T" + ats[i] + ":00+09:00", w[0], w[1], w[2]}; !slices.Equal(rows[i], row) {
+				t.Errorf("%s row %d = %q, want %q", lang, i+1, rows[i], row)
+			}
+		}
+		for _, raw := range pkgRaw {
+			if strings.Contains(rec.Body.String(), raw) {
+				t.Errorf("%s: transcript.csv carries %q", lang, raw)
+			}
 		}
 	}
-	if strings.Contains(string(body), "Bob") {
-		t.Error("Alice's transcript carries Bob's")
+}
+
+// TestPackageDataJSONInWords: data.json's transcript is the same lines as the CSV, in the package's
+// language (the request's, or the one asked for), with machine-readable kinds and no raw data.
+func TestPackageDataJSONInWords(t *testing.T) {
+	h := newPkgHarness(t)
+	for _, c := range []struct{ query, lang string }{{"", "ja"}, {"?lang=en", "en"}} {
+		rec := h.getOK(t, "data.json "+c.lang, "/package/"+h.tokenA+"/data.json"+c.query, "application/json; charset=utf-8")
+		var pc request.PackageContent
+		if err := json.Unmarshal(rec.Body.Bytes(), &pc); err != nil {
+			t.Fatal(err)
+		}
+		if pc.Language != c.lang {
+			t.Errorf("%s: language %q", c.lang, pc.Language)
+		}
+		want := pkgWantLines[c.lang]
+		if len(pc.Data.Transcript) != len(want) {
+			t.Fatalf("%s: %d lines, want %d", c.lang, len(pc.Data.Transcript), len(want))
+		}
+		for i, w := range want {
+			l := pc.Data.Transcript[i]
+			text := w[2]
+			if i == 3 {
+				text = `=HYPERLINK("http://evil.example")` // neutralised in the CSV only
+			}
+			if l.Role != w[0] || l.Kind != w[1] || l.Text != text {
+				t.Errorf("%s line %d = %s %s %q, want %q", c.lang, i, l.Role, l.Kind, l.Text, w)
+			}
+		}
+		for _, raw := range pkgRaw {
+			if strings.Contains(rec.Body.String(), raw) {
+				t.Errorf("%s: data.json carries %q", c.lang, raw)
+			}
+		}
+	}
+	// Bob's request is in English: so are his package's texts.
+	rec := h.getOK(t, "Bob's data.json", "/package/"+h.tokenB+"/data.json", "application/json; charset=utf-8")
+	if !strings.Contains(rec.Body.String(), `"language": "en"`) {
+		t.Error("Bob's data.json is not in his language")
+	}
+}
+
+// TestPackagePageTranscriptInWords: the page shows the same words (the label tapped, the notices),
+// never the data behind them.
+func TestPackagePageTranscriptInWords(t *testing.T) {
+	h := newPkgHarness(t)
+	for _, c := range []struct{ query, lang, tapped string }{{"", "ja", "（ボタンを選択）"}, {"?lang=en", "en", "(tapped a button)"}} {
+		body := h.get("/package/" + h.tokenA + c.query).Body.String()
+		for _, w := range pkgWantLines[c.lang][6:] {
+			if !strings.Contains(body, template.HTMLEscapeString(w[2])) {
+				t.Errorf("%s: the page lacks %q", c.lang, w[2])
+			}
+		}
+		if !strings.Contains(body, c.tapped) {
+			t.Errorf("%s: the page does not say a button was tapped", c.lang)
+		}
+		for _, raw := range pkgRaw {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s: the page shows %q", c.lang, raw)
+			}
+		}
+	}
+}
+
+// TestPackageRequestsHoldWhatTheCustomerTold: the package gives back what the desk holds in the
+// customer's own request records (identity, representative, details, the documents' metadata, the
+// summary they confirmed, worded in the request's language) and nothing of another customer's, and
+// never the documents themselves.
+func TestPackageRequestsHoldWhatTheCustomerTold(t *testing.T) {
+	h := newPkgHarness(t)
+	rec := h.getOK(t, "data.json", "/package/"+h.tokenA+"/data.json", "application/json; charset=utf-8")
+	raw := rec.Body.String()
+	var pc request.PackageContent
+	if err := json.Unmarshal(rec.Body.Bytes(), &pc); err != nil {
+		t.Fatal(err)
+	}
+	if len(pc.Requests) != 2 {
+		t.Fatalf("requests %+v", pc.Requests)
+	}
+	a, a0 := pc.Requests[0], pc.Requests[1]
+	if a.Reference != pkgRefA || a.Name != pkgAliceName || a.Address != pkgAliceAddress || a.Phone != "+819011112222" ||
+		a.Requester != "self" || a.DocumentsBy != "chat" || a.Delivery != "electronic" || a.Language != "ja" {
+		t.Errorf("this request: %+v", a)
+	}
+	if a0.RepresentativeKind != "parent" || a0.RepresentativeName != "岡山 太郎" || a0.Requester != "legal_representative" ||
+		a0.Correction != "宛名の漢字を「花子」に訂正してください" || a0.Target != "ダイレクトメールの送付先" ||
+		a0.Ground != "other" || a0.GroundText != "引っ越したため" || a0.Name != pkgAliceName {
+		t.Errorf("the earlier request: %+v", a0)
+	}
+	// The documents: metadata only.
+	wantDocs := []request.DocumentInfo{
+		{Number: 1, Status: request.DocStored, ContentType: "image/png", Size: len(pkgAlicePhoto), ReceivedAt: pkgTime("2026-12-01 11:05")},
+		{Number: 2, Status: request.DocRejected, Problem: flows.DocNotImage, ReceivedAt: pkgTime("2026-12-01 11:06")},
+	}
+	if len(a.Documents) != len(wantDocs) {
+		t.Fatalf("documents %+v", a.Documents)
+	}
+	for i, w := range wantDocs {
+		if d := a.Documents[i]; d.Number != w.Number || d.Status != w.Status || d.Problem != w.Problem ||
+			d.ContentType != w.ContentType || d.Size != w.Size || !d.ReceivedAt.Equal(w.ReceivedAt) || !d.DeletedAt.IsZero() {
+			t.Errorf("document %d = %+v, want %+v", i, d, w)
+		}
+	}
+	if len(a0.Documents) != 1 || a0.Documents[0].Status != request.DocDeleted || a0.Documents[0].Size != 2<<20 ||
+		!a0.Documents[0].DeletedAt.Equal(pkgTime("2026-11-12 10:00")) {
+		t.Errorf("the earlier request's documents %+v", a0.Documents)
+	}
+	for _, secret := range []string{"ALICE-PASSPORT-PIXELS", base64.StdEncoding.EncodeToString(pkgAlicePhoto), "m-ev-a1.0",
+		"ev-a1.0", "sealed", "keyId", hex.EncodeToString(sha256sum(pkgAlicePhoto))} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("data.json carries the document's %q", secret)
+		}
+	}
+	// The summary they confirmed, as they read it (not its catalog ID).
+	if strings.Contains(raw, "request.summary") || strings.Contains(raw, "confirmedSummaryId") {
+		t.Error("data.json carries the summary's catalog ID")
+	}
+	for _, want := range []string{pkgAliceName, pkgAliceAddress, "開示", "利用目的の通知"} {
+		if !strings.Contains(a.ConfirmedSummary, want) {
+			t.Errorf("the confirmed summary lacks %q: %q", want, a.ConfirmedSummary)
+		}
+	}
+	if !strings.Contains(a0.ConfirmedSummary, "岡山 太郎") || !strings.Contains(a0.ConfirmedSummary, "引っ越したため") {
+		t.Errorf("the earlier confirmed summary: %q", a0.ConfirmedSummary)
+	}
+	// Worded in the request's language, whatever language the package is read in.
+	var en request.PackageContent
+	if err := json.Unmarshal(h.get("/package/"+h.tokenA+"/data.json?lang=en").Body.Bytes(), &en); err != nil {
+		t.Fatal(err)
+	}
+	if en.Requests[0].ConfirmedSummary != a.ConfirmedSummary {
+		t.Error("the confirmed summary changed with the package's language")
+	}
+
+	// The page says it in words.
+	page := h.get("/package/" + h.tokenA).Body.String()
+	for _, want := range []string{pkgAliceAddress, "09011112222", "岡山 太郎", "親権者", "法定代理人",
+		"宛名の漢字を「花子」に訂正してください", "ダイレクトメールの送付先", "その他", "引っ越したため", "写しを郵送", "このトークで写真を送信",
+		"電子（このトークでダウンロード用のリンクを受け取る）", "1枚目", "2枚目", "PNG画像", "保管しています",
+		"使用できませんでした（JPEG・PNG・WebPの画像ではありませんでした）", "画像は削除済みです", "JPEG画像", "2.0 MB",
+		"2026-11-12 10:00", "ご請求の際にご確認いただいた内容", template.HTMLEscapeString(a.ConfirmedSummary)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "request.summary") || strings.Contains(page, "ALICE-PASSPORT") {
+		t.Error("the page shows the summary's ID or a document's content")
+	}
+
+	// Bob's package holds his, and nothing of Alice's; Alice's nothing of his.
+	bob := h.get("/package/" + h.tokenB + "/data.json").Body.String()
+	bobPage := h.get("/package/" + h.tokenB).Body.String()
+	for _, his := range []string{pkgBobName, pkgBobAddress, "+819033334444"} {
+		if !strings.Contains(bob, his) {
+			t.Errorf("Bob's data.json lacks his %q", his)
+		}
+		if strings.Contains(raw, his) || strings.Contains(page, his) {
+			t.Errorf("Alice's package carries Bob's %q", his)
+		}
+	}
+	if !strings.Contains(bobPage, "Name: "+pkgBobName) || !strings.Contains(bobPage, "09033334444") {
+		t.Error("Bob's page lacks his confirmed summary or phone")
+	}
+	// Bob's conversation holds no fields: the page says so, and that stays true, for what he told
+	// the desk in his request is on the page.
+	for _, want := range []string{"Besides that, we hold nothing you gave us in the middle of a conversation",
+		"What you told us in your personal-data requests", "<td class=\"long\">" + pkgBobName + "</td>",
+		"<td class=\"long\">" + pkgBobAddress + "</td>"} {
+		if !strings.Contains(bobPage, want) {
+			t.Errorf("Bob's page lacks %q", want)
+		}
+	}
+	for _, hers := range []string{pkgAliceName, pkgAliceAddress, "+819011112222", "09011112222", "岡山 太郎", "引っ越したため", pkgRefA0} {
+		if strings.Contains(bob, hers) || strings.Contains(bobPage, hers) {
+			t.Errorf("Bob's package carries Alice's %q", hers)
+		}
+	}
+	if strings.Contains(bob, "BOB-LICENCE") || strings.Contains(bob, `"number": 2`) {
+		t.Error("Bob's data.json carries his document's content or Alice's documents")
 	}
 }
 
@@ -425,10 +765,18 @@ func checkGone(t *testing.T, h *pkgHarness, what, path, gone string) {
 func TestPackageGonePage(t *testing.T) {
 	h := newPkgHarness(t)
 	gone := goneBody(t, h)
-	for _, want := range []string{"このリンクはご利用いただけません", "「申請状況」", "This link no longer works", "&#34;request status&#34;",
+	for _, want := range []string{"このリンクはご利用いただけません", "新しいリンクが必要な旨をお送りください",
+		"「担当者と話す」", "担当者が確認のうえ、新しいリンクをトークでお送りします。", "This link no longer works",
+		"tell us you need a new link", "&#34;Talk to staff&#34;", "Our staff will check and send you a new link in the chat.",
 		"086-239-7675", "info@e-mana.co.jp", `lang="ja"`, `lang="en"`} {
 		if !strings.Contains(gone, want) {
 			t.Errorf("the 410 page lacks %q", want)
+		}
+	}
+	// The chat cannot issue a link: the page must not send the customer to a keyword that cannot.
+	for _, wrong := range []string{"申請状況", "request status"} {
+		if strings.Contains(gone, wrong) {
+			t.Errorf("the 410 page still tells the customer to send %q", wrong)
 		}
 	}
 }
@@ -583,8 +931,16 @@ func TestPackageCatalog(t *testing.T) {
 		"escalation": {"queued", "assigned", "closed", "cancelled"},
 		"resolution": append(slices.Clone(resolutions), "handed_back", "handed_back_to_the_bot", "cancelled_by_the_customer"),
 		"lang":       {"ja", "en"},
-		"media":      {"image", "video", "audio", "file", "location", "sticker"},
-		"field":      {"name", "phone", "email", "postal", "address", "customer"},
+		"media":      {"image", "video", "audio", "file", "location", "sticker", "other"},
+		"rep":        {flows.RepParent, flows.RepGuardian},
+		"ground": {string(flows.GroundBeyondPurpose), string(flows.GroundImproper), string(flows.GroundUnneeded),
+			string(flows.GroundLeaked), string(flows.GroundRightsAtRisk), string(flows.GroundOther)},
+		"docsby":      {string(flows.DocsChat), string(flows.DocsLater), string(flows.DocsPost)},
+		"delivery":    {string(flows.DeliveryElectronic), string(flows.DeliveryPost)},
+		"doc_status":  {request.DocFetching, request.DocStored, request.DocRejected, request.DocDeleted},
+		"doc_problem": {flows.DocNotImage, flows.DocTooLarge, flows.DocTooMany, flows.DocFetchFailed},
+		"doctype":     {"image_jpeg", "image_png", "image_webp"},
+		"field":       {"name", "phone", "email", "postal", "address", "customer"},
 	}
 	for _, s := range flows.StatusList() {
 		codes["status"] = append(codes["status"], string(s))

@@ -1,17 +1,23 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/flows"
-	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 // pkgWords are the package pages' words in one language (locales/package.*.toml, "package.").
@@ -26,14 +32,16 @@ func (w *pkgWords) T(id string, kv ...any) string {
 	return localize(w.loc, w.log, "package message missing", w.lang, id, kv...)
 }
 
+// pkgCodeID makes a code part of a message ID: "image/jpeg" → "image_jpeg".
+var pkgCodeID = strings.NewReplacer(".", "_", " ", "_", "-", "_", "/", "_")
+
 // label names a code ("package.<kind>_<code>"), or shows the code as it is when the catalog does not
 // know it (a free-text resolution, a code newer than this page).
 func (w *pkgWords) label(kind, code string) string {
 	if code == "" {
 		return ""
 	}
-	id := "package." + kind + "_" + strings.NewReplacer(".", "_", " ", "_", "-", "_").Replace(code)
-	if s, ok := lookupMessage(w.loc, id); ok {
+	if s, ok := lookupMessage(w.loc, "package."+kind+"_"+pkgCodeID.Replace(code)); ok {
 		return s
 	}
 	return code
@@ -47,6 +55,250 @@ func (w *pkgWords) labels(kind string, codes []string) string {
 	return strings.Join(out, w.T("package.sep"))
 }
 
+// pkgRender is what renders a package for people, in each language of the pages: the words, the
+// page's template and the bilingual notice. The customer's link (PackagePages) and the staff's
+// preview (Console.requestPackage) share it, so the preview is the customer's page.
+type pkgRender struct {
+	vocab map[string]*pkgWords          // language → words
+	pages map[string]*template.Template // language → the package page
+	note  *template.Template            // the bilingual notice (410, 404, 503)
+}
+
+func newPkgRender(b *i18n.Bundle, log *slog.Logger) *pkgRender {
+	r := &pkgRender{vocab: map[string]*pkgWords{}, pages: map[string]*template.Template{}}
+	for _, lang := range packageLangs {
+		w := &pkgWords{lang: lang, loc: i18n.NewLocalizer(b, lang), log: log}
+		r.vocab[lang] = w
+		r.pages[lang] = template.Must(template.New("package.html").Funcs(template.FuncMap{"t": w.T}).
+			ParseFS(packageFS, "package_templates/package.html"))
+	}
+	r.note = template.Must(template.New("package_notice.html").ParseFS(packageFS, "package_templates/package_notice.html"))
+	return r
+}
+
+// pkgRenders are the renderers of the console's previews, one per catalog bundle.
+var pkgRenders sync.Map // *i18n.Bundle → *pkgRender
+
+// sharedPkgRender returns the renderer of a bundle's catalogs, made once.
+func sharedPkgRender(b *i18n.Bundle, log *slog.Logger) *pkgRender {
+	if r, ok := pkgRenders.Load(b); ok {
+		return r.(*pkgRender)
+	}
+	r, _ := pkgRenders.LoadOrStore(b, newPkgRender(b, log))
+	return r.(*pkgRender)
+}
+
+// pkgLang is the language a package is shown in: the one asked for (?lang) when the pages speak it,
+// else the request's, else the first.
+func pkgLang(requestLang, asked string) string {
+	if slices.Contains(packageLangs, asked) {
+		return asked
+	}
+	if slices.Contains(packageLangs, requestLang) {
+		return requestLang
+	}
+	return packageLangs[0]
+}
+
+// worded puts a package into words in lang: every transcript line as the customer saw it (line) and
+// every request's confirmed summary worded again in that request's language. It is the one
+// transformation behind all three of the customer's outputs: the page (view), data.json and
+// transcript.csv. pc is not changed.
+func (r *pkgRender) worded(lang string, pc request.PackageContent) request.PackageContent {
+	w := r.vocab[pkgLang(lang, "")]
+	pc.Language = w.lang
+	lines := make([]request.TranscriptLine, len(pc.Data.Transcript))
+	for i, l := range pc.Data.Transcript {
+		lines[i] = w.line(l)
+	}
+	pc.Data.Transcript = lines
+	reqs := make([]request.RequestOverview, len(pc.Requests))
+	for i, x := range pc.Requests {
+		x.ConfirmedSummary = r.summary(x)
+		reqs[i] = x
+	}
+	pc.Requests = reqs
+	if pc.Data.Consents == nil {
+		pc.Data.Consents = []request.ConsentRecord{}
+	}
+	if pc.Data.Escalations == nil {
+		pc.Data.Escalations = []request.EscalationRecord{}
+	}
+	if pc.Requests == nil {
+		pc.Requests = []request.RequestOverview{}
+	}
+	if pc.Files == nil {
+		pc.Files = []request.PackageFile{}
+	}
+	return pc
+}
+
+// summary words the summary the customer confirmed from its catalog ID and data, in the request's
+// language: the text they agreed to, as they read it ("" when the catalogs no longer have it).
+func (r *pkgRender) summary(x request.RequestOverview) string {
+	if x.WordingID == "" {
+		return ""
+	}
+	w := r.vocab[pkgLang(x.Language, "")]
+	data := make(map[string]any, len(x.WordingData))
+	for k, v := range x.WordingData {
+		data[k] = v
+	}
+	s, err := w.loc.Localize(&i18n.LocalizeConfig{MessageID: x.WordingID, TemplateData: data})
+	if err != nil || s == "" {
+		w.log.Warn("package: the confirmed summary has no message", "request", x.Reference, "id", x.WordingID, "err", err)
+		return ""
+	}
+	return s
+}
+
+// The kinds of a worded transcript line (data.json's "kind", transcript.csv's third column) besides
+// LINE's message types (text, image, video, audio, file, location, sticker, other).
+const (
+	pkgKindButton    = "button"         // the customer tapped a button: the text is its label
+	pkgKindFollow    = "follow"         // the customer added the account as a friend
+	pkgKindUnfollow  = "unfollow"       // the customer blocked it
+	pkgKindNotice    = "request_notice" // the desk told the customer about a request
+	pkgKindJoined    = "staff_joined"   // a staff member took the chat
+	pkgKindResumed   = "chat_resumed"   // staff handed the chat back to the automatic replies, or closed it
+	pkgKindInternal  = "internal"       // another of the service's own events
+	pkgKindEscalated = "escalated"      // the chat was passed to staff
+	pkgKindClaimed   = "claimed"        // a staff member took it
+	pkgKindHandback  = "handback"       // staff handed it back
+	pkgKindClosed    = "closed"         // staff closed it
+	pkgKindFailed    = "delivery_failed"
+)
+
+// line words one transcript line in w's language, as the customer saw it: a tapped button is its
+// label, the service's own events (request notices, a staff member joining, the chat handed back)
+// are system lines in words, adding and blocking the account are sentences, a photo says what was
+// sent. Kind stays a code; Text never carries a button's or an event's raw data.
+func (w *pkgWords) line(l request.TranscriptLine) request.TranscriptLine {
+	out := l
+	if out.Kind == "" {
+		out.Kind = "text"
+	}
+	switch l.Role {
+	case bot.RoleCustomer:
+		switch l.Kind {
+		case "", "text":
+		case string(bot.EventPostback):
+			out.Kind, out.Text = pkgKindButton, w.T("package.tapped_unknown")
+			if id, ok := flows.PostbackLabel(l.Text); ok {
+				if s, ok := lookupMessage(w.loc, id); ok {
+					out.Text = s
+				}
+			}
+		case string(bot.EventInternal):
+			out.Role = bot.RoleSystem
+			out.Kind, out.Text = w.internal(l.Text)
+		case string(bot.EventFollow):
+			out.Kind, out.Text = pkgKindFollow, w.T("package.followed")
+		case string(bot.EventUnfollow):
+			out.Kind, out.Text = pkgKindUnfollow, w.T("package.blocked")
+		default:
+			if strings.TrimSpace(l.Text) == "" {
+				out.Text = w.T("package.media", "Kind", w.label("media", l.Kind))
+			}
+		}
+	case bot.RoleSystem:
+		if kind, text, ok := w.system(l.Text); ok {
+			out.Kind, out.Text = kind, text
+		}
+	}
+	return out
+}
+
+// internal words an internal event of the service (its data is an internal postback).
+func (w *pkgWords) internal(data string) (kind, text string) {
+	p, ok := flows.DecodeInternalPostback(data)
+	if !ok {
+		return pkgKindInternal, w.T("package.internal")
+	}
+	switch p.Do {
+	case flows.ActRequestNotice:
+		return pkgKindNotice, w.notice(p.Notice)
+	case flows.ActJoined:
+		return pkgKindJoined, w.T("package.staff_joined", "Name", strings.TrimSpace(p.Name))
+	case flows.ActResume:
+		if p.Why == "closed" {
+			return pkgKindResumed, w.T("package.resumed_closed")
+		}
+		return pkgKindResumed, w.T("package.resumed_handback")
+	}
+	return pkgKindInternal, w.T("package.internal")
+}
+
+// notice words a request notice: what the desk told the customer about which request (the link it
+// sent, if any, stays out: it is the key to a package).
+func (w *pkgWords) notice(n flows.RequestNotice) string {
+	switch n.What {
+	case flows.NoticeReceived:
+		return w.T("package.notice_received", "Ref", n.Ref)
+	case flows.NoticeExtended:
+		return w.T("package.notice_extended", "Ref", n.Ref, "Due", n.Due)
+	case flows.NoticeDocument:
+		return w.T("package.notice_document", "Seq", strconv.Itoa(n.Seq))
+	case flows.NoticeStatus:
+		switch {
+		case n.Link != "" && n.Reissued:
+			return w.T("package.notice_link_again", "Ref", n.Ref)
+		case n.Link != "":
+			return w.T("package.notice_link", "Ref", n.Ref)
+		case n.Status != "":
+			return w.T("package.notice_status", "Ref", n.Ref, "Status", w.label("status", string(n.Status)))
+		}
+	}
+	return w.T("package.notice_other", "Ref", n.Ref)
+}
+
+// pkgNoteRe reads a system line that only its note worded ("closed who=佐藤 resolution=answered").
+var pkgNoteRe = regexp.MustCompile(`^(escalated|claimed|handback|closed|failed)(?: who=(.*?))?(?: reason=(\S*))?(?: resolution=(.*))?$`)
+
+// system words a system line of the escalation manager, which writes them in English ("escalated:
+// human", "claimed by 佐藤", "handback by 佐藤: handed back to the bot", "closed by 佐藤: answered",
+// "delivery failed: …"); ok is false for a line it does not know (shown as stored).
+func (w *pkgWords) system(text string) (kind, words string, ok bool) {
+	what, who, reason, resolution := "", "", "", ""
+	switch {
+	case strings.HasPrefix(text, "escalated: "):
+		what, reason = "escalated", strings.TrimPrefix(text, "escalated: ")
+	case strings.HasPrefix(text, "claimed by "):
+		what, who = "claimed", strings.TrimPrefix(text, "claimed by ")
+	case strings.HasPrefix(text, "handback by "):
+		what, who = "handback", strings.TrimSuffix(strings.TrimPrefix(text, "handback by "), ": "+bot.ResolutionHandback)
+	case strings.HasPrefix(text, "closed by "):
+		rest := strings.TrimPrefix(text, "closed by ")
+		what, who = "closed", rest
+		if i := strings.LastIndex(rest, ": "); i >= 0 {
+			who, resolution = rest[:i], rest[i+2:]
+		}
+	case strings.HasPrefix(text, "delivery failed"):
+		what = "failed"
+	default:
+		m := pkgNoteRe.FindStringSubmatch(text)
+		if m == nil {
+			return "", "", false
+		}
+		what, who, reason, resolution = m[1], m[2], m[3], m[4]
+	}
+	who = strings.TrimSpace(who)
+	switch what {
+	case "escalated":
+		return pkgKindEscalated, w.T("package.sys_escalated", "Reason", w.label("reason", reason)), true
+	case "claimed":
+		return pkgKindClaimed, w.T("package.sys_claimed", "Name", who), true
+	case "handback":
+		return pkgKindHandback, w.T("package.sys_handback", "Name", who), true
+	case "closed":
+		if resolution == "" {
+			return pkgKindClosed, w.T("package.sys_closed", "Name", who), true
+		}
+		return pkgKindClosed, w.T("package.sys_closed_as", "Name", who, "Resolution", w.label("resolution", resolution)), true
+	}
+	return pkgKindFailed, w.T("package.sys_failed"), true
+}
+
 // The page's view of the package: everything already in words, the template only lays it out.
 type (
 	pkgView struct {
@@ -57,13 +309,16 @@ type (
 		DaysLeft                   int
 		Purpose                    bool
 		PolicyURL                  string
+		OtherURL                   string
 		DataURL, CSVURL            string
-		Profile                    pkgProfile
-		Transcript                 []pkgLine
-		Consents                   []pkgConsent
-		Escalations                []pkgEscalation
-		Requests                   []pkgRequest
-		Files                      []pkgFile
+		// Preview marks the staff's preview; NoLink says no link works yet (or any more).
+		Preview, NoLink bool
+		Profile         pkgProfile
+		Transcript      []pkgLine
+		Consents        []pkgConsent
+		Escalations     []pkgEscalation
+		Requests        []pkgRequest
+		Files           []pkgFile
 	}
 	pkgProfile struct {
 		UserID, Language, FirstSeen, LastSeen string
@@ -81,14 +336,41 @@ type (
 	pkgRequest struct {
 		Ref, Kinds, Requester, Status, Received, Due string
 		This                                         bool
+		// What the customer told the desk.
+		RepKind, RepName, Name, Address, Phone string
+		Correction, Target, Ground, GroundText string
+		DocsBy, Delivery, Outcome, Language    string
+		Documents                              []pkgDocument
+		Summary                                string
+	}
+	pkgDocument struct {
+		Number, Type, Size, Received, Status, Deleted string
 	}
 	pkgFile struct {
 		Name, Size, SHA256, URL string
 	}
 )
 
-// view puts the package into words in w's language; base is the link's path.
-func (p *PackagePages) view(w *pkgWords, base string, r request.Request, pc request.PackageContent) pkgView {
+// pkgPage is where a rendering of the package page is shown: the customer's link or the staff's
+// preview.
+type pkgPage struct {
+	Now       time.Time
+	Location  *time.Location
+	PolicyURL string
+	// Expires is when the link stops working; zero when no link works (the staff's preview of a
+	// package not sent yet, or of a link expired or revoked).
+	Expires time.Time
+	// OtherURL is the page in the other language; DataURL and CSVURL the downloads in this one;
+	// FileURL an attached file.
+	OtherURL        string
+	DataURL, CSVURL string
+	FileURL         func(id string) string
+	// Preview marks the page as the staff's preview.
+	Preview bool
+}
+
+// view lays a worded package (pkgRender.worded) out for the page in w's language.
+func (w *pkgWords) view(pg pkgPage, pc request.PackageContent) pkgView {
 	other := "en"
 	if w.lang == "en" {
 		other = "ja"
@@ -97,35 +379,40 @@ func (p *PackagePages) view(w *pkgWords, base string, r request.Request, pc requ
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(p.Location).Format("2006-01-02 15:04")
+		return t.In(pg.Location).Format("2006-01-02 15:04")
 	}
 	long := func(t time.Time) string {
 		layout := "2006年1月2日 15:04 MST"
 		if w.lang == "en" {
 			layout = "2 January 2006, 15:04 MST"
 		}
-		return t.In(p.Location).Format(layout)
+		return t.In(pg.Location).Format(layout)
 	}
 	v := pkgView{Lang: w.lang, OtherLang: other, OtherName: w.T("package.lang_switch"), Style: template.CSS(packageCSS),
 		Ref: pc.Reference, Kinds: w.labels("kind", pc.Kinds), Generated: long(pc.GeneratedAt),
-		Expires: long(r.Package.ExpiresAt), Purpose: slices.Contains(pc.Kinds, flows.KindPurposeNotice.Name()),
-		PolicyURL: p.PolicyURL, DataURL: base + "/data.json", CSVURL: base + "/transcript.csv"}
-	if left := r.Package.ExpiresAt.Sub(p.Now()); left > 0 {
-		v.DaysLeft = int((left + 24*time.Hour - 1) / (24 * time.Hour))
+		Purpose: slices.Contains(pc.Kinds, flows.KindPurposeNotice.Name()), PolicyURL: pg.PolicyURL,
+		OtherURL: pg.OtherURL, DataURL: pg.DataURL, CSVURL: pg.CSVURL, Preview: pg.Preview, NoLink: pg.Expires.IsZero()}
+	if !v.NoLink {
+		v.Expires = long(pg.Expires)
+		if left := pg.Expires.Sub(pg.Now); left > 0 {
+			v.DaysLeft = int((left + 24*time.Hour - 1) / (24 * time.Hour))
+		}
 	}
 	d := pc.Data
 	v.Profile = pkgProfile{UserID: d.UserID, Language: w.label("lang", d.Profile.Language),
 		FirstSeen: stamp(d.Profile.FirstSeen), LastSeen: stamp(d.Profile.LastSeen)}
-	keys := make([]string, 0, len(d.Profile.Fields))
-	for k := range d.Profile.Fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(d.Profile.Fields)) {
 		v.Profile.Fields = append(v.Profile.Fields, [2]string{w.label("field", k), visibleControls(d.Profile.Fields[k])})
 	}
 	for _, l := range d.Transcript {
-		v.Transcript = append(v.Transcript, w.line(l, stamp(l.At)))
+		pl := pkgLine{At: stamp(l.At), Role: l.Role, Who: w.label("who", l.Role), Text: visibleControls(l.Text)}
+		switch {
+		case l.Kind == pkgKindButton && l.Text != w.T("package.tapped_unknown"):
+			pl.Extra = w.T("package.tapped")
+		case l.Role == bot.RoleCustomer && pkgMedia(l.Kind) && pl.Text != w.T("package.media", "Kind", w.label("media", l.Kind)):
+			pl.Extra = w.T("package.media", "Kind", w.label("media", l.Kind))
+		}
+		v.Transcript = append(v.Transcript, pl)
 	}
 	for _, c := range d.Consents {
 		v.Consents = append(v.Consents, pkgConsent{At: stamp(c.At), Action: w.label("action", c.Action),
@@ -139,42 +426,65 @@ func (p *PackagePages) view(w *pkgWords, base string, r request.Request, pc requ
 			Resolution: visibleControls(w.label("resolution", e.Resolution))})
 	}
 	for _, x := range pc.Requests {
-		v.Requests = append(v.Requests, pkgRequest{Ref: x.Reference, Kinds: w.labels("kind", x.Kinds),
-			Requester: w.label("requester", x.Requester), Status: w.label("status", x.Status),
-			Received: stamp(x.ReceivedAt), Due: x.DueAt.In(p.Location).Format(time.DateOnly), This: x.Reference == pc.Reference})
+		v.Requests = append(v.Requests, w.request(x, pc.Reference, stamp, pg.Location))
 	}
 	for _, f := range pc.Files {
 		v.Files = append(v.Files, pkgFile{Name: visibleControls(f.Name), Size: w.size(f.Size), SHA256: f.SHA256,
-			URL: base + "/files/" + f.ID})
+			URL: pg.FileURL(f.ID)})
 	}
 	return v
 }
 
-// line words one transcript line: who wrote it, and what a tapped button or a photo was.
-func (w *pkgWords) line(l request.TranscriptLine, at string) pkgLine {
-	out := pkgLine{At: at, Role: l.Role, Who: w.label("who", l.Role), Text: visibleControls(l.Text)}
-	if l.Role != bot.RoleCustomer {
-		return out
+// request lays out one of the customer's requests: what they told the desk, their documents'
+// metadata and the summary they confirmed.
+func (w *pkgWords) request(x request.RequestOverview, this string, stamp func(time.Time) string, loc *time.Location) pkgRequest {
+	pr := pkgRequest{Ref: x.Reference, Kinds: w.labels("kind", x.Kinds), Requester: w.label("requester", x.Requester),
+		Status: w.label("status", x.Status), Received: stamp(x.ReceivedAt), Due: x.DueAt.In(loc).Format(time.DateOnly),
+		This: x.Reference == this, RepName: visibleControls(x.RepresentativeName), Name: visibleControls(x.Name),
+		Address: visibleControls(x.Address), Phone: nationalPhone(x.Phone), Correction: visibleControls(x.Correction),
+		Target: visibleControls(x.Target), DocsBy: w.label("docsby", x.DocumentsBy), Outcome: visibleControls(x.Outcome),
+		Language: w.label("lang", x.Language), Summary: visibleControls(x.ConfirmedSummary)}
+	if x.Requester == string(flows.RequesterLegal) {
+		pr.RepKind = w.label("rep", x.RepresentativeKind)
 	}
-	switch l.Kind {
-	case "", "text":
-	case string(bot.EventPostback):
-		out.Extra = w.T("package.tapped")
-		if id, ok := flows.PostbackLabel(l.Text); ok {
-			if s, ok := lookupMessage(w.loc, id); ok {
-				out.Text = s
-			}
+	if x.Delivery != string(flows.DeliveryNone) {
+		pr.Delivery = w.label("delivery", x.Delivery)
+	}
+	if x.Ground != "" {
+		pr.Ground, pr.GroundText = w.label("ground", x.Ground), visibleControls(strings.TrimSpace(x.GroundText))
+	}
+	for _, d := range x.Documents {
+		pd := pkgDocument{Number: w.T("package.doc_number", "N", d.Number), Received: stamp(d.ReceivedAt),
+			Status: w.label("doc_status", d.Status), Deleted: stamp(d.DeletedAt)}
+		if d.ContentType != "" {
+			pd.Type = w.label("doctype", d.ContentType)
 		}
-	case string(bot.EventInternal):
-		out.Role, out.Who, out.Text = bot.RoleSystem, w.label("who", bot.RoleSystem), w.T("package.internal")
-	case string(bot.EventFollow):
-		out.Text = w.T("package.followed")
-	case string(bot.EventUnfollow):
-		out.Text = w.T("package.blocked")
-	default:
-		out.Extra = w.T("package.media", "Kind", w.label("media", l.Kind))
+		if d.Size > 0 {
+			pd.Size = w.size(d.Size)
+		}
+		if d.Status == request.DocRejected && d.Problem != "" {
+			pd.Status = w.T("package.doc_rejected_because", "Problem", w.label("doc_problem", d.Problem))
+		}
+		pr.Documents = append(pr.Documents, pd)
 	}
-	return out
+	return pr
+}
+
+// pkgMedia reports whether a customer line's kind is a message that is not text.
+func pkgMedia(kind string) bool {
+	switch kind {
+	case "", "text", pkgKindButton, pkgKindFollow, pkgKindUnfollow:
+		return false
+	}
+	return true
+}
+
+// page renders the package page: worded in lang, laid out for pg.
+func (r *pkgRender) page(lang string, pg pkgPage, pc request.PackageContent) ([]byte, error) {
+	w := r.vocab[pkgLang(lang, "")]
+	var buf bytes.Buffer
+	err := r.pages[w.lang].Execute(&buf, w.view(pg, r.worded(w.lang, pc)))
+	return buf.Bytes(), err
 }
 
 // size is a file size for people.

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -19,26 +20,86 @@ import (
 )
 
 // PackageContent is the data package of a request: what the desk holds about the customer, their
-// requests, and the files staff attached. The package page shows it; data.json is it.
+// requests, and the files staff attached. The package page shows it; data.json is it, once the
+// customer's pages have put it into words (the transcript's lines as the customer saw them, the
+// summaries they confirmed): PackageFor leaves the words to them, for it knows no catalog.
+//
+// Every type in it marshals with lowerCamel keys, and none carries a staff member's identity.
 type PackageContent struct {
-	Reference   string            `json:"reference"`
+	Reference string `json:"reference"`
+	// Language is the language of the package's texts (the request's, unless the customer chose
+	// the other).
+	Language    string            `json:"language"`
 	GeneratedAt time.Time         `json:"generatedAt"`
 	Kinds       []string          `json:"kinds"`
 	Data        CustomerData      `json:"data"`
 	Requests    []RequestOverview `json:"requests"`
-	Files       []FileInfo        `json:"attachedFiles"`
+	Files       []PackageFile     `json:"attachedFiles"`
 }
 
-// RequestOverview is a request as the customer's own package lists it (no documents, no internal
-// notes).
+// RequestOverview is one of the customer's requests as their package lists it: what they told the
+// desk when they made it (identity, representative, details, the summary they confirmed) and the
+// metadata of the identity documents they sent, never the documents themselves nor staff's notes.
 type RequestOverview struct {
 	Reference  string    `json:"reference"`
 	Kinds      []string  `json:"kinds"`
-	Requester  string    `json:"requester"`
 	Status     string    `json:"status"`
 	ReceivedAt time.Time `json:"receivedAt"`
 	DueAt      time.Time `json:"dueAt"`
-	Wording    string    `json:"confirmedSummaryId,omitempty"`
+	Language   string    `json:"language"`
+	// Requester is who made it (self, agent, legal_representative); RepresentativeKind (parent,
+	// guardian) and RepresentativeName are the representative's, when one made it.
+	Requester          string `json:"requester"`
+	RepresentativeKind string `json:"representativeKind,omitempty"`
+	RepresentativeName string `json:"representativeName,omitempty"`
+	// Name, Address and Phone (E.164) are the identity the customer gave.
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Phone   string `json:"phone"`
+	// Correction is what is wrong and what it should be (訂正・追加); Target, Ground and GroundText
+	// which data a stop kind is about and why (Ground: beyond_purpose, improper, unneeded, leaked,
+	// rights_at_risk, other with GroundText).
+	Correction string `json:"correction,omitempty"`
+	Target     string `json:"target,omitempty"`
+	Ground     string `json:"ground,omitempty"`
+	GroundText string `json:"groundText,omitempty"`
+	// DocumentsBy is how the identity documents come (chat, later, post); Delivery how the answer
+	// goes (electronic, post, none).
+	DocumentsBy string `json:"documentsBy,omitempty"`
+	Delivery    string `json:"delivery,omitempty"`
+	// Outcome is what was changed (訂正・追加・削除), as the customer was told.
+	Outcome   string         `json:"outcome,omitempty"`
+	Documents []DocumentInfo `json:"documents"`
+	// ConfirmedSummary is the summary the customer confirmed, worded again in the request's language
+	// from WordingID and WordingData (the pages do it: they hold the catalogs).
+	ConfirmedSummary string            `json:"confirmedSummary,omitempty"`
+	WordingID        string            `json:"-"`
+	WordingData      map[string]string `json:"-"`
+}
+
+// DocumentInfo is the metadata of an identity document the customer sent: never its content.
+type DocumentInfo struct {
+	// Number is the photo's number as the customer was told it (1, 2, …).
+	Number int `json:"number"`
+	// Status is DocFetching, DocStored, DocRejected or DocDeleted (the image deleted, the metadata
+	// kept); Problem why a rejected one could not be used (flows.DocNotImage, …).
+	Status      string    `json:"status"`
+	Problem     string    `json:"problem,omitempty"`
+	ContentType string    `json:"contentType,omitempty"`
+	Size        int       `json:"size,omitempty"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+	DeletedAt   time.Time `json:"deletedAt,omitzero"`
+}
+
+// PackageFile is a file staff attached, as the customer's package describes it (FileInfo without
+// who attached it).
+type PackageFile struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"contentType"`
+	Size        int       `json:"size"`
+	SHA256      string    `json:"sha256"`
+	AddedAt     time.Time `json:"addedAt"`
 }
 
 // MaxFileSize bounds a file staff attach to a package.
@@ -57,16 +118,48 @@ func (s *Service) PackageFor(ctx context.Context, ref string) (PackageContent, e
 	if err != nil {
 		return PackageContent{}, fmt.Errorf("read the customer's data: %w", err)
 	}
-	p := PackageContent{Reference: r.ID, GeneratedAt: s.cfg.Now(), Kinds: r.Kinds.Names(), Data: data}
+	p := PackageContent{Reference: r.ID, Language: string(r.Lang), GeneratedAt: s.cfg.Now(), Kinds: r.Kinds.Names(),
+		Data: data, Requests: []RequestOverview{}, Files: []PackageFile{}}
 	for _, x := range s.ForUser(r.UserID) {
-		p.Requests = append(p.Requests, RequestOverview{Reference: x.ID, Kinds: x.Kinds.Names(),
-			Requester: string(x.Requester), Status: string(x.Status), ReceivedAt: x.ReceivedAt, DueAt: x.DueAt,
-			Wording: x.WordingID})
+		o, err := s.overview(ctx, x)
+		if err != nil {
+			return PackageContent{}, err
+		}
+		p.Requests = append(p.Requests, o)
 	}
 	if r.Package != nil {
-		p.Files = r.Package.Files
+		for _, f := range r.Package.Files {
+			p.Files = append(p.Files, PackageFile{ID: f.ID, Name: f.Name, ContentType: f.ContentType, Size: f.Size,
+				SHA256: f.SHA256, AddedAt: f.AddedAt})
+		}
 	}
 	return p, nil
+}
+
+// overview is one of the customer's requests as their package lists it, with its documents'
+// metadata.
+func (s *Service) overview(ctx context.Context, x Request) (RequestOverview, error) {
+	o := RequestOverview{Reference: x.ID, Kinds: x.Kinds.Names(), Status: string(x.Status), ReceivedAt: x.ReceivedAt,
+		DueAt: x.DueAt, Language: string(x.Lang), Requester: string(x.Requester), RepresentativeKind: x.RepKind,
+		RepresentativeName: x.RepName, Name: x.Name, Address: x.Address, Phone: x.Phone, Correction: x.Correction,
+		Target: x.Target, Ground: string(x.Ground), GroundText: x.GroundText, DocumentsBy: string(x.DocsBy),
+		Delivery: string(x.Delivery), Outcome: x.Outcome, Documents: []DocumentInfo{}, WordingID: x.WordingID,
+		WordingData: maps.Clone(x.WordingData)}
+	if o.Kinds == nil {
+		o.Kinds = []string{}
+	}
+	docs, err := s.cfg.Store.Documents(ctx, x.UserID, x.Draft)
+	if err != nil {
+		return o, fmt.Errorf("the documents of %s: %w", x.ID, err)
+	}
+	for _, d := range docs {
+		if d.UserID != x.UserID || d.Draft != x.Draft {
+			continue // never another customer's, whatever the store answers
+		}
+		o.Documents = append(o.Documents, DocumentInfo{Number: d.Seq, Status: d.Status, Problem: d.Problem,
+			ContentType: d.ContentType, Size: d.Size, ReceivedAt: d.CreatedAt, DeletedAt: d.DeletedAt})
+	}
+	return o, nil
 }
 
 // AttachFile adds a file from another system (billing, drawings) to the package of an open

@@ -119,10 +119,13 @@ type Profile struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-// TranscriptLine is one line of the chat.
+// TranscriptLine is one line of the chat. As the store holds it, Kind is the event's (text, image, …,
+// postback, internal, follow, unfollow) and Text its data (a button's or an internal event's raw
+// data); the customer's pages put every line into words before anyone reads it (a postback becomes
+// kind "button" with the label tapped, an internal event a system line saying what happened).
 type TranscriptLine struct {
 	At   time.Time `json:"at"`
-	Role string    `json:"role"` // customer, bot, staff, system
+	Role string    `json:"role"` // customer, bot, staff, note, system
 	Kind string    `json:"kind"`
 	Text string    `json:"text,omitempty"`
 }
