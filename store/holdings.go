@@ -94,7 +94,8 @@ func (s *Store) CustomerData(ctx context.Context, userID string) (request.Custom
 			wording = r.WordingID
 		}
 		out.Consents = append(out.Consents, request.ConsentRecord{At: r.At.UTC(), Action: string(r.Action),
-			Channels: channels, Source: string(r.Source), Reference: r.Reference, Wording: wording})
+			Channels: channels, Source: string(r.Source), Reference: r.Reference, Wording: wording,
+			Name: r.Name, Phone: r.Phone, Email: r.Email, Postal: r.Postal, Customer: r.Customer})
 	}
 
 	cur, err = s.db.Collection(colEscalations).Find(ctx, bson.D{{Key: "user", Value: userID}},

@@ -123,7 +123,8 @@ func TestCustomerDataIsTheCustomersOnly(t *testing.T) {
 		t.Fatalf("transcript %+v", got.Transcript)
 	}
 	if len(got.Consents) != 1 || got.Consents[0].Reference != "OPT-"+a.user || got.Consents[0].Wording != "電話と郵便をお止めします" ||
-		got.Consents[0].Action != "optout" || fmt.Sprint(got.Consents[0].Channels) != fmt.Sprint(flows.Channels(flows.ChanPhone|flows.ChanMail).Names()) {
+		got.Consents[0].Action != "optout" || fmt.Sprint(got.Consents[0].Channels) != fmt.Sprint(flows.Channels(flows.ChanPhone|flows.ChanMail).Names()) ||
+		got.Consents[0].Phone != "+819011112222" {
 		t.Fatalf("consents %+v", got.Consents)
 	}
 	if len(got.Escalations) != 1 || got.Escalations[0].ID != a.user+"-x1" || got.Escalations[0].Description != "漏えいの件 MARK-A" ||

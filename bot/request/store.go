@@ -138,6 +138,12 @@ type ConsentRecord struct {
 	Source    string    `json:"source"`
 	Reference string    `json:"reference,omitempty"`
 	Wording   string    `json:"wording,omitempty"`
+	// The identifiers the customer gave with it (to match them in marketing's lists).
+	Name     string `json:"name,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Postal   string `json:"postalCode,omitempty"`
+	Customer string `json:"customerNumber,omitempty"`
 }
 
 // EscalationRecord is one complaint or request for staff.
