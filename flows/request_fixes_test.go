@@ -524,3 +524,13 @@ func TestRequestMenuTypedInTheForm(t *testing.T) {
 		})
 	}
 }
+
+// A rejection invites a new request: its notice offers the way to start one.
+func TestRequestRejectedNoticeOffersANewRequest(t *testing.T) {
+	in := Input{Kind: InputInternal, Postback: RequestNoticePostback(RequestNotice{What: NoticeStatus, Ref: "R-20261204-0001",
+		Status: StatusRejected, Reason: "書類の氏名が読み取れませんでした", Kinds: KindDisclosure, Due: "2026-12-18"})}
+	res := Step(State{}, in)
+	if len(res.Replies) != 1 || len(res.Replies[0].Choices) == 0 || res.Replies[0].Choices[0].Postback != RequestStartPostback {
+		t.Fatalf("replies = %+v", res.Replies)
+	}
+}

@@ -87,6 +87,10 @@ func requestNotice(st State, in Input, n RequestNotice) Result {
 		return Result{State: st, Replies: append([]Reply{reply}, reqPrompt(st, in)...)}
 	}
 	reply.Choices = noticeChoices()
+	if n.What == NoticeStatus && n.Status == StatusRejected {
+		// The notice invites a new request: offer it where the customer reads that.
+		reply.Choices = append([]Choice{{LabelID: lblReqMenu, Postback: RequestStartPostback}}, reply.Choices...)
+	}
 	if n.What == NoticeDocument && d.hasForm() && d.Draft == n.Draft {
 		// The photo of a form left aside: back to the form to send it again.
 		reply.Choices = []Choice{rqChoice(lblReqResume, rq(*d, "resume")), {LabelID: lblMenu, Postback: act(ActMenu)}}

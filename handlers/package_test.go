@@ -785,7 +785,7 @@ func TestPackageLinkExpires(t *testing.T) {
 	h := newPkgHarness(t)
 	gone := goneBody(t, h)
 	h.svc.Clock.Add(h.expiresA.Sub(h.svc.Clock.Now()) - time.Minute)
-	if rec := h.get("/package/" + h.tokenA); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "（あと1日）") {
+	if rec := h.get("/package/" + h.tokenA); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "（本日まで）") {
 		t.Fatalf("a minute before expiry: status %d", rec.Code)
 	}
 	h.svc.Clock.Add(time.Minute)

@@ -106,6 +106,7 @@ type (
 		Ref, Kinds                 string
 		Generated, Expires         string
 		DaysLeft                   int
+		LastDay                    bool // the link works to the end of today
 		Purpose                    bool
 		PolicyURL                  string
 		OtherURL                   string
@@ -193,8 +194,14 @@ func (w *pkgWords) view(pg pkgPage, pc request.PackageContent) pkgView {
 		OtherURL: pg.OtherURL, DataURL: pg.DataURL, CSVURL: pg.CSVURL, Preview: pg.Preview, NoLink: pg.Expires.IsZero()}
 	if !v.NoLink {
 		v.Expires = long(pg.Expires)
-		if left := pg.Expires.Sub(pg.Now); left > 0 {
-			v.DaysLeft = int((left + 24*time.Hour - 1) / (24 * time.Hour))
+		if pg.Expires.After(pg.Now) {
+			// Calendar days in the desk's zone: the link works to the end of its last day.
+			day := func(t time.Time) time.Time {
+				y, m, d := t.In(pg.Location).Date()
+				return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+			}
+			v.DaysLeft = int(day(pg.Expires).Sub(day(pg.Now)).Hours() / 24)
+			v.LastDay = v.DaysLeft == 0
 		}
 	}
 	d := pc.Data

@@ -231,7 +231,9 @@ func (s *Service) issueLink(r *Request, now time.Time, a Actor) (string, error) 
 		r.Package = &Package{}
 	}
 	r.Package.LinkHash, r.Package.Revoked = hashToken(token), false
-	r.Package.ExpiresAt = now.AddDate(0, 0, s.cfg.LinkDays)
+	// The link works to the end of its last day in the desk's zone (the day the customer is told).
+	y, m, d := now.In(s.cfg.Location).AddDate(0, 0, s.cfg.LinkDays).Date()
+	r.Package.ExpiresAt = time.Date(y, m, d, 23, 59, 59, 0, s.cfg.Location)
 	r.History = append(r.History, Change{What: ChangePackage, Note: "link issued", Actor: a, At: now})
 	// LINE opens links in its own browser, which handles downloads badly: ask for the external one.
 	return s.cfg.BaseURL + "/package/" + token + "?openExternalBrowser=1", nil
@@ -283,7 +285,7 @@ func (s *Service) linkExpiry(r Request) string {
 	if r.Package == nil {
 		return ""
 	}
-	return r.Package.ExpiresAt.Add(-time.Second).In(s.cfg.Location).Format(time.DateOnly)
+	return r.Package.ExpiresAt.In(s.cfg.Location).Format(time.DateOnly)
 }
 
 // MarkPosted records that the answer of a postal request was posted.
