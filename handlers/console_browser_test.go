@@ -26,30 +26,37 @@ func chromium() string {
 	return ""
 }
 
+// newBrowser starts headless chromium (skipping the test when there is none) with a window of w×h
+// and returns a tab whose context ends after timeout, and the function that closes the browser. Defer
+// it after the test's servers' Close: a server waits for the browser's open event streams.
+func newBrowser(t *testing.T, w, h int, timeout time.Duration) (context.Context, func()) {
+	t.Helper()
+	chrome := chromium()
+	if chrome == "" {
+		t.Skip("no chromium binary (/usr/bin/chromium): the browser tests need Debian's chromium package")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+		chromedp.Flag("headless", true), chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelR := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(root, timeout)
+	return ctx, func() { cancel(); cancelR(); cancelA() }
+}
+
 // TestConsoleInBrowser: a customer asks for a person in the simulator's chat page; staff log in,
 // see it arrive live, claim, read the conversation (hostile text rendered inert), reply; the customer
 // sees the reply; staff hand back; the bot answers again. Screenshots go to /tmp/console-*.png.
 func TestConsoleInBrowser(t *testing.T) {
-	chrome := chromium()
-	if chrome == "" {
-		t.Skip("no chromium binary (/usr/bin/chromium): the browser test needs Debian's chromium package")
-	}
 	h := newConsoleHarness(t, bot.BusinessHours{})
 	h.addStaff("misaki@enemane.example", "佐藤 美咲", account.RoleAgent)
 	chat := linesim.NewChat(h.api, h.sender, linesim.ChatOptions{Prefix: "/sim"})
 	simSrv := httptest.NewServer(chat)
 	defer simSrv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-		chromedp.Flag("headless", true), chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	root, cancelR := chromedp.NewContext(actx)
-	defer cancelR()
-	ctx, cancel := context.WithTimeout(root, 90*time.Second)
-	defer cancel()
+	ctx, closeBrowser := newBrowser(t, 1366, 900, 90*time.Second)
+	defer closeBrowser()
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -440,22 +440,10 @@ func TestOutboxPageWithRealOutbox(t *testing.T) {
 // one by its button, and saves screenshots to /tmp/console-shots/outbox*.png (also the page after the
 // retry, and in English).
 func TestOutboxPageInBrowser(t *testing.T) {
-	chrome := chromium()
-	if chrome == "" {
-		t.Skip("no chromium binary (/usr/bin/chromium)")
-	}
 	ob := sampleOutbox()
 	h := newOutboxConsole(t, ob)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-		chromedp.Flag("headless", true), chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 1000))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	root, cancelR := chromedp.NewContext(actx)
-	defer cancelR()
-	ctx, cancel := context.WithTimeout(root, 60*time.Second)
-	defer cancel()
+	ctx, closeBrowser := newBrowser(t, 1366, 1000, 60*time.Second)
+	defer closeBrowser()
 	run := func(what string, acts ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, acts...); err != nil {

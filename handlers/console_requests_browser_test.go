@@ -15,21 +15,9 @@ import (
 // officer's queue follows a change made elsewhere without a reload, a request's page says when
 // someone else changed it, and its forms work.
 func TestRequestPagesInBrowser(t *testing.T) {
-	chrome := chromium()
-	if chrome == "" {
-		t.Skip("no chromium binary (/usr/bin/chromium)")
-	}
 	f := newRQFixture(t, rqSeeds)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-		chromedp.Flag("headless", true), chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 1000))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	root, cancelR := chromedp.NewContext(actx)
-	defer cancelR()
-	ctx, cancel := context.WithTimeout(root, 60*time.Second)
-	defer cancel()
+	ctx, closeBrowser := newBrowser(t, 1366, 1000, 60*time.Second)
+	defer closeBrowser()
 	run := func(what string, acts ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, acts...); err != nil {

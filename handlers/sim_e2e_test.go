@@ -22,10 +22,6 @@ import (
 // switches the profile language, and a second, English customer is greeted and answered in English.
 // The final page is saved to /tmp/sim-e2e.png.
 func TestSimulatorChatInBrowser(t *testing.T) {
-	chrome := chromium()
-	if chrome == "" {
-		t.Skip("no chromium binary (/usr/bin/chromium): the browser test needs Debian's chromium package")
-	}
 	h := newHarness(t, harnessOpts{})
 	chat := linesim.NewChat(h.api, h.sender, linesim.ChatOptions{Prefix: "/sim"})
 	// One server, as `go run ./cmd/privacybot` in local mode: the page at /sim, the bot everywhere else.
@@ -36,16 +32,8 @@ func TestSimulatorChatInBrowser(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-		chromedp.Flag("headless", true), chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1100, 860))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	root, cancelR := chromedp.NewContext(actx)
-	defer cancelR()
-	ctx, cancel := context.WithTimeout(root, 120*time.Second)
-	defer cancel()
+	ctx, closeBrowser := newBrowser(t, 1100, 860, 120*time.Second)
+	defer closeBrowser()
 
 	run := func(what string, acts ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
