@@ -341,7 +341,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 }
 
 func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
-	in := flows.Input{Now: p.cfg.Now()}
+	in := flows.Input{Now: p.cfg.Now(), Lang: lang}
 	in.NoStaffRequest = p.cfg.Handoff != nil && !p.cfg.Handoff.HasOpenRequest(ev.UserID)
 	if p.cfg.Requests != nil {
 		in.Desk = p.cfg.Requests.Desk(ev.UserID, p.cfg.RequestFee)

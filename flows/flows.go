@@ -66,6 +66,9 @@ type Input struct {
 	Media MediaRef
 	// Desk is the customer's personal-data requests and the desk's terms (set by the pipeline).
 	Desk RequestDesk
+	// Lang is the language the answer is written in (the chat's choice, else the LINE profile's);
+	// "" when unknown. Step speaks it, and offers the other one.
+	Lang Lang
 }
 
 // StaffHours is the business-hours status a step needs: Closed when staff do not answer now, and

@@ -11,6 +11,16 @@ import (
 // and otherwise dispatches through the registry (features.go) by intent or action.
 func Step(st State, in Input) (res Result) {
 	defer func() { res = recordBlockChange(res, in) }() // blocks and unblocks are consent records
+	if st.Lang == "" && in.Lang != "" {
+		// No language chosen in the chat: the step speaks the profile's (and its menu offers the
+		// other one), and the state stays without a choice, so the profile keeps deciding.
+		st.Lang = in.Lang
+		defer func() {
+			if res.State.Lang == in.Lang {
+				res.State.Lang = ""
+			}
+		}()
+	}
 	var p Postback                                      // zero (an unknown action) unless the data decodes
 	switch in.Kind {
 	case InputPostback:

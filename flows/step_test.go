@@ -110,3 +110,21 @@ func TestParseLang(t *testing.T) {
 		}
 	}
 }
+
+// A customer whose LINE profile is English and who never chose a language in the chat is offered
+// Japanese, not English; the state still records no choice.
+func TestMenuOffersTheOtherLanguageOfTheProfile(t *testing.T) {
+	res := Step(State{}, Input{Kind: InputPostback, Postback: act(ActMenu), Lang: En})
+	chips := res.Replies[len(res.Replies)-1].Choices
+	if last := chips[len(chips)-1]; last.LabelID != lblJapanese {
+		t.Errorf("last chip = %s, want %s", last.LabelID, lblJapanese)
+	}
+	if res.State.Lang != "" {
+		t.Errorf("state language = %q, want none chosen", res.State.Lang)
+	}
+	res = Step(State{}, Input{Kind: InputPostback, Postback: act(ActMenu), Lang: Ja})
+	chips = res.Replies[len(res.Replies)-1].Choices
+	if last := chips[len(chips)-1]; last.LabelID != lblEnglish {
+		t.Errorf("Japanese profile: last chip = %s", last.LabelID)
+	}
+}
