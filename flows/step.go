@@ -21,7 +21,7 @@ func Step(st State, in Input) (res Result) {
 			}
 		}()
 	}
-	var p Postback                                      // zero (an unknown action) unless the data decodes
+	var p Postback // zero (an unknown action) unless the data decodes
 	switch in.Kind {
 	case InputPostback:
 		p, _ = DecodePostback(in.Postback)
