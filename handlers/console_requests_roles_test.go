@@ -179,11 +179,11 @@ func TestRequestEventsStream(t *testing.T) {
 	if line, _ := rd.ReadString('\n'); !strings.HasPrefix(line, "retry:") {
 		t.Fatalf("stream starts with %q", line)
 	}
+	// The stream subscribes before it writes its first line: a change now reaches it.
 	ref := f.refs["docs"]
-	go func() {
-		time.Sleep(100 * time.Millisecond) // the stream is subscribed once its first line came
-		_, _ = f.svc.Note(context.Background(), ref, "書類を確認中", request.Actor{Kind: request.ActorStaff, ID: "x@x.example"})
-	}()
+	if _, err := f.svc.Note(context.Background(), ref, "書類を確認中", request.Actor{Kind: request.ActorStaff, ID: "x@x.example"}); err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for len(got) < 2 {
 		line, err := rd.ReadString('\n')

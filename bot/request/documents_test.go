@@ -65,17 +65,26 @@ func send(t *testing.T, d *requesttest.Desk, user, draft, mid string, seq int) r
 		t.Fatal(err)
 	}
 	id := "ev-" + mid + ".0"
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	var decided request.Document
+	// Decided: stored, or refused and the customer told (the notice follows the refusal's save).
+	d.Await(t, "document "+id+" to be decided", func() bool {
 		for _, doc := range d.Store.Docs() {
-			if doc.ID == id && doc.Status != request.DocFetching {
-				return doc
+			if doc.ID != id || doc.Status == request.DocFetching {
+				continue
+			}
+			decided = doc
+			if doc.Status == request.DocStored {
+				return true
+			}
+			for _, e := range d.Raiser.Events() {
+				if e.ID == "doc-"+id {
+					return true
+				}
 			}
 		}
-		time.Sleep(2 * time.Millisecond) // polling a condition, not ordering goroutines
-	}
-	t.Fatalf("document %s never decided", id)
-	return request.Document{}
+		return false
+	})
+	return decided
 }
 
 func runDesk(t *testing.T, c *content) *requesttest.Desk {
@@ -110,6 +119,7 @@ func TestDocumentFetchedWithRetriesCheckedAndSealed(t *testing.T) {
 		t.Fatalf("open: %v, equal %v", err, bytes.Equal(plain, img))
 	}
 	// The request waited for documents: it is back to received, and the customer was told.
+	d.Await(t, "the customer to be told", func() bool { return d.Raiser.Last().Notice.What == flows.NoticeStatus })
 	after, _ := d.Get(r.ID)
 	if after.Status != flows.StatusReceived {
 		t.Errorf("status = %s", after.Status)
@@ -281,19 +291,11 @@ func TestRequestWithNoUsablePhotoWaitsForDocuments(t *testing.T) {
 	if r2.Status != flows.StatusReceived {
 		t.Fatalf("submitted while the photo was being fetched: %s", r2.Status)
 	}
-	waitFor(t, func() bool { got, _ := d.Get(r2.ID); return got.Status == flows.StatusDocumentsNeeded })
+	d.Await(t, "the request to wait for documents, audited", func() bool {
+		got, _ := d.Get(r2.ID)
+		return got.Status == flows.StatusDocumentsNeeded && d.Audit.Count(request.AuditAutomatic) == 1
+	})
 	if n := d.Audit.Count(request.AuditAutomatic); n != 1 {
 		t.Errorf("%d automatic moves audited", n)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(2 * time.Millisecond) // polling a condition, not ordering goroutines
 	}
 }

@@ -65,6 +65,7 @@ type Raised struct {
 // Raiser records the internal events raised: each ID once, like the inbox. It refuses data that is
 // not a request notice (all the service ever raises).
 type Raiser struct {
+	sig    *signal // fired by every notice raised (set by NewDesk)
 	mu     sync.Mutex
 	events []Raised
 	seen   map[string]bool
@@ -90,6 +91,7 @@ func (r *Raiser) Raise(_ context.Context, userID, id, data string) error {
 	}
 	r.seen[id] = true
 	r.events = append(r.events, Raised{UserID: userID, ID: id, Notice: p.Notice, Data: data})
+	defer r.sig.fire()
 	return nil
 }
 
@@ -141,6 +143,7 @@ func LinkToken(link string) string {
 
 // Outbox records the messages queued (a repeated destination and key once).
 type Outbox struct {
+	sig  *signal // fired by every message queued (set by NewDesk)
 	mu   sync.Mutex
 	Msgs []outbox.Message
 }
@@ -157,6 +160,7 @@ func (o *Outbox) Enqueue(_ context.Context, m outbox.Message) error {
 		}
 	}
 	o.Msgs = append(o.Msgs, m)
+	defer o.sig.fire()
 	return nil
 }
 
@@ -169,6 +173,7 @@ func (o *Outbox) Messages() []outbox.Message {
 
 // Auditor records audit calls.
 type Auditor struct {
+	sig     *signal // fired by every entry (set by NewDesk)
 	mu      sync.Mutex
 	Entries []string // "action target detail"
 }
@@ -180,6 +185,7 @@ func (a *Auditor) Audit(_ context.Context, action, target, detail string) error 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.Entries = append(a.Entries, fmt.Sprintf("%s %s %s", action, target, detail))
+	defer a.sig.fire()
 	return nil
 }
 

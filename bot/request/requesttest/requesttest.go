@@ -95,8 +95,9 @@ func NewDesk(t testing.TB, cfg request.Config, opts ...Option) *Desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Desk{Store: NewStore(), Holdings: &Holdings{Data: map[string]request.CustomerData{}}, Raiser: &Raiser{},
-		Outbox: &Outbox{}, Audit: &Auditor{}, Clock: NewClock(set.start), Sealer: sealer}
+	st := NewStore()
+	d := &Desk{Store: st, Holdings: &Holdings{Data: map[string]request.CustomerData{}}, Raiser: &Raiser{sig: st.sig},
+		Outbox: &Outbox{sig: st.sig}, Audit: &Auditor{sig: st.sig}, Clock: NewClock(set.start), Sealer: sealer}
 	cfg.Store, cfg.Holdings, cfg.Raiser, cfg.Sealer = d.Store, d.Holdings, d.Raiser, sealer
 	if cfg.Outbox == nil {
 		cfg.Outbox = d.Outbox
@@ -249,4 +250,12 @@ func (d *Desk) Submit(t testing.TB, userID string, sub flows.RequestSubmission) 
 	}
 	t.Fatal("submitted request not found")
 	return request.Request{}
+}
+
+// Await waits until cond holds, checking it again whenever the service leaves a trace in one of the
+// desk's doubles (a store write, a notice raised, an audit entry, an outbox message); the test fails
+// after 10 s. The service's background work (fetching documents, automatic moves) is awaited so.
+func (d *Desk) Await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	d.Store.Await(t, what, cond)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/request"
@@ -19,6 +21,7 @@ type Store struct {
 	docs     map[string]request.Document
 	files    map[string]request.StoredFile
 	conflict bool
+	sig      *signal // fired by every write (and by the desk's other doubles): Await wakes on it
 	// Fail, when set, is returned by every call (a store that is down). Set it before the service
 	// is in use, or call SetFail.
 	Fail error
@@ -29,7 +32,58 @@ var _ request.Store = (*Store)(nil)
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{counters: map[string]int{}, requests: map[string]request.Request{},
-		docs: map[string]request.Document{}, files: map[string]request.StoredFile{}}
+		docs: map[string]request.Document{}, files: map[string]request.StoredFile{}, sig: newSignal()}
+}
+
+// wrote wakes the waiters of Await (called after a write).
+func (s *Store) wrote() { s.sig.fire() }
+
+// signal wakes waiters whenever one of the doubles records something: a store write, a raised
+// notice, an audit entry, an outbox message.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newSignal() *signal { return &signal{ch: make(chan struct{})} }
+
+// fire wakes every waiter (nil: nobody waits).
+func (g *signal) fire() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	close(g.ch)
+	g.ch = make(chan struct{})
+	g.mu.Unlock()
+}
+
+// await waits until cond holds, checking it again whenever the signal fires; the test fails after
+// 10 s.
+func (g *signal) await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for {
+		g.mu.Lock()
+		next := g.ch
+		g.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-next:
+		case <-timeout.C:
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// Await waits until cond holds, checking it again after every write to the store; the test fails
+// after 10 s.
+func (s *Store) Await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	s.sig.await(t, what, cond)
 }
 
 // SetFail makes every later call return err (a store that stopped answering); nil heals it.
@@ -79,6 +133,7 @@ func (s *Store) InsertRequest(_ context.Context, r request.Request) error {
 		}
 	}
 	s.requests[r.ID] = r
+	s.wrote()
 	return nil
 }
 
@@ -97,6 +152,7 @@ func (s *Store) UpdateRequest(_ context.Context, r request.Request) error {
 		return request.ErrConflict
 	}
 	s.requests[r.ID] = r
+	s.wrote()
 	return nil
 }
 
@@ -131,6 +187,7 @@ func (s *Store) AddDocument(_ context.Context, d request.Document) (bool, error)
 		return false, nil
 	}
 	s.docs[d.ID] = d
+	s.wrote()
 	return true, nil
 }
 
@@ -141,6 +198,7 @@ func (s *Store) SaveDocument(_ context.Context, d request.Document) error {
 	}
 	defer s.mu.Unlock()
 	s.docs[d.ID] = d
+	s.wrote()
 	return nil
 }
 
@@ -211,6 +269,7 @@ func (s *Store) AddFile(_ context.Context, f request.StoredFile) error {
 		return bot.ErrDuplicate
 	}
 	s.files[f.ID] = f
+	s.wrote()
 	return nil
 }
 
