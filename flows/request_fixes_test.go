@@ -213,12 +213,7 @@ func TestRequestTypedChipLabelsDoWhatTheChipsDo(t *testing.T) {
 func TestRequestRefusedPhotoIsNotCounted(t *testing.T) {
 	for _, lang := range []Lang{Ja, En} {
 		t.Run(string(lang), func(t *testing.T) {
-			r := newRqRun(t, lang)
-			r.data(RequestStartPostback)
-			r.tap(kindLabel(KindDisclosure))
-			r.tap(lblReqDone)
-			r.tap(lblReqWhoSelf)
-			r.fillIdentity()
+			r := toPhotos(t, lang)
 			draft := r.st.Request.Draft
 			r.media("image", "p1")
 			r.want(msgReqDocReceived)

@@ -198,12 +198,7 @@ func TestRequestNoticeExtendedDocumentAndUnknown(t *testing.T) {
 func TestRequestNoticeMidFlow(t *testing.T) {
 	for _, lang := range []Lang{Ja, En} {
 		t.Run(string(lang), func(t *testing.T) {
-			r := newRqRun(t, lang)
-			r.data(RequestStartPostback)
-			r.tap(kindLabel(KindDisclosure))
-			r.tap(lblReqDone)
-			r.tap(lblReqWhoSelf)
-			r.fillIdentity()
+			r := toPhotos(t, lang)
 			r.media("image", "p1")
 			form := r.st
 			r.notice(RequestNotice{What: NoticeDocument, Ref: "", Draft: form.Request.Draft, Seq: 1, Problem: DocTooLarge})

@@ -157,3 +157,15 @@ func (r *rqRun) fillIdentity() {
 	r.wantStep(rqDocs)
 	r.want(msgReqDocsList, msgReqDocsAsk)
 }
+
+// toPhotos walks a new form to the photo step: 開示, asked by the customer, identity given.
+func toPhotos(t *testing.T, lang Lang) *rqRun {
+	t.Helper()
+	r := newRqRun(t, lang)
+	r.data(RequestStartPostback)
+	r.tap(kindLabel(KindDisclosure))
+	r.tap(lblReqDone)
+	r.tap(lblReqWhoSelf)
+	r.fillIdentity()
+	return r
+}
