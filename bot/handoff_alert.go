@@ -97,12 +97,13 @@ type GroupAlerter struct {
 	Formats map[string]AlertFormat
 }
 
-// AlertFormat turns an alert's payload into a catalog message ID and its data.
-type AlertFormat func(payload []byte) (messageID string, data map[string]string, err error)
+// AlertFormat turns an alert's payload into a catalog message ID and its data; word renders a
+// catalog message without data in the group's language (names of kinds, statuses, …).
+type AlertFormat func(payload []byte, word func(id string) string) (messageID string, data map[string]string, err error)
 
 var _ outbox.Destination = (*GroupAlerter)(nil)
 
-func escalationAlert(payload []byte) (string, map[string]string, error) {
+func escalationAlert(payload []byte, _ func(string) string) (string, map[string]string, error) {
 	var a Alert
 	if err := json.Unmarshal(payload, &a); err != nil {
 		return "", nil, fmt.Errorf("alert payload: %w", err)
@@ -120,7 +121,14 @@ func (g *GroupAlerter) Deliver(ctx context.Context, d outbox.Delivery) outbox.Re
 	if !ok {
 		return outbox.Result{Err: fmt.Errorf("the staff LINE group does not take %q", d.Type), Permanent: true}
 	}
-	id, data, err := format(d.Payload)
+	word := func(id string) string {
+		w, err := g.Renderer.Text(flows.Ja, id, nil)
+		if err != nil {
+			return id
+		}
+		return w
+	}
+	id, data, err := format(d.Payload, word)
 	if err != nil {
 		return outbox.Result{Err: err, Permanent: true}
 	}

@@ -1,7 +1,6 @@
 package request
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -188,22 +187,23 @@ func (s *Service) sendDigest(ctx context.Context, now time.Time) {
 	}
 }
 
-// GroupFormats word the request alerts and the digest for the staff LINE group (bot.GroupAlerter).
+// GroupFormats word the request alerts and the digest for the staff LINE group (bot.GroupAlerter),
+// naming kinds, requesters and statuses with the catalogs' words.
 func GroupFormats() map[string]bot.AlertFormat {
 	return map[string]bot.AlertFormat{
-		AlertType: func(payload []byte) (string, map[string]string, error) {
+		AlertType: func(payload []byte, word func(string) string) (string, map[string]string, error) {
 			var a Alert
 			if err := json.Unmarshal(payload, &a); err != nil {
 				return "", nil, fmt.Errorf("request alert payload: %w", err)
 			}
 			kinds := make([]string, len(a.Kinds))
 			for i, k := range a.Kinds {
-				kinds[i] = cmp.Or(kindJa[k], k)
+				kinds[i] = word("request.label.kind_" + k)
 			}
 			return "staff.request.alert", map[string]string{"Ref": a.ID, "Kinds": strings.Join(kinds, "、"),
-				"Requester": cmp.Or(requesterJa[a.Requester], a.Requester), "Due": a.DueAt.Format(time.DateOnly), "URL": a.URL}, nil
+				"Requester": word(requesterLabel[a.Requester]), "Due": a.DueAt.Format(time.DateOnly), "URL": a.URL}, nil
 		},
-		DigestType: func(payload []byte) (string, map[string]string, error) {
+		DigestType: func(payload []byte, word func(string) string) (string, map[string]string, error) {
 			var d Digest
 			if err := json.Unmarshal(payload, &d); err != nil {
 				return "", nil, fmt.Errorf("request digest payload: %w", err)
@@ -211,7 +211,7 @@ func GroupFormats() map[string]bot.AlertFormat {
 			list := func(es []DigestEntry) string {
 				var b strings.Builder
 				for _, e := range es {
-					fmt.Fprintf(&b, "\n・%s（%s、期限 %s）", e.ID, statusJa[e.Status], e.DueAt.Format(time.DateOnly))
+					fmt.Fprintf(&b, "\n・%s（%s、期限 %s）", e.ID, word("console.requests.status_"+e.Status), e.DueAt.Format(time.DateOnly))
 				}
 				return b.String()
 			}
@@ -221,15 +221,8 @@ func GroupFormats() map[string]bot.AlertFormat {
 	}
 }
 
-// kindJa and requesterJa name the kinds and requesters in the staff group's alerts.
-var (
-	kindJa = map[string]string{"disclosure": "開示", "purpose_notice": "利用目的の通知", "correction": "訂正",
-		"addition": "追加", "deletion": "削除", "suspension": "利用停止", "erasure": "消去",
-		"stop_third_party": "第三者への提供停止", "third_party_records": "第三者提供記録の開示"}
-	requesterJa = map[string]string{"self": "ご本人", "agent": "代理人（委任）", "legal_representative": "法定代理人"}
-)
-
-// statusJa names the statuses in the staff group's digest (always Japanese, like its other texts).
-var statusJa = map[string]string{
-	"received": "受付", "documents_needed": "書類待ち", "verified": "本人確認済み", "in_progress": "対応中",
+// requesterLabel is the catalog label of each requester (the chat's chips).
+var requesterLabel = map[string]string{
+	string(flows.RequesterSelf): "request.label.who_self", string(flows.RequesterAgent): "request.label.who_agent",
+	string(flows.RequesterLegal): "request.label.who_legal",
 }
