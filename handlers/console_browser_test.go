@@ -45,6 +45,17 @@ func newBrowser(t *testing.T, w, h int, timeout time.Duration) (context.Context,
 	return ctx, func() { cancel(); cancelR(); cancelA() }
 }
 
+// consoleLogin is the browser actions that log a staff member (password testPassword) in to the
+// console at base and wait for its navigation.
+func consoleLogin(base, email string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/console/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`header nav`))}
+}
+
 // TestConsoleInBrowser: a customer asks for a person in the simulator's chat page; staff log in,
 // see it arrive live, claim, read the conversation (hostile text rendered inert), reply; the customer
 // sees the reply; staff hand back; the bot answers again. Screenshots go to /tmp/console-*.png.

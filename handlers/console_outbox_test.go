@@ -450,12 +450,7 @@ func TestOutboxPageInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	run("log in", chromedp.Navigate(h.bot.URL+"/console/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@x.example"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
-		chromedp.Click(chromedp.CSS(`button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`header nav`)))
+	run("log in", consoleLogin(h.bot.URL, "admin@x.example")...)
 	run("outbox page", chromedp.Click(chromedp.CSS(`nav a[href="/console/outbox"]`)), chromedp.WaitVisible(chromedp.CSS(`table.outbox-failed`)))
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("table.outbox-failed tbody tr, table.outbox-pending tbody tr")].length + "|" + document.body.innerText.includes("hanako")`))
 	if err != nil {

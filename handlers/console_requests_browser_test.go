@@ -30,12 +30,7 @@ func TestRequestPagesInBrowser(t *testing.T) {
 			t.Fatalf("waiting for %s: %v", what, err)
 		}
 	}
-	run("log in", chromedp.Navigate(f.bot.URL+"/console/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "privacy@x.example"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
-		chromedp.Click(chromedp.CSS(`button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`header nav`)))
+	run("log in", consoleLogin(f.bot.URL, "privacy@x.example")...)
 	run("the queue", chromedp.Click(chromedp.CSS(`nav a[href="/console/requests"]`)), chromedp.WaitVisible(chromedp.CSS(`#requests`)))
 	poll("the live connection", `document.body.classList.contains("connected") && document.querySelector(".live-dot").textContent === "自動更新中"`)
 
