@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/enemane/privacybot/bot"
@@ -200,24 +199,20 @@ func (s *Store) EraseCustomer(ctx context.Context, userID string) (map[string]in
 	}
 	counts := map[string]int64{}
 	byUser := bson.D{{Key: "user", Value: userID}}
-	for _, c := range []struct {
-		name   string
-		coll   *mongo.Collection
-		filter bson.D
-	}{
-		{colTranscript, s.db.Collection(colTranscript), byUser},
-		{colSteps, s.db.Collection(colSteps), byUser},
-		{colDeliveries, s.db.Collection(colDeliveries), byUser},
-		{colConversations, s.convColl(userID), byID(userID)},
-	} {
-		unlock := s.lockWrites()
-		res, err := c.coll.DeleteMany(ctx, c.filter)
-		unlock()
+	for _, p := range []*partitioned{s.transcript, s.steps, s.deliveries} {
+		n, err := p.deleteMany(ctx, byUser)
 		if err != nil {
-			return counts, fmt.Errorf("erase %s: %w", c.name, err)
+			return counts, fmt.Errorf("erase %s: %w", p.name, err)
 		}
-		counts[c.name] = res.DeletedCount
+		counts[p.name] = n
 	}
+	unlock := s.lockWrites()
+	res, err := s.convColl(userID).DeleteMany(ctx, byID(userID))
+	unlock()
+	if err != nil {
+		return counts, fmt.Errorf("erase %s: %w", colConversations, err)
+	}
+	counts[colConversations] = res.DeletedCount
 
 	now := time.Now().UTC()
 	docs := bson.D{{Key: "user", Value: userID}, {Key: "$or", Value: bson.A{

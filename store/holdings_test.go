@@ -158,7 +158,7 @@ func holders(t *testing.T, s *Store, needle string) map[string]int {
 		}
 		for cur.Next(ctx) {
 			if bytes.Contains(cur.Current, []byte(needle)) {
-				out[name]++
+				out[s.logicalName(name)]++
 			}
 		}
 		if err := cur.Err(); err != nil {
@@ -186,7 +186,7 @@ func byUserAnywhere(t *testing.T, s *Store, userID string) map[string]int64 {
 			t.Fatal(err)
 		}
 		if n > 0 {
-			out[name] = n
+			out[s.logicalName(name)] += n
 		}
 	}
 	return out

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/flows"
 )
 
 // opTimeout bounds every single store operation.
@@ -40,7 +42,10 @@ type Config struct {
 	DataDir  string // embedded engine files
 	// EmbeddedAddr is the loopback address of the embedded engine ("" picks a free port).
 	EmbeddedAddr string
-	Log          *slog.Logger
+	// Retention is the periods in force: on MongoDB the journal's TTL indexes follow them (see
+	// ensureIndexes); nil leaves the TTL indexes as they are.
+	Retention []flows.Period
+	Log       *slog.Logger
 }
 
 // Store is the MongoDB-backed Journal of the pipeline.
@@ -50,8 +55,11 @@ type Store struct {
 	embedded *Embedded
 	log      *slog.Logger
 
-	steps, deliveries, transcript *appender
+	steps, deliveries, transcript *partitioned
 	buckets                       inboxBuckets
+
+	// indexer adds the _id lookup index on the embedded engine (see embedded_index.go); nil on MongoDB.
+	indexer *lookupIndexer
 
 	// gate serialises writes on the embedded engine (see lockWrites); serial is false on MongoDB.
 	gate   writeGate
@@ -122,11 +130,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.client = client
 	s.db = client.Database(cfg.Database)
+	s.steps = newPartitioned(s, colSteps, "eventAt", 1000, true)
+	s.deliveries = newPartitioned(s, colDeliveries, "at", 1000, true)
+	s.transcript = newPartitioned(s, colTranscript, "at", 2000, false)
 	if err := s.Ping(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("store unreachable: %w", err)
 	}
-	if err := s.ensureIndexes(ctx); err != nil {
+	if err := s.prepare(ctx, cfg); err != nil {
 		s.Close(context.Background())
 		return nil, err
 	}
@@ -142,9 +153,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			}
 		}()
 	}
-	s.steps = newAppender(s.db.Collection(colSteps), 1000, s.lockWrites)
-	s.deliveries = newAppender(s.db.Collection(colDeliveries), 1000, s.lockWrites)
-	s.transcript = newAppender(s.db.Collection(colTranscript), 2000, s.lockWrites)
 	return s, nil
 }
 
@@ -153,25 +161,6 @@ func (s *Store) Database() string { return s.db.Name() }
 
 // Embedded reports whether the store runs the embedded engine.
 func (s *Store) Embedded() bool { return s.embedded != nil }
-
-func (s *Store) ensureIndexes(ctx context.Context) error {
-	idx := map[string][]mongo.IndexModel{
-		colTranscript: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "at", Value: 1}}}},
-		colSteps:      {{Keys: bson.D{{Key: "at", Value: 1}}}},
-		// A customer's draft becomes one request (a repeated submission is a duplicate key).
-		colRequests: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}},
-			Options: options.Index().SetUnique(true).SetName("user_draft_unique")}},
-		// One index per collection: the embedded engine (FerretDB 1.24) panics on a createIndexes
-		// listing two or more indexes that already exist, i.e. on the second start.
-		colDocuments: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}}}},
-	}
-	for coll, models := range idx {
-		if _, err := s.db.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("create indexes on %s: %w", coll, err)
-		}
-	}
-	return nil
-}
 
 // Ping checks that the store answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -187,12 +176,12 @@ func (s *Store) Close(ctx context.Context) {
 	}
 	s.bg.Wait()
 	s.closeInbox()
-	for _, a := range []*appender{s.steps, s.deliveries, s.transcript} {
-		if a != nil {
-			a.close()
-			<-a.done
+	for _, p := range []*partitioned{s.steps, s.deliveries, s.transcript} {
+		if p != nil {
+			p.close()
 		}
 	}
+	s.indexer.close()
 	if s.client != nil {
 		_ = s.client.Disconnect(ctx)
 	}
@@ -207,19 +196,27 @@ func (s *Store) stopEmbedded() {
 
 // CommitStep implements bot.Journal.
 func (s *Store) CommitStep(ctx context.Context, st bot.Step) error {
-	return one(s.steps.insert(ctx, st))
+	return one(s.steps.insert(ctx, []time.Time{stepDay(st)}, st))
+}
+
+// stepDay is the time that places a step: its event's, which every processing of the event shares.
+func stepDay(st bot.Step) time.Time {
+	if st.EventAt.IsZero() {
+		return st.At
+	}
+	return st.EventAt
 }
 
 // Step implements bot.Journal.
 func (s *Store) Step(ctx context.Context, eventID string) (bot.Step, error) {
 	var st bot.Step
-	err := s.db.Collection(colSteps).FindOne(ctx, bson.D{{Key: "_id", Value: eventID}}).Decode(&st)
+	err := s.steps.findOne(ctx, eventID, &st)
 	return st, err
 }
 
 // RecordDelivery implements bot.Journal.
 func (s *Store) RecordDelivery(ctx context.Context, d bot.Delivery) error {
-	err := one(s.deliveries.insert(ctx, d))
+	err := one(s.deliveries.insert(ctx, []time.Time{d.At}, d))
 	if errors.Is(err, bot.ErrDuplicate) {
 		return nil
 	}
@@ -229,7 +226,7 @@ func (s *Store) RecordDelivery(ctx context.Context, d bot.Delivery) error {
 // Delivery implements bot.Journal.
 func (s *Store) Delivery(ctx context.Context, eventID string) (bot.Delivery, bool, error) {
 	var d bot.Delivery
-	err := s.db.Collection(colDeliveries).FindOne(ctx, bson.D{{Key: "_id", Value: eventID}}).Decode(&d)
+	err := s.deliveries.findOne(ctx, eventID, &d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return d, false, nil
 	}
@@ -239,10 +236,11 @@ func (s *Store) Delivery(ctx context.Context, eventID string) (bot.Delivery, boo
 // AppendTranscript implements bot.Journal.
 func (s *Store) AppendTranscript(ctx context.Context, entries ...bot.TranscriptEntry) error {
 	docs := make([]any, len(entries))
+	at := make([]time.Time, len(entries))
 	for i := range entries {
-		docs[i] = entries[i]
+		docs[i], at[i] = entries[i], entries[i].At
 	}
-	errs, err := s.transcript.insert(ctx, docs...)
+	errs, err := s.transcript.insert(ctx, at, docs...)
 	if err != nil {
 		return err
 	}
@@ -257,21 +255,27 @@ func (s *Store) AppendTranscript(ctx context.Context, entries ...bot.TranscriptE
 // Transcript returns a customer's conversation, oldest first, at most limit lines (the newest).
 func (s *Store) Transcript(ctx context.Context, userID string, limit int) ([]bot.TranscriptEntry, error) {
 	// Lines of one answer share a millisecond (BSON times hold no finer): their IDs keep them in order.
-	opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}})
-	if limit > 0 {
-		opts.SetLimit(int64(limit))
-	}
-	cur, err := s.db.Collection(colTranscript).Find(ctx, bson.D{{Key: "user", Value: userID}}, opts)
-	if err != nil {
-		return nil, err
-	}
+	// Days are read newest first, so the newest limit lines are the first ones found.
 	var out []bot.TranscriptEntry
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, err
+	for _, c := range s.transcript.colls() {
+		opts := options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}})
+		if limit > 0 {
+			opts.SetLimit(int64(limit - len(out)))
+		}
+		cur, err := c.Find(ctx, bson.D{{Key: "user", Value: userID}}, opts)
+		if err != nil {
+			return nil, err
+		}
+		var day []bot.TranscriptEntry
+		if err := cur.All(ctx, &day); err != nil {
+			return nil, err
+		}
+		out = append(out, day...)
+		if limit > 0 && len(out) >= limit {
+			break
+		}
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out)
 	return out, nil
 }
 
