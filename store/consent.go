@@ -15,7 +15,8 @@ const colConsentHistory = "consent_history"
 
 var _ consent.Store = (*Store)(nil)
 
-// ConsentHistory implements consent.Store: every record of the append-only history.
+// ConsentHistory implements consent.Store: every record of the history (append-only but for the
+// retention sweep, which deletes superseded records: DeleteConsents).
 func (s *Store) ConsentHistory(ctx context.Context) ([]consent.Record, error) {
 	cur, err := s.db.Collection(colConsentHistory).Find(ctx, bson.D{})
 	if err != nil {
@@ -46,4 +47,19 @@ func (s *Store) ConsentByID(ctx context.Context, id string) (consent.Record, err
 		return r, bot.ErrNotFound
 	}
 	return r, err
+}
+
+// DeleteConsents implements consent.Store: the retention sweep's deletion of superseded records, one
+// DeleteMany by _id. IDs not stored are ignored; it returns how many records went.
+func (s *Store) DeleteConsents(ctx context.Context, ids []string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	defer s.lockWrites()()
+	res, err := s.db.Collection(colConsentHistory).DeleteMany(ctx,
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return 0, err
+	}
+	return res.DeletedCount, nil
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +81,79 @@ func TestConsentsRecordDeriveAndReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(c2) // rebuilt from the history
+}
+
+func TestConsentDeleteConsentsDeletesExactlyTheListedIDs(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		r := consent.Record{ID: fmt.Sprintf("ev%d/1", i+1), Seq: int64(i + 1), Subject: consent.LINESubject("U1"),
+			Action: flows.ConsentOptOut, Channels: flows.ChanMail, Source: flows.SourceChat, At: at, RecordedAt: at}
+		if err := s.InsertConsent(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteConsents(ctx, nil); n != 0 || err != nil {
+		t.Fatalf("nothing listed: %d %v", n, err)
+	}
+	list := []string{"ev2/1", "ev4/1", "ev9/1"} // ev9/1 is not stored
+	if n, err := s.DeleteConsents(ctx, list); n != 2 || err != nil {
+		t.Fatalf("delete: %d %v, want 2", n, err)
+	}
+	if n, err := s.DeleteConsents(ctx, list); n != 0 || err != nil {
+		t.Fatalf("delete again: %d %v, want 0", n, err)
+	}
+	recs, err := s.ConsentHistory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	if want := []string{"ev1/1", "ev3/1", "ev5/1"}; !slices.Equal(ids, want) {
+		t.Fatalf("left %v, want %v", ids, want)
+	}
+	if _, err := s.ConsentByID(ctx, "ev2/1"); err != bot.ErrNotFound {
+		t.Fatalf("a deleted record: %v", err)
+	}
+}
+
+func TestConsentSweepSurvivesARestart(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	c, err := consent.Open(ctx, s, consent.Options{Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	for i, ch := range []*flows.ConsentChange{
+		{Action: flows.ConsentOptOut, Channels: flows.ChanPhone, Phone: "+819012345678", Source: flows.SourceChat, Reference: "OPT-1", At: t0},
+		{Action: flows.ConsentOptIn, Channels: flows.ChanPhone, Source: flows.SourceChat, Reference: "OPT-2", At: t0.Add(time.Hour)},
+		{Action: flows.ConsentOptOut, Channels: flows.ChanMail, Source: flows.SourceChat, Reference: "OPT-3", At: t0.Add(2 * time.Hour)},
+	} {
+		if err := c.Apply(ctx, consentStep(fmt.Sprintf("ev%d", i+1), "U1", ch.At, ch)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Sweep(ctx, flows.DataConsent, t0.AddDate(1, 0, 0)); n != 1 || err != nil {
+		t.Fatalf("sweep: %d %v, want 1", n, err)
+	}
+	c2, err := consent.Open(ctx, s, consent.Options{Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*consent.Consents{c, c2} {
+		recs, states, _ := c.Since(0, 10)
+		if len(recs) != 2 || recs[0].ID != "ev2/1" || recs[0].Seq != 2 || recs[1].Seq != 3 || c.LastSeq() != 3 {
+			t.Fatalf("history %+v, last seq %d", recs, c.LastSeq())
+		}
+		if states[1].OptedOut() != flows.ChanMail || states[1].Phone != "" || len(c.Match("+819012345678", "")) != 0 {
+			t.Fatalf("state %+v", states[1])
+		}
+	}
 }
 
 // startOutbox runs an outbox's sender until the returned stop (also called at the end of the test),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -17,7 +18,9 @@ import (
 
 // Consents is the consent history (append-only, kept by a Store) and the current state derived from it
 // (in memory, rebuilt from the history at start). It is the bot.EffectSink of consent effects. Writes are
-// serialised in this process, which makes Seq gap-free and the API's cursor stable; one process writes.
+// serialised in this process, which makes Seq increase with every record and the API's cursor stable;
+// one process writes. The retention sweep (Sweep) deletes records that are wholly superseded, so Seqs
+// have gaps; a Seq is never given twice.
 type Consents struct {
 	store    Store
 	webhooks WebhookQueue // nil: no outgoing webhook configured
@@ -25,16 +28,23 @@ type Consents struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	writeMu sync.Mutex // serialises record
+	writeMu sync.Mutex // serialises Record and Sweep
 
-	mu       sync.RWMutex
-	records  []Record // by Seq
+	mu sync.RWMutex
+	index
+	changed chan struct{} // closed and replaced on every new record (long polling, tests)
+}
+
+// index is the history in memory and everything derived from it. Writers change it holding writeMu
+// and mu; readers hold mu.
+type index struct {
+	records  []Record // by Seq (with gaps once records were swept)
+	lastSeq  int64    // the highest Seq ever held: the next record gets lastSeq+1
 	ids      map[string]int64
 	subjects map[string]*State
 	order    []string // subjects in order of first appearance (the CSV's order)
 	byPhone  map[string][]string
 	byEmail  map[string][]string
-	changed  chan struct{} // closed and replaced on every new record (long polling, tests)
 }
 
 var _ bot.EffectSink = (*Consents)(nil)
@@ -58,6 +68,9 @@ type Store interface {
 	InsertConsent(ctx context.Context, r Record) error
 	// ConsentByID loads one record.
 	ConsentByID(ctx context.Context, id string) (Record, error)
+	// DeleteConsents deletes the records with these IDs (the retention sweep) and returns how many
+	// were stored; IDs not stored are ignored.
+	DeleteConsents(ctx context.Context, ids []string) (int64, error)
 }
 
 // Open loads the consent history of the store and derives the current state.
@@ -69,17 +82,26 @@ func Open(ctx context.Context, s Store, o Options) (*Consents, error) {
 		o.Now = time.Now
 	}
 	c := &Consents{store: s, webhooks: o.Webhooks, render: o.Render, log: o.Log, now: o.Now,
-		ids: map[string]int64{}, subjects: map[string]*State{}, byPhone: map[string][]string{},
-		byEmail: map[string][]string{}, changed: make(chan struct{})}
+		changed: make(chan struct{})}
 	recs, err := s.ConsentHistory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load consent history: %w", err)
 	}
 	sortRecords(recs)
-	for i := range recs {
-		c.fold(recs[i])
-	}
+	c.index = derive(recs, 0)
 	return c, nil
+}
+
+// derive builds the index of recs (sorted by Seq). It is how the state is built at start and after a
+// sweep, so both give the same state for the same records. lastSeq is the high-water mark to keep
+// (the index's is the greater of it and the highest Seq in recs).
+func derive(recs []Record, lastSeq int64) index {
+	x := index{records: make([]Record, 0, len(recs)), lastSeq: lastSeq, ids: make(map[string]int64, len(recs)),
+		subjects: map[string]*State{}, byPhone: map[string][]string{}, byEmail: map[string][]string{}}
+	for i := range recs {
+		x.add(recs[i])
+	}
+	return x
 }
 
 // Apply implements bot.EffectSink: it records the consent effects of a step, once per (event, effect
@@ -128,7 +150,7 @@ func (c *Consents) Record(ctx context.Context, rec Record) error {
 	defer c.writeMu.Unlock()
 	c.mu.RLock()
 	_, done := c.ids[rec.ID]
-	next := int64(len(c.records)) + 1
+	next := c.lastSeq + 1
 	c.mu.RUnlock()
 	if done {
 		return nil // recorded (and queued for the webhook) by an earlier call
@@ -164,14 +186,28 @@ func (c *Consents) Record(ctx context.Context, rec Record) error {
 	return nil
 }
 
-// fold adds a stored record to the in-memory state.
+// fold adds a stored record to the in-memory state and wakes the readers waiting for one.
 func (c *Consents) fold(rec Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.ids[rec.ID]; ok {
-		return
+	if c.add(rec) {
+		close(c.changed)
+		c.changed = make(chan struct{})
 	}
-	c.records = append(c.records, rec)
+}
+
+// add indexes one record (false when its ID is held already).
+func (c *index) add(rec Record) bool {
+	if _, ok := c.ids[rec.ID]; ok {
+		return false
+	}
+	if n := len(c.records); n == 0 || c.records[n-1].Seq <= rec.Seq {
+		c.records = append(c.records, rec)
+	} else { // never expected (Seqs are given in order), but Since's search needs the order
+		i, _ := slices.BinarySearchFunc(c.records, rec.Seq, func(r Record, seq int64) int { return cmp.Compare(r.Seq, seq) })
+		c.records = slices.Insert(c.records, i, rec)
+	}
+	c.lastSeq = max(c.lastSeq, rec.Seq)
 	c.ids[rec.ID] = rec.Seq
 	st := c.subjects[rec.Subject]
 	if st == nil {
@@ -186,8 +222,7 @@ func (c *Consents) fold(rec Record) {
 	if rec.Email != "" {
 		addSubject(c.byEmail, rec.Email, rec.Subject)
 	}
-	close(c.changed)
-	c.changed = make(chan struct{})
+	return true
 }
 
 func addSubject(m map[string][]string, key, subject string) {
@@ -200,21 +235,21 @@ func addSubject(m map[string][]string, key, subject string) {
 }
 
 // Since returns up to limit records with Seq greater than after, oldest first, each with the current
-// state of its subject, and whether more follow.
+// state of its subject, and whether more follow. Seqs have gaps where records were swept.
 func (c *Consents) Since(after int64, limit int) ([]Record, []State, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	after = max(after, 0)
-	if after >= int64(len(c.records)) {
+	start := sort.Search(len(c.records), func(i int) bool { return c.records[i].Seq > after })
+	if start == len(c.records) {
 		return nil, nil, false
 	}
-	end := min(int64(len(c.records)), after+int64(limit))
-	recs := append([]Record(nil), c.records[after:end]...)
+	end := start + min(max(limit, 0), len(c.records)-start)
+	recs := append([]Record(nil), c.records[start:end]...)
 	states := make([]State, len(recs))
 	for i := range recs {
 		states[i] = *c.subjects[recs[i].Subject]
 	}
-	return recs, states, end < int64(len(c.records))
+	return recs, states, end < len(c.records)
 }
 
 // Changed returns a channel closed at the next new record.
@@ -278,11 +313,12 @@ func (c *Consents) History(subject string) []Record {
 	return out
 }
 
-// LastSeq is the Seq of the newest record (0 when there is none).
+// LastSeq is the Seq of the newest record (0 when there is none): the highest Seq given, which is
+// also the highest held (the sweep keeps the record that has it).
 func (c *Consents) LastSeq() int64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return int64(len(c.records))
+	return c.lastSeq
 }
 
 func sortRecords(recs []Record) {

@@ -14,6 +14,9 @@ import (
 type memStore struct {
 	mu   sync.Mutex
 	recs map[string]Record
+	// deleted counts the deletions of each ID (DeleteConsents); failDelete makes DeleteConsents fail.
+	deleted    map[string]int
+	failDelete error
 }
 
 func (m *memStore) ConsentHistory(context.Context) ([]Record, error) {
@@ -44,6 +47,26 @@ func (m *memStore) ConsentByID(_ context.Context, id string) (Record, error) {
 		return r, bot.ErrNotFound
 	}
 	return r, nil
+}
+
+func (m *memStore) DeleteConsents(_ context.Context, ids []string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failDelete != nil {
+		return 0, m.failDelete
+	}
+	if m.deleted == nil {
+		m.deleted = map[string]int{}
+	}
+	var n int64
+	for _, id := range ids {
+		if _, ok := m.recs[id]; ok {
+			delete(m.recs, id)
+			m.deleted[id]++
+			n++
+		}
+	}
+	return n, nil
 }
 
 func chatStep(eventID, user string, at time.Time, ch *flows.ConsentChange) bot.Step {

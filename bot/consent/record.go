@@ -43,7 +43,8 @@ type Record struct {
 	// ID is "<event id>/<effect index>" for changes from the chat (so applying a step twice records it
 	// once) and "staff/<…>" for staff entries.
 	ID string `bson:"_id"`
-	// Seq orders the history; the marketing API's cursor is the Seq of the last record read.
+	// Seq orders the history; the marketing API's cursor is the Seq of the last record read. Seqs
+	// increase and are never given twice; they have gaps where the retention sweep deleted records.
 	Seq int64 `bson:"seq"`
 	// Subject is who the change is about: "line:<LINE user ID>" for changes from LINE, "staff:<phone or
 	// e-mail>" for staff entries.
@@ -159,4 +160,14 @@ func (s *State) apply(r *Record) {
 		}
 	}
 	s.UpdatedAt, s.LastSeq = r.RecordedAt, r.Seq
+}
+
+// holds reports whether the record with this Seq set the state of any of the channels.
+func (s *State) holds(seq int64, chans flows.Channels) bool {
+	for c := chans & flows.ChanAll; c != 0; c &= c - 1 {
+		if s.Channels[bits.TrailingZeros16(uint16(c))].Seq == seq {
+			return true
+		}
+	}
+	return false
 }

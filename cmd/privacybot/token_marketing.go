@@ -39,7 +39,7 @@ func wireMarketing(st *store.Store, rend *bot.Renderer, ob *outbox.Outbox, log *
 	if webhook {
 		m.api.Webhooks = ob
 	}
-	log.Info("marketing ready", "consent_records", m.consents.LastSeq(), "webhook", webhook)
+	log.Info("marketing ready", "consent_last_seq", m.consents.LastSeq(), "webhook", webhook)
 	return m, nil
 }
 
