@@ -52,7 +52,7 @@ var requestAuditActions = []string{"request.open", "request.document.view", "req
 	"request.extend.refused", "request.note", "request.attach", "request.attach.refused", "request.link.revoke",
 	"request.link.revoke.refused", "request.link.reissue", "request.link.reissue.refused", "request.posted",
 	"request.posted.refused", request.AuditDownload, request.AuditWithdrawn, request.AuditAutomatic,
-	request.AuditErased, request.AuditDocsDelete}
+	request.AuditErased, request.AuditDocsDelete, request.AuditRequestDeleted}
 
 // registerRequests mounts the request pages: admins and privacy officers only (agents and marketing
 // get 403; 503 when the deployment has no request service). The upload of a package file checks the

@@ -208,6 +208,7 @@ var (
 		request.ChangeExtended: "console.requests.change_extended", request.ChangeNote: "console.requests.change_note",
 		request.ChangeDocument: "console.requests.change_document", request.ChangePackage: "console.requests.change_package",
 		request.ChangeErased: "console.requests.change_erased", request.ChangeDocsGone: "console.requests.change_docs_gone",
+		request.ChangeFilesGone: "console.requests.change_files_gone",
 	}
 	// changeNoteIDs word the notes the service writes itself (in English) into the history.
 	changeNoteIDs = map[string]string{

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -89,4 +90,14 @@ func (s *Store) findDocuments(ctx context.Context, filter bson.D) ([]request.Doc
 		return nil, err
 	}
 	return out, nil
+}
+
+// DocumentsBefore implements request.Store: the documents created before t, without their bytes.
+func (s *Store) DocumentsBefore(ctx context.Context, t time.Time) ([]request.Document, error) {
+	return s.findDocuments(ctx, bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: t}}}})
+}
+
+// DeleteDocuments implements request.Store.
+func (s *Store) DeleteDocuments(ctx context.Context, userID, draft string) (int64, error) {
+	return s.deleteWhere(ctx, colDocuments, bson.D{{Key: "user", Value: userID}, {Key: "draft", Value: draft}})
 }

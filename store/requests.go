@@ -132,3 +132,16 @@ func (s *Store) PackageFile(ctx context.Context, requestID, id string) (request.
 	}
 	return f, err
 }
+
+// DeletePackageFiles implements request.Store.
+func (s *Store) DeletePackageFiles(ctx context.Context, requestID string) (int64, error) {
+	return s.deleteWhere(ctx, colPackageFiles, bson.D{{Key: "request", Value: requestID}})
+}
+
+// DeleteRequest implements request.Store.
+func (s *Store) DeleteRequest(ctx context.Context, id string) error {
+	unlock := s.lockWrites()
+	defer unlock()
+	_, err := s.db.Collection(colRequests).DeleteOne(ctx, byID(id))
+	return err
+}

@@ -86,7 +86,6 @@ func (s *Service) Run(ctx context.Context) {
 		})
 	}
 	s.fetchWG.Go(func() { s.digestLoop(ctx) })
-	s.fetchWG.Go(func() { s.sweepLoop(ctx) })
 	s.fetchWG.Wait()
 }
 

@@ -210,63 +210,6 @@ func TestSealerKeys(t *testing.T) {
 	_ = file
 }
 
-// Identity documents are deleted a fixed time after the identity decision; their metadata stays, the
-// request records it, and sweeping again (or at once twice) deletes nothing more.
-func TestDocumentsDeletedOnSchedule(t *testing.T) {
-	img := pngBytes(t, "")
-	c := &content{answers: map[string][]answer{"a": {{data: img, outcome: bot.Accepted}}, "b": {{data: img, outcome: bot.Accepted}}}}
-	d := requesttest.NewDesk(t, request.Config{Content: c, FetchBackoff: time.Millisecond, DocumentsKeep: 30 * 24 * time.Hour})
-	c.clock = d.Clock
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go d.Run(ctx)
-	decided := d.Submit(t, "U1", flows.RequestSubmission{Draft: "D1", DocsBy: flows.DocsLater})
-	waiting := d.Submit(t, "U2", flows.RequestSubmission{Draft: "D2", DocsBy: flows.DocsLater})
-	send(t, d, "U1", "D1", "a", 1)
-	send(t, d, "U2", "D2", "b", 1)
-	walk(t, d, decided.ID, flows.StatusVerified)
-	sweep := func() int {
-		t.Helper()
-		n, err := d.SweepDocuments(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	d.Clock.Add(29 * 24 * time.Hour)
-	if n := sweep(); n != 0 {
-		t.Fatalf("deleted %d before the period ended", n)
-	}
-	d.Clock.Add(24 * time.Hour)
-	results := make(chan int, 2)
-	for range 2 {
-		go func() { n, _ := d.SweepDocuments(context.Background()); results <- n }()
-	}
-	if n := <-results + <-results; n != 1 {
-		t.Errorf("two sweeps at once deleted %d documents, want 1", n)
-	}
-	if n := sweep(); n != 0 {
-		t.Errorf("a third sweep deleted %d", n)
-	}
-	for _, doc := range d.Store.Docs() {
-		switch doc.Draft {
-		case "D1":
-			if doc.Status != request.DocDeleted || doc.Sealed != nil || doc.DeletedAt.IsZero() || doc.SHA256 == "" {
-				t.Errorf("decided request's document: %+v", doc)
-			}
-		case "D2":
-			if doc.Status != request.DocStored {
-				t.Errorf("an undecided request's document was deleted: %s", doc.Status)
-			}
-		}
-	}
-	r, _ := d.Get(decided.ID)
-	if last := r.History[len(r.History)-1]; last.What != request.ChangeDocsGone {
-		t.Errorf("history ends with %+v", last)
-	}
-	_ = waiting
-}
-
 // A request whose only photo is refused waits for documents, whether the refusal came before the
 // customer confirmed or after; the desk's own moves are audited.
 func TestRequestWithNoUsablePhotoWaitsForDocuments(t *testing.T) {

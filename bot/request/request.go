@@ -97,11 +97,12 @@ const (
 	ChangeStatus    = "status"
 	ChangeExtended  = "extended"
 	ChangeNote      = "note"
-	ChangeDocument  = "document"  // a document arrived or was refused
-	ChangePackage   = "package"   // the link was issued, revoked or reissued, or the answer posted
-	ChangeErased    = "erased"    // the desk's data about the customer was erased
-	ChangeDocsGone  = "docs_gone" // the identity documents were deleted (after the identity decision)
-	ChangeWithdrawn = "withdrawn" // (the customer) — recorded as a ChangeStatus to StatusWithdrawn
+	ChangeDocument  = "document"   // a document arrived or was refused
+	ChangePackage   = "package"    // the link was issued, revoked or reissued, or the answer posted
+	ChangeErased    = "erased"     // the desk's data about the customer was erased
+	ChangeDocsGone  = "docs_gone"  // the identity documents were deleted (after the identity decision)
+	ChangeFilesGone = "files_gone" // the package's attached files were deleted (its link expired)
+	ChangeWithdrawn = "withdrawn"  // (the customer) — recorded as a ChangeStatus to StatusWithdrawn
 )
 
 // Package is the data package of a disclosure-type request and its download link.

@@ -42,6 +42,8 @@ const (
 	AuditAutomatic  = "request.transition.auto"   // the desk: documents arrived, or none could be used
 	AuditErased     = "request.erased"            // the desk, completing a 削除/消去 request
 	AuditDocsDelete = "request.documents.deleted" // the desk, on schedule
+	// AuditRequestDeleted: the desk deleted a request closed longer than its retention period.
+	AuditRequestDeleted = "request.deleted"
 )
 
 // AuditActor is the actor the audit log names for an action the service writes.
@@ -86,9 +88,6 @@ type Config struct {
 	MaxDocuments    int           // default 10 per request
 	FetchFor        time.Duration // how long a document's content is retried (default 3 min)
 	FetchBackoff    time.Duration // the first wait between attempts, doubling to 15 s (default 1 s)
-	// DocumentsKeep is how long identity documents are kept after the identity decision on their
-	// request (default 30 days); then their bytes are deleted.
-	DocumentsKeep time.Duration
 	// DigestHour is the hour of the day (Location) of the daily digest to staff (default 9).
 	DigestHour int
 	// ExternalHTTP fetches content held outside LINE (contentProvider "external").
@@ -146,9 +145,6 @@ func New(cfg Config) *Service {
 	}
 	if cfg.FetchBackoff <= 0 {
 		cfg.FetchBackoff = time.Second
-	}
-	if cfg.DocumentsKeep <= 0 {
-		cfg.DocumentsKeep = 30 * 24 * time.Hour
 	}
 	if cfg.DigestHour == 0 {
 		cfg.DigestHour = 9

@@ -83,6 +83,16 @@ type Store interface {
 	// AddFile stores an attached package file; PackageFile loads one.
 	AddFile(ctx context.Context, f StoredFile) error
 	PackageFile(ctx context.Context, request, id string) (StoredFile, error)
+
+	// What the retention sweeper deletes (each idempotent: deleting what is gone counts 0).
+	// DocumentsBefore returns the documents created before t, without their bytes.
+	DocumentsBefore(ctx context.Context, t time.Time) ([]Document, error)
+	// DeleteDocuments deletes a customer's documents of one draft, records and bytes.
+	DeleteDocuments(ctx context.Context, userID, draft string) (int64, error)
+	// DeletePackageFiles deletes the files attached to a request's package.
+	DeletePackageFiles(ctx context.Context, request string) (int64, error)
+	// DeleteRequest deletes a request record.
+	DeleteRequest(ctx context.Context, id string) error
 }
 
 // Holdings is what the desk holds about a customer, read for the data package and erased by an

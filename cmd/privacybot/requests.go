@@ -21,7 +21,6 @@ type requestConfig struct {
 	DueDays     int    // REQUEST_DUE_DAYS (default 14)
 	FeeText     string // REQUEST_FEE_TEXT ("" = no fee)
 	LinkDays    int    // PACKAGE_LINK_DAYS (default 14)
-	KeepDays    int    // DOCUMENT_KEEP_DAYS (default 30): identity documents after the identity decision
 	WebhookURL  string // REQUEST_WEBHOOK_URL: the back office's webhook
 	WebhookKey  string // REQUEST_WEBHOOK_SECRET (16 characters or more, required with the URL)
 }
@@ -37,9 +36,6 @@ func loadRequestConfig() (requestConfig, error) {
 		return c, err
 	}
 	if c.LinkDays, err = positive("PACKAGE_LINK_DAYS", 14, 90); err != nil {
-		return c, err
-	}
-	if c.KeepDays, err = positive("DOCUMENT_KEEP_DAYS", 30, 365); err != nil {
 		return c, err
 	}
 	if c.WebhookURL != "" && len(c.WebhookKey) < 16 {
@@ -123,6 +119,6 @@ func wireRequests(cfg config, rc requestConfig, st *store.Store, ob interface {
 		Store: st, Holdings: st, Content: bot.NewContentClient(cfg.ChannelToken, cfg.APIDataBaseURL, nil),
 		Sealer: sealer, Raiser: raiser, Outbox: ob, AlertTo: alertTo, BackOfficeTo: backOffice,
 		Audit: storeAuditor{st: st, now: time.Now}, BaseURL: cfg.BaseURL, Location: loc,
-		DueDays: rc.DueDays, LinkDays: rc.LinkDays, DocumentsKeep: time.Duration(rc.KeepDays) * 24 * time.Hour, Log: log,
+		DueDays: rc.DueDays, LinkDays: rc.LinkDays, Log: log,
 	}), nil
 }

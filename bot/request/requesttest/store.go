@@ -285,3 +285,71 @@ func (s *Store) PackageFile(_ context.Context, req, id string) (request.StoredFi
 	}
 	return f, nil
 }
+
+// DocumentsBefore implements request.Store.
+func (s *Store) DocumentsBefore(_ context.Context, t time.Time) ([]request.Document, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []request.Document
+	for _, d := range s.docs {
+		if d.CreatedAt.Before(t) {
+			d.Sealed = nil
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// DeleteDocuments implements request.Store.
+func (s *Store) DeleteDocuments(_ context.Context, userID, draft string) (int64, error) {
+	if err := s.lock(); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	var n int64
+	for id, d := range s.docs {
+		if d.UserID == userID && d.Draft == draft {
+			delete(s.docs, id)
+			n++
+		}
+	}
+	s.wrote()
+	return n, nil
+}
+
+// DeletePackageFiles implements request.Store.
+func (s *Store) DeletePackageFiles(_ context.Context, req string) (int64, error) {
+	if err := s.lock(); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	var n int64
+	for id, f := range s.files {
+		if f.Request == req {
+			delete(s.files, id)
+			n++
+		}
+	}
+	s.wrote()
+	return n, nil
+}
+
+// DeleteRequest implements request.Store.
+func (s *Store) DeleteRequest(_ context.Context, id string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	delete(s.requests, id)
+	s.wrote()
+	return nil
+}
+
+// Files returns the number of stored package files (for checks).
+func (s *Store) Files() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.files)
+}
