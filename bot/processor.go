@@ -42,6 +42,9 @@ type Config struct {
 	// REQUEST_FEE_TEXT.
 	Requests   RequestDesk
 	RequestFee string
+	// Retention is the retention periods in force (policy item 13), told to customers who ask
+	// (nil: unknown; the answer then refers them to the window).
+	Retention []flows.Period
 
 	// ReplyWindow is how old an event may be for its reply token to be used (default 50 s; tokens
 	// live about a minute).
@@ -341,7 +344,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 }
 
 func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
-	in := flows.Input{Now: p.cfg.Now(), Lang: lang}
+	in := flows.Input{Now: p.cfg.Now(), Lang: lang, Retention: p.cfg.Retention}
 	in.NoStaffRequest = p.cfg.Handoff != nil && !p.cfg.Handoff.HasOpenRequest(ev.UserID)
 	if p.cfg.Requests != nil {
 		in.Desk = p.cfg.Requests.Desk(ev.UserID, p.cfg.RequestFee)

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -100,8 +101,8 @@ var faqFeature = &Feature{
 		st.Misses = 0
 		return Result{State: st, Replies: replies}, true
 	},
-	OnAction: func(st State, _ Input, p Postback) Result {
-		if replies, ok := FAQTopicReplies(p.Topic); ok {
+	OnAction: func(st State, in Input, p Postback) Result {
+		if replies, ok := FAQTopicReplies(p.Topic, in); ok {
 			st.Misses = 0
 			return Result{State: st, Replies: replies}
 		}
@@ -152,12 +153,14 @@ func FAQReplies(in Input) (replies []Reply, ok bool) {
 			return nil, false
 		}
 	}
-	return topicReplies(t), true
+	return topicAnswer(t, in), true
 }
 
 // FAQTopicReplies answers one topic by ID (used when the customer taps a related-topic quick reply;
-// postback data "do=faq&topic=<ID>"). The ID FAQMenuTopic gives the list of policy items.
-func FAQTopicReplies(topicID string) ([]Reply, bool) {
+// postback data "do=faq&topic=<ID>"), with what the input tells (the retention periods), so that a
+// tapped topic is answered as the typed question is. The ID FAQMenuTopic gives the list of policy
+// items.
+func FAQTopicReplies(topicID string, in Input) ([]Reply, bool) {
 	if topicID == FAQMenuTopic {
 		return FAQMenuReplies(), true
 	}
@@ -165,7 +168,7 @@ func FAQTopicReplies(topicID string) ([]Reply, bool) {
 	if !ok {
 		return nil, false
 	}
-	return topicReplies(t), true
+	return topicAnswer(t, in), true
 }
 
 // FAQMenuReplies lists the 13 policy items as quick replies (LINE's maximum), each opening the item's
@@ -178,6 +181,45 @@ func FAQMenuReplies() []Reply {
 		}
 	}
 	return []Reply{{ID: FAQMenuPromptID, Choices: choices}}
+}
+
+// retentionTopic is the topic that tells how long data is kept (policy item 13). Its answer lists
+// the periods in force when the input carries them (Input.Retention), and otherwise refers the
+// customer to the window of item 12.
+const retentionTopic = "13.retention"
+
+// topicAnswer is the answer to one topic for this input: topicReplies, with the retention periods in
+// force as the data of the retention topic's answer.
+func topicAnswer(t FAQTopic, in Input) []Reply {
+	replies := topicReplies(t)
+	if t.ID == retentionTopic {
+		replies[0].Data = retentionData(in.Retention)
+	}
+	return replies
+}
+
+// retentionData is the template data of the retention answer: for each period of a known kind with a
+// positive length, P_<kind> is its number and Y_<kind> is "1" when it is counted in years (days
+// otherwise, as Period.Before counts it); Any is "1" when there is at least one. The wording of every
+// kind, its unit and the moment its clock starts is in the catalogs (faq.t13_retention.answer). Nil
+// when no period is known: the answer then keeps to the policy's general rule.
+func retentionData(ps []Period) map[string]string {
+	var m map[string]string
+	for _, p := range ps {
+		if p.N <= 0 || !slices.Contains(DataKinds(), p.Kind) {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{"Any": "1"}
+		}
+		m["P_"+string(p.Kind)] = strconv.Itoa(p.N)
+		if p.Unit == Years {
+			m["Y_"+string(p.Kind)] = "1"
+		} else {
+			delete(m, "Y_"+string(p.Kind))
+		}
+	}
+	return m
 }
 
 // topicReplies is the answer to one topic with its related topics and the way back to the item list.

@@ -246,7 +246,7 @@ func TestFAQReplies(t *testing.T) {
 }
 
 func TestFAQTopicReplies(t *testing.T) {
-	r, ok := FAQTopicReplies("5.agent")
+	r, ok := FAQTopicReplies("5.agent", Input{})
 	if !ok || r[0].ID != "faq.t5_agent.answer" {
 		t.Fatalf("FAQTopicReplies(5.agent) = %+v, %v", r, ok)
 	}
@@ -262,7 +262,7 @@ func TestFAQTopicReplies(t *testing.T) {
 		t.Errorf("quick replies = %v, want %v", got, want)
 	}
 	for _, tp := range faqTopics {
-		r, ok := FAQTopicReplies(tp.ID)
+		r, ok := FAQTopicReplies(tp.ID, Input{})
 		if !ok || len(r) != 1 || r[0].ID != tp.AnswerID() {
 			t.Errorf("FAQTopicReplies(%s) = %+v, %v", tp.ID, r, ok)
 		}
@@ -271,15 +271,15 @@ func TestFAQTopicReplies(t *testing.T) {
 			if !ok {
 				t.Errorf("%s: bad postback %q", tp.ID, c.Postback)
 			}
-			if _, ok := FAQTopicReplies(id); !ok {
+			if _, ok := FAQTopicReplies(id, Input{}); !ok {
 				t.Errorf("%s: quick reply %q leads nowhere", tp.ID, c.Postback)
 			}
 		}
 	}
-	if _, ok := FAQTopicReplies("99.nope"); ok {
+	if _, ok := FAQTopicReplies("99.nope", Input{}); ok {
 		t.Error("unknown topic answered")
 	}
-	if m, ok := FAQTopicReplies(FAQMenuTopic); !ok || m[0].ID != FAQMenuPromptID {
+	if m, ok := FAQTopicReplies(FAQMenuTopic, Input{}); !ok || m[0].ID != FAQMenuPromptID {
 		t.Errorf("FAQTopicReplies(menu) = %+v, %v", m, ok)
 	}
 }

@@ -69,6 +69,8 @@ type Input struct {
 	// Lang is the language the answer is written in (the chat's choice, else the LINE profile's);
 	// "" when unknown. Step speaks it, and offers the other one.
 	Lang Lang
+	// Retention is the periods in force, set by the pipeline; nil: unknown.
+	Retention []Period
 }
 
 // StaffHours is the business-hours status a step needs: Closed when staff do not answer now, and
