@@ -55,6 +55,9 @@ type Console struct {
 	// Requests is the request service behind the pages of personal-data requests (nil: the pages
 	// answer 503 and the chat page shows no request badge).
 	Requests RequestDesk
+	// Retention is the sweeper behind the admin's page of retention periods (nil: the page answers
+	// 503).
+	Retention RetentionDesk
 
 	Sessions    SessionStore     // logins (console_session.go)
 	Accounts    AccountStore     // one staff account: login, settings (console_auth.go)
@@ -207,6 +210,7 @@ func (h *Console) Register(e *gin.Engine) {
 	admin.POST("/canned/delete", h.needs(h.Canned != nil), h.deleteCanned)
 	admin.GET("/audit", h.auditPage)
 	h.registerOutbox(admin)
+	h.registerRetention(admin)
 
 	authed.GET("/marketing", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.marketingPage)
 	h.registerOptOuts(authed)

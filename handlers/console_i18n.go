@@ -125,7 +125,7 @@ var auditActions = []string{"login", "login.failed", "access.denied", "login.thr
 	"chat.open", "claim", "claim.refused", "claim.failed", "reply", "reply.refused", "reply.failed", "note", "note.refused",
 	"note.failed", "handback", "handback.refused", "handback.failed", "close", "close.refused", "close.failed",
 	"staff.add", "staff.update", "canned.save", "canned.delete", "settings.update",
-	"optout.csv", "optout.history", "optout.entry", "optout.entry.failed", "outbox.retry"}
+	"optout.csv", "optout.history", "optout.entry", "optout.entry.failed", "outbox.retry", "retention.sweep"}
 
 // Label names a code of a kind (status, reason, resolution, …) in this language. A code the catalog
 // does not know (e.g. a resolution stored in English before resolutions were codes) is shown as it is.
