@@ -93,3 +93,24 @@ func (p *Processor) writeTranscript(ctx context.Context, ev Event, st Step) erro
 	}
 	return nil
 }
+
+// ForgetIdle drops from the cache the conversations last checkpointed before cutoff that have
+// nothing queued, running or unsaved, so that the retention sweeper's deletion of their checkpoints
+// is final (a cached copy would otherwise be written back at the customer's next message). It
+// returns how many it dropped. A customer who writes again starts afresh from the store.
+func (p *Processor) ForgetIdle(cutoff time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for user, e := range p.convs {
+		if e.dirty || !e.conv.UpdatedAt.Before(cutoff) {
+			continue
+		}
+		if q := p.queues[user]; q != nil && (q.running || len(q.pending) > 0) {
+			continue
+		}
+		delete(p.convs, user)
+		n++
+	}
+	return n
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/enemane/privacybot/bot/retention"
 	"github.com/enemane/privacybot/handlers"
 )
 
@@ -43,7 +44,11 @@ type config struct {
 	StaffWebhookURL    string   // STAFF_WEBHOOK_URL
 	StaffWebhookSecret string   // STAFF_WEBHOOK_SECRET (signs the webhook's body)
 	// Requests is the personal-data requests' configuration.
-	Requests        requestConfig
+	Requests requestConfig
+	// Retention is the periods in force (RETENTION over the defaults; see retention.go).
+	Retention retention.Policy
+	// InstanceID names this process in leases and reports (INSTANCE_ID, default the host name).
+	InstanceID      string
 	apiBaseExplicit bool
 }
 
@@ -81,6 +86,13 @@ func loadConfig() (config, error) {
 	}
 	if c.Requests, err = loadRequestConfig(); err != nil {
 		return c, err
+	}
+	if c.Retention, err = loadRetention(c.Requests.LinkDays); err != nil {
+		return c, err
+	}
+	c.InstanceID = os.Getenv("INSTANCE_ID")
+	if c.InstanceID == "" {
+		c.InstanceID, _ = os.Hostname()
 	}
 	c.OnFly = os.Getenv("FLY_APP_NAME") != "" || os.Getenv("FLY_MACHINE_ID") != ""
 	for _, p := range strings.Split(os.Getenv("TRUSTED_PROXIES"), ",") {

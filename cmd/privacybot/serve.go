@@ -18,6 +18,7 @@ import (
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/bot/request"
+	"github.com/enemane/privacybot/bot/retention"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/handlers"
@@ -45,7 +46,8 @@ func serve(_ []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, Database: cfg.MongoDatabase, DataDir: cfg.DataDir, Log: log})
+	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, Database: cfg.MongoDatabase, DataDir: cfg.DataDir,
+		Retention: cfg.Retention, Log: log})
 	if err != nil {
 		return err
 	}
@@ -75,6 +77,11 @@ func serve(_ []string) error {
 	requestsDone := make(chan struct{})
 	go func() { defer close(requestsDone); app.requests.Run(rctx) }()
 	defer func() { stopRequests(); <-requestsDone }()
+	// The retention sweeper (policy item 13), likewise.
+	swctx, stopSweeper := context.WithCancel(context.Background())
+	sweeperDone := make(chan struct{})
+	go func() { defer close(sweeperDone); app.sweeper.Run(swctx, sweepDelay) }()
+	defer func() { stopSweeper(); <-sweeperDone }()
 
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		defer startPprof(addr, log)()
@@ -147,6 +154,8 @@ type app struct {
 	outbox *outbox.Outbox
 	// requests is the personal-data requests' service (its fetcher and digest run beside the outbox).
 	requests *request.Service
+	// sweeper enforces the retention periods.
+	sweeper *retention.Sweeper
 }
 
 // wire builds the pipeline and the HTTP routes on a store.
@@ -201,7 +210,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		Classify: classifier(model),
 		Effects:  bot.EffectSinks{handoffs, mkt.consents, a.requests},
 		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
-		Requests: a.requests, RequestFee: cfg.Requests.FeeText,
+		Requests: a.requests, RequestFee: cfg.Requests.FeeText, Retention: cfg.Retention,
 	})
 	handoffs.SetDispatcher(a.proc)
 	raiser.SetDispatcher(a.proc)
@@ -219,6 +228,8 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if cfg.OnFly {
 		routes.ClientIPHeader = gin.PlatformFlyIO
 	}
+	a.sweeper = wireRetention(cfg, st, a, log)
+	console.Retention = a.sweeper // the admin's page of retention periods and sweeps
 	a.router = handlers.NewRouter(log, routes)
 	return a, nil
 }
