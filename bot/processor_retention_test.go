@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/enemane/privacybot/flows"
 )
@@ -85,5 +86,28 @@ func TestNoRetentionConfiguredLeavesTheInputUnknown(t *testing.T) {
 	defer f.m.mu.Unlock()
 	if msgs := f.m.sent["reply:rt-R3"]; len(msgs) != 1 || !strings.Contains(msgs[0].Text, "第12項の窓口") {
 		t.Errorf("answer %+v: want today's answer, referring to the window", msgs)
+	}
+}
+
+// TestForgetIdleDropsOnlyIdleConversations: the retention sweeper's deletion of a checkpoint is final
+// because the processor first forgets the cached copy; conversations written since the cutoff stay
+// cached, and a customer who writes again is answered from the store.
+func TestForgetIdleDropsOnlyIdleConversations(t *testing.T) {
+	f := newProcFixture(t, nil)
+	f.p.Enqueue([]Event{f.text("F1", "Ua", "こんにちは"), f.text("F2", "Ub", "こんにちは")})
+	f.idle(t)
+	if n := f.p.ForgetIdle(time.Now().Add(-time.Hour)); n != 0 {
+		t.Fatalf("forgot %d conversations checkpointed after the cutoff", n)
+	}
+	if n := f.p.ForgetIdle(time.Now().Add(time.Hour)); n != 2 {
+		t.Fatalf("forgot %d idle conversations, want 2", n)
+	}
+	if n := f.p.ForgetIdle(time.Now().Add(time.Hour)); n != 0 || f.p.Stats().CachedUsers != 0 {
+		t.Fatalf("a second call forgot %d; cached %d", n, f.p.Stats().CachedUsers)
+	}
+	f.p.Enqueue([]Event{f.text("F3", "Ua", "こんにちは")})
+	f.idle(t)
+	if f.p.Stats().CachedUsers != 1 {
+		t.Errorf("the customer who wrote again is not cached: %+v", f.p.Stats())
 	}
 }
