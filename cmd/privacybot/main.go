@@ -5,6 +5,8 @@
 //	privacybot user ...  staff accounts of the console: user add --role admin EMAIL, user list
 //	privacybot token ... back-office API tokens: token add --name NAME [--scope optouts,requests], token list, token revoke --name NAME
 //	privacybot richmenu  create the account's rich menu through the Messaging API
+//	privacybot backup FILE   write a backup of the store (the server may run) to FILE
+//	privacybot restore FILE  write a backup into an empty store (the server stopped)
 package main
 
 import (
@@ -17,7 +19,9 @@ const usage = `usage: privacybot [command]
   nlu [eval FILE.tsv]                 classify stdin line by line, or evaluate on a labelled file
   user add --role ROLE EMAIL | list   console accounts (roles: admin, agent, privacy, marketing)
   token add --name NAME [--scope S] | list | revoke --name NAME   back-office API tokens (scopes: optouts, requests)
-  richmenu [--dry-run] [--image FILE] create the rich menu through the Messaging API`
+  richmenu [--dry-run] [--image FILE] create the rich menu through the Messaging API
+  backup FILE                         back the store up to FILE (personal data: keep it safe; see docs/backup.md)
+  restore FILE                        restore a backup into an empty store (embedded: with the server stopped)`
 
 func main() {
 	args := os.Args[1:]
@@ -37,6 +41,10 @@ func main() {
 		err = runToken(args, os.Stdout)
 	case "richmenu":
 		err = runRichMenu(args, os.Stdout)
+	case "backup":
+		err = runBackup(args, os.Stdout)
+	case "restore":
+		err = runRestore(args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 	default:

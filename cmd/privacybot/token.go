@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -67,10 +66,9 @@ func runToken(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
-	st, err := store.Open(ctx, store.Config{URI: cfg.MongoURI, Database: cfg.MongoDatabase, DataDir: cfg.DataDir,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := store.Open(ctx, storeConfig(cfg))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -30,12 +29,9 @@ func runUser(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
-	open := func() (*store.Store, error) {
-		return store.Open(ctx, store.Config{URI: cfg.MongoURI, Database: cfg.MongoDatabase, DataDir: cfg.DataDir,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	}
+	open := func() (*store.Store, error) { return store.Open(ctx, storeConfig(cfg)) }
 	switch args[0] {
 	case "add":
 		fs := flag.NewFlagSet("user add", flag.ContinueOnError)
