@@ -207,7 +207,7 @@ func TestRetentionPageShowsPolicyAndSweeps(t *testing.T) {
 		flows.DataEscalations:   {"3年", "対応済み（または取り消し）になってから"},
 		flows.DataRequests:      {"5年", "請求の完了から"},
 		flows.DataDocuments:     {"30日", "本人確認の判断から"},
-		flows.DataPackages:      {"14日", "ダウンロード用リンクの有効期限が切れた時点で削除"},
+		flows.DataPackages:      {"14日", "リンクの期限が切れた時点で添付ファイルを削除"},
 		flows.DataConsent:       {"3年", "有効な間は保持し、変更・取り消しの時点から"},
 		flows.DataOutbox:        {"90日", "送信が済んだ時点から"},
 		flows.DataAudit:         {"5年", "操作の時点から"},

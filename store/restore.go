@@ -85,8 +85,7 @@ func (s *Store) checkEmpty(ctx context.Context) error {
 	for _, n := range names {
 		err := s.db.Collection(n).FindOne(ctx, bson.D{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
 		if err == nil {
-			return fmt.Errorf("%w: %s holds documents (restore goes into an empty store only: a new DATA_DIR, or a new MongoDB database)",
-				ErrNotEmpty, s.logicalName(n))
+			return fmt.Errorf("%w (%s holds documents)", ErrNotEmpty, s.logicalName(n))
 		}
 		if !errors.Is(err, mongo.ErrNoDocuments) {
 			return fmt.Errorf("restore: %w", err)

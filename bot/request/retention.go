@@ -15,7 +15,8 @@ import (
 //	           with the request); photos sent for a request never submitted, the period after they
 //	           arrived (metadata and all)
 //	packages   files staff attached to a data package, once the request is closed and its link has
-//	           expired or was revoked (the package page itself is made from the store when opened)
+//	           expired (the period is the link's life, from its issue) or was revoked (the package page
+//	           itself is made from the store when opened)
 //	requests   the request record with its documents' metadata and package files, the period after
 //	           the request was closed
 
@@ -68,7 +69,7 @@ func (s *Service) Sweep(ctx context.Context, kind flows.DataKind, cutoff time.Ti
 		m, err := s.sweepDraftDocuments(ctx, cutoff)
 		return n + m, err
 	case flows.DataPackages:
-		return s.sweepPackages(ctx)
+		return s.sweepPackages(ctx, cutoff)
 	case flows.DataRequests:
 		return s.sweepRequests(ctx, cutoff)
 	}
@@ -157,13 +158,15 @@ func (s *Service) sweepDraftDocuments(ctx context.Context, cutoff time.Time) (in
 }
 
 // sweepPackages deletes the files attached to the data package of a closed request once its link
-// has expired or was revoked (an open request's link can still be reissued).
-func (s *Service) sweepPackages(ctx context.Context) (int64, error) {
-	now := s.cfg.Now()
+// has expired or was revoked (an open request's link can still be reissued). The packages' period is
+// the link's life, counted from its issue: a link issued before cutoff has expired by the end of its
+// last day, cutoff plus the link's days.
+func (s *Service) sweepPackages(ctx context.Context, cutoff time.Time) (int64, error) {
+	expired := cutoff.AddDate(0, 0, s.cfg.LinkDays)
 	var total int64
 	for _, r := range s.due(func(r *Request) bool {
 		p := r.Package
-		return p != nil && len(p.Files) > 0 && !r.Status.Open() && (p.Revoked || !now.Before(p.ExpiresAt)) &&
+		return p != nil && len(p.Files) > 0 && !r.Status.Open() && (p.Revoked || !expired.Before(p.ExpiresAt)) &&
 			!r.happened(ChangeFilesGone)
 	}) {
 		n, err := s.cfg.Store.DeletePackageFiles(ctx, r.ID)

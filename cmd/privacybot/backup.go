@@ -71,7 +71,7 @@ func runBackup(args []string, stdout io.Writer) error {
 		_ = d.Sync()
 		_ = d.Close()
 	}
-	fmt.Fprintf(stdout, "Backed up to %s in %.1f s: %s (%s of documents).\n", file, time.Since(started).Seconds(),
+	fmt.Fprintf(stdout, "Backed up to %s in %.1f s: %s (%s of data before compression).\n", file, time.Since(started).Seconds(),
 		byteSize(info.Size()), byteSize(m.Bytes()))
 	summary(stdout, m)
 	return nil
@@ -110,8 +110,8 @@ func runRestore(args []string, stdout io.Writer) error {
 		if cfg.MongoURI != "" {
 			where = "MongoDB database " + cfg.MongoDatabase
 		}
-		return fmt.Errorf("restore: %s is not empty; nothing was written. Restore into an empty store "+
-			"(point DATA_DIR, or MONGODB_DATABASE, at a new one): %w", where, err)
+		return fmt.Errorf("restore: nothing was written: %s: %w. A backup restores into an empty store only: "+
+			"point DATA_DIR (or MONGODB_DATABASE) at a new one", where, err)
 	case errors.Is(err, store.ErrPartlyRestored):
 		return fmt.Errorf("restore: %w", err)
 	case errors.Is(err, store.ErrBadArchive):

@@ -17,6 +17,9 @@ import (
 // longer than it meant to.
 func loadRetention(linkDays int) (retention.Policy, error) {
 	if v := os.Getenv("DOCUMENT_KEEP_DAYS"); v != "" {
+		if os.Getenv("RETENTION") != "" {
+			return nil, errors.New("DOCUMENT_KEEP_DAYS is replaced by RETENTION: remove it, and set documents=" + v + "d in RETENTION if that is the period meant")
+		}
 		return nil, errors.New("DOCUMENT_KEEP_DAYS is replaced by RETENTION: write RETENTION=documents=" + v + "d")
 	}
 	return retention.Parse(os.Getenv("RETENTION"), linkDays)
