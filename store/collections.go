@@ -80,8 +80,14 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		idx[colSteps] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
 		idx[colDeliveries] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
 		idx[colDocuments] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}}}}
-		idx[colEscalations] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
+		idx[colEscalations] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}, {Keys: bson.D{{Key: "closedAt", Value: 1}}}}
 		idx[colConsentHistory] = []mongo.IndexModel{{Keys: bson.D{{Key: "subject", Value: 1}}}}
+		// The retention sweeper's ranged deletes (the journal's and the audit log's are the TTL indexes).
+		idx[colConversations] = []mongo.IndexModel{{Keys: bson.D{{Key: "updatedAt", Value: 1}}}}
+		idx[colOutboxDelivered] = []mongo.IndexModel{{Keys: bson.D{{Key: "doneAt", Value: 1}}}}
+		idx[colOutboxFailed] = []mongo.IndexModel{{Keys: bson.D{{Key: "doneAt", Value: 1}}}}
+		idx[colSweeps] = []mongo.IndexModel{{Keys: bson.D{{Key: "started", Value: 1}}}}
+		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or
 	// more indexes that already exist, i.e. on the second start.
