@@ -82,8 +82,9 @@ func (s *Store) loadKnownConversations(ctx context.Context) error {
 		ids[id] = struct{}{}
 	}
 	k.ids, k.loaded = ids, true
+	n := len(ids) // the set is the index's from here on, written under its lock
 	k.mu.Unlock()
-	s.log.Info("conversation index loaded", "conversations", len(ids))
+	s.log.Info("conversation index loaded", "conversations", n)
 	return nil
 }
 
