@@ -70,7 +70,7 @@ func (p *Processor) checkpoint(budget time.Duration) {
 			for _, rest := range changed[i:] {
 				pending[rest.UserID] = true
 			}
-			p.metrics.checkpointsDeferred.Add(int64(len(changed) - i))
+			p.metrics.checkpointsDeferred(len(changed) - i)
 			break
 		}
 		if err := p.cfg.Journal.SaveConversations(ctx, []Conversation{c}); err != nil {

@@ -32,25 +32,39 @@ func (p *Processor) deliver(ctx context.Context, ev Event, st Step, recovered bo
 		return nil
 	}
 	d := Delivery{EventID: ev.ID, UserID: ev.UserID}
-	began := p.cfg.Now()
 	if how == startReply || how == startReplyAgain {
 		done := p.replyLoop(ctx, st, how == startReply, &d)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if done {
+			p.countAnswer(ev, d)
 			if d.Status == DeliverySent && d.Via == "reply" {
-				p.metrics.observeSend(p.cfg.Now().Sub(began))
 				return nil
 			}
-			return p.record(ctx, d, began)
+			return p.record(ctx, d)
 		}
 	}
 	p.pushLoop(ctx, st, &d)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return p.record(ctx, d, began)
+	p.countAnswer(ev, d)
+	return p.record(ctx, d)
+}
+
+// countAnswer counts a settled delivery, with its latency from the event's receipt when LINE accepted it.
+func (p *Processor) countAnswer(ev Event, d Delivery) {
+	switch {
+	case d.Status == DeliveryFailed:
+		p.metrics.answered(answerFailed, ev.ReceivedAt, p.cfg.Now())
+	case d.Via == "reply":
+		p.metrics.answered(answerReply, ev.ReceivedAt, p.cfg.Now())
+	case d.Via == "reply-assumed":
+		p.metrics.answered(answerReplyAssumed, ev.ReceivedAt, p.cfg.Now())
+	default:
+		p.metrics.answered(answerPush, ev.ReceivedAt, p.cfg.Now())
+	}
 }
 
 // planFor decides, before a step is stored, how its messages are to leave: by the event's reply token
@@ -97,7 +111,6 @@ func (p *Processor) replyLoop(ctx context.Context, st Step, first bool, d *Deliv
 		switch r.Outcome {
 		case Accepted:
 			d.Status, d.Via, d.RequestIDs = DeliverySent, "reply", []string{r.RequestID}
-			p.metrics.replies.Add(1)
 			return true
 		case InvalidToken:
 			if !first {
@@ -109,14 +122,13 @@ func (p *Processor) replyLoop(ctx context.Context, st Step, first bool, d *Deliv
 			return false
 		case Permanent:
 			d.Status, d.Via, d.Detail = DeliveryFailed, "reply", errText(r)
-			p.metrics.failures.Add(1)
 			return true
 		case Retryable:
-			p.metrics.retries.Add(1)
 			wait := backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, r.RetryAfter)
 			if first && p.cfg.Now().Add(wait).Sub(st.EventAt) >= p.cfg.ReplyWindow {
 				return false // the token will be stale: push
 			}
+			p.metrics.LINERetry(EndpointReply)
 			p.log.Warn("reply failed; retrying", "event", st.EventID, "status", r.Status, "attempt", attempt+1)
 			if !p.sleep(wait) {
 				return true
@@ -138,16 +150,14 @@ func (p *Processor) pushLoop(ctx context.Context, st Step, d *Delivery) {
 			r := p.cfg.Messenger.Push(ctx, st.UserID, key, msgs)
 			if r.Outcome == Accepted || r.Outcome == AlreadyDone {
 				d.RequestIDs = append(d.RequestIDs, r.RequestID)
-				p.metrics.pushes.Add(1)
 				break
 			}
 			if r.Outcome != Retryable || p.cfg.Now().After(deadline) {
 				d.Status, d.Detail = DeliveryFailed, errText(r)
-				p.metrics.failures.Add(1)
 				p.log.Warn("push failed for good", "event", st.EventID, "status", r.Status)
 				return
 			}
-			p.metrics.retries.Add(1)
+			p.metrics.LINERetry(EndpointPush)
 			p.log.Warn("push failed; retrying", "event", st.EventID, "status", r.Status, "attempt", attempt+1)
 			if !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, r.RetryAfter)) {
 				return
@@ -157,9 +167,8 @@ func (p *Processor) pushLoop(ctx context.Context, st Step, d *Delivery) {
 	d.Status = DeliverySent
 }
 
-func (p *Processor) record(ctx context.Context, d Delivery, began time.Time) error {
+func (p *Processor) record(ctx context.Context, d Delivery) error {
 	d.At = p.cfg.Now()
-	p.metrics.observeSend(d.At.Sub(began))
 	return p.cfg.Journal.RecordDelivery(ctx, d)
 }
 

@@ -103,6 +103,8 @@ type HandoffConfig struct {
 	BaseURL string
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Metrics counts the retries of staff messages (nil: not counted).
+	Metrics *Metrics
 }
 
 // Handoffs is the escalation manager: the EffectSink that opens, cancels and rates escalations, the
@@ -374,6 +376,22 @@ func (h *Handoffs) Queue() []Escalation {
 		return a.CreatedAt.Compare(b.CreatedAt)
 	})
 	return out
+}
+
+// Counts returns how many open escalations wait in the queue and how many a staff member has
+// claimed (metrics).
+func (h *Handoffs) Counts() (queued, assigned int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range h.open {
+		switch e.Status {
+		case StatusQueued:
+			queued++
+		case StatusAssigned:
+			assigned++
+		}
+	}
+	return queued, assigned
 }
 
 // system writes a system line into the customer's transcript (what happened to the escalation).

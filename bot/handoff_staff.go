@@ -185,9 +185,10 @@ func (h *Handoffs) push(ctx context.Context, to, key string, msgs []Message) Cal
 	var r CallResult
 	for attempt := 0; attempt < 4; attempt++ {
 		r = h.cfg.LINE.Push(ctx, to, key, msgs)
-		if r.Outcome != Retryable {
+		if r.Outcome != Retryable || attempt == 3 {
 			return r
 		}
+		h.cfg.Metrics.LINERetry(EndpointPush)
 		select {
 		case <-ctx.Done():
 			return r

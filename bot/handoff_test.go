@@ -131,6 +131,9 @@ func TestHandoffTransitions(t *testing.T) {
 		t.Fatalf("queue %+v: want one queued escalation", q)
 	}
 	id := q[0].ID
+	if queued, assigned := h.Counts(); queued != 1 || assigned != 0 {
+		t.Fatalf("counts %d queued, %d assigned: want 1, 0", queued, assigned)
+	}
 	if h.OwnedByStaff("U1") {
 		t.Fatal("a queued chat is owned by staff")
 	}
@@ -148,6 +151,9 @@ func TestHandoffTransitions(t *testing.T) {
 	if !h.OwnedByStaff("U1") {
 		t.Fatal("an assigned chat is not owned by staff")
 	}
+	if queued, assigned := h.Counts(); queued != 0 || assigned != 1 {
+		t.Fatalf("counts %d queued, %d assigned: want 0, 1", queued, assigned)
+	}
 	joined := inbox.last()
 	if p, ok := flows.DecodePostback(joined.Postback); joined.Kind != EventInternal || !ok || p.Do != flows.ActJoined || p.Name != "高橋" {
 		t.Fatalf("joined event %+v", joined)
@@ -164,6 +170,9 @@ func TestHandoffTransitions(t *testing.T) {
 	e, err := h.HandBack(ctx, id, alex)
 	if err != nil || e.Status != StatusClosed || h.OwnedByStaff("U1") || len(h.Queue()) != 0 {
 		t.Fatalf("after hand-back: %+v %v", e, err)
+	}
+	if queued, assigned := h.Counts(); queued != 0 || assigned != 0 {
+		t.Fatalf("counts %d queued, %d assigned after the hand-back", queued, assigned)
 	}
 	if p, _ := flows.DecodePostback(inbox.last().Postback); p.Do != flows.ActResume || p.Why != "handback" || p.Ticket != id {
 		t.Fatalf("resume event %+v", inbox.last())

@@ -31,6 +31,7 @@ type Content struct {
 type ContentClient struct {
 	token, endpoint string
 	http            *http.Client
+	metrics         *Metrics
 }
 
 // errorBodyCap is the most of a non-2xx answer's body that is ever read.
@@ -51,6 +52,13 @@ func NewContentClient(token, dataEndpoint string, hc *http.Client) *ContentClien
 	return &ContentClient{token: token, endpoint: strings.TrimRight(dataEndpoint, "/"), http: &capped}
 }
 
+// Instrument counts every fetch in m (privacybot_line_api_calls_total, endpoint "content"); call it
+// before the client is used.
+func (c *ContentClient) Instrument(m *Metrics) *ContentClient {
+	c.metrics = m
+	return c
+}
+
 // MessageContent fetches one message's content, reading at most limit bytes (TooLarge when there is
 // more). Outcomes: Accepted for 2xx (also when TooLarge); Retryable for 5xx, 429 (RetryAfter from
 // Retry-After), timeouts, connection errors, a body cut short and an ended ctx; Permanent for any other
@@ -63,6 +71,13 @@ func (c *ContentClient) MessageContent(ctx context.Context, messageID string, li
 	if limit <= 0 {
 		return Content{}, CallResult{Outcome: Permanent, Err: fmt.Errorf("message content: limit %d", limit)}
 	}
+	out, r := c.fetch(ctx, messageID, limit)
+	c.metrics.LINECall(EndpointContent, r.Outcome)
+	return out, r
+}
+
+// fetch makes the call of MessageContent.
+func (c *ContentClient) fetch(ctx context.Context, messageID string, limit int64) (Content, CallResult) {
 	// A fresh SDK client per call: its WithContext mutates the client.
 	blob, err := messaging_api.NewMessagingApiBlobAPI(c.token,
 		messaging_api.WithBlobEndpoint(c.endpoint), messaging_api.WithBlobHTTPClient(c.http))

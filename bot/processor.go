@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/enemane/privacybot/flows"
 )
 
@@ -62,6 +64,9 @@ type Config struct {
 	// CheckpointBudget bounds the time one checkpoint spends overwriting changed conversations (costly
 	// on the embedded engine); the rest wait for the next round (default 2 s).
 	CheckpointBudget time.Duration
+	// Metrics counts what the processor does (nil: instruments on a registry of the processor's own,
+	// read only by Stats).
+	Metrics *Metrics
 }
 
 // Processor handles inbox events after they are acknowledged: one goroutine per customer with pending
@@ -89,7 +94,7 @@ type Processor struct {
 	cancel  context.CancelFunc
 	ckDone  chan struct{}
 	ckStop  chan struct{}
-	metrics Metrics
+	metrics *Metrics
 }
 
 type handledEvent struct{ id, user string }
@@ -137,13 +142,16 @@ func NewProcessor(cfg Config) *Processor {
 	if cfg.Classify == nil {
 		cfg.Classify = func(string) flows.Intent { return flows.Intent{Name: "none"} }
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Processor{
 		cfg: cfg, log: cfg.Log,
 		queues: map[string]*userQueue{}, convs: map[string]*convEntry{}, known: map[string]struct{}{},
 		sem:    make(chan struct{}, cfg.MaxActiveUsers),
 		runCtx: ctx, cancel: cancel,
-		ckDone: make(chan struct{}), ckStop: make(chan struct{}),
+		ckDone: make(chan struct{}), ckStop: make(chan struct{}), metrics: cfg.Metrics,
 	}
 }
 
@@ -223,7 +231,7 @@ func (p *Processor) work(user string) {
 			if p.runCtx.Err() != nil {
 				return // stopping: the event stays in the inbox
 			}
-			p.metrics.storeErrors.Add(1)
+			p.metrics.processingError()
 			p.log.Warn("event processing failed; retrying", "event", ev.ID, "attempt", attempt+1, "err", err)
 			if !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
 				return
@@ -273,7 +281,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	start := p.cfg.Now()
 	if !ev.Answerable() && ev.Kind != EventUnfollow {
 		p.markHandled(ev)
-		p.metrics.ignored.Add(1)
+		p.metrics.eventHandled(handledIgnored)
 		return nil
 	}
 	// Internal events (a staff member joined, the chat was handed back) are the service talking, not
@@ -286,7 +294,7 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 			return err
 		}
 		p.markHandled(ev)
-		p.metrics.silenced.Add(1)
+		p.metrics.eventHandled(handledSilenced)
 		return nil
 	}
 	conv, err := p.conversation(ctx, ev)
@@ -317,7 +325,6 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		if st, err = p.cfg.Journal.Step(ctx, ev.ID); err != nil {
 			return err
 		}
-		p.metrics.duplicates.Add(1)
 	case err != nil:
 		return err
 	}
@@ -337,7 +344,11 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 		return err
 	}
 	p.markHandled(ev)
-	p.metrics.processed.Add(1)
+	if dup {
+		p.metrics.eventHandled(handledReprocessed)
+	} else {
+		p.metrics.eventHandled(handledProcessed)
+	}
 	p.log.Debug("event handled", "event", ev.ID, "kind", ev.Kind, "messages", len(st.Out),
 		"ms", p.cfg.Now().Sub(start).Milliseconds(), "duplicate", dup)
 	return nil

@@ -45,6 +45,7 @@ type CallResult struct {
 type LINE struct {
 	token, endpoint string
 	http            *http.Client
+	metrics         *Metrics
 }
 
 // NewLINE returns a client for the Messaging API at endpoint (https://api.line.me or the simulator).
@@ -57,6 +58,23 @@ func NewLINE(token, endpoint string, hc *http.Client) *LINE {
 		hc = &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	}
 	return &LINE{token: token, endpoint: strings.TrimRight(endpoint, "/"), http: hc}
+}
+
+// Instrument counts every call of the client in m (privacybot_line_api_calls_total); call it before
+// the client is used.
+func (l *LINE) Instrument(m *Metrics) *LINE {
+	l.metrics = m
+	return l
+}
+
+// Metrics returns the instruments the client counts in (nil when not instrumented), for the callers
+// that count their retries of its calls.
+func (l *LINE) Metrics() *Metrics { return l.metrics }
+
+// count counts a call and returns its result.
+func (l *LINE) count(endpoint string, r CallResult) CallResult {
+	l.metrics.LINECall(endpoint, r.Outcome)
+	return r
 }
 
 func (l *LINE) api(ctx context.Context) (*messaging_api.MessagingApiAPI, error) {
@@ -72,20 +90,20 @@ func (l *LINE) api(ctx context.Context) (*messaging_api.MessagingApiAPI, error) 
 func (l *LINE) Reply(ctx context.Context, token string, msgs []Message) CallResult {
 	api, err := l.api(ctx)
 	if err != nil {
-		return CallResult{Outcome: Permanent, Err: err}
+		return l.count(EndpointReply, CallResult{Outcome: Permanent, Err: err})
 	}
 	res, _, err := api.ReplyMessageWithHttpInfo(&messaging_api.ReplyMessageRequest{ReplyToken: token, Messages: toSDK(msgs)})
-	return classify(res, err, false)
+	return l.count(EndpointReply, classify(res, err, false))
 }
 
 // Push sends msgs to a user with a retry key, so that a resend of the same call is not delivered twice.
 func (l *LINE) Push(ctx context.Context, to, retryKey string, msgs []Message) CallResult {
 	api, err := l.api(ctx)
 	if err != nil {
-		return CallResult{Outcome: Permanent, Err: err}
+		return l.count(EndpointPush, CallResult{Outcome: Permanent, Err: err})
 	}
 	res, _, err := api.PushMessageWithHttpInfo(&messaging_api.PushMessageRequest{To: to, Messages: toSDK(msgs)}, retryKey)
-	return classify(res, err, true)
+	return l.count(EndpointPush, classify(res, err, true))
 }
 
 // ProfileLanguage returns the language of a user's LINE profile ("" when the profile has none).
@@ -103,9 +121,11 @@ func (l *LINE) ProfileName(ctx context.Context, userID string) (string, error) {
 func (l *LINE) profile(ctx context.Context, userID string) (messaging_api.UserProfileResponse, error) {
 	api, err := l.api(ctx)
 	if err != nil {
+		l.count(EndpointProfile, CallResult{Outcome: Permanent})
 		return messaging_api.UserProfileResponse{}, err
 	}
-	p, err := api.GetProfile(userID)
+	res, p, err := api.GetProfileWithHttpInfo(userID)
+	l.count(EndpointProfile, classify(res, err, false))
 	if err != nil {
 		return messaging_api.UserProfileResponse{}, err
 	}
@@ -118,7 +138,8 @@ func (l *LINE) MarkAsRead(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	_, err = api.MarkMessagesAsReadByToken(&messaging_api.MarkMessagesAsReadByTokenRequest{MarkAsReadToken: token})
+	res, _, err := api.MarkMessagesAsReadByTokenWithHttpInfo(&messaging_api.MarkMessagesAsReadByTokenRequest{MarkAsReadToken: token})
+	l.count(EndpointMarkRead, classify(res, err, false))
 	return err
 }
 
@@ -128,7 +149,8 @@ func (l *LINE) ShowLoading(ctx context.Context, userID string, seconds int) erro
 	if err != nil {
 		return err
 	}
-	_, err = api.ShowLoadingAnimation(&messaging_api.ShowLoadingAnimationRequest{ChatId: userID, LoadingSeconds: int32(seconds)})
+	res, _, err := api.ShowLoadingAnimationWithHttpInfo(&messaging_api.ShowLoadingAnimationRequest{ChatId: userID, LoadingSeconds: int32(seconds)})
+	l.count(EndpointLoading, classify(res, err, false))
 	return err
 }
 

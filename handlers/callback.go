@@ -36,13 +36,27 @@ type Callback struct {
 	Dispatch Dispatcher
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Metrics counts requests, acknowledged events and the time to acknowledge (nil: not counted).
+	Metrics *WebhookMetrics
 }
 
 // Handle answers POST /callback: 413 for a body over 1 MiB, 400 for a missing or wrong signature or a
 // body that is not a webhook, 503 when the events cannot be stored (LINE redelivers), and 200 once
 // every event is durably in the inbox. Nothing of the body is logged.
 func (h *Callback) Handle(c *gin.Context) {
+	arrived := time.Now() // the ack latency is measured on the monotonic clock, whatever Now says
 	start := h.Now()
+	defer func() {
+		// Errors are written after the handler returns (ErrorHandler); a panic writes nothing and
+		// is counted by nobody (the recovery answers 500).
+		var e *Error
+		switch {
+		case len(c.Errors) > 0 && errors.As(c.Errors.Last().Err, &e):
+			h.Metrics.request(e.Status)
+		case c.Writer.Written():
+			h.Metrics.request(c.Writer.Status())
+		}
+	}()
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxWebhookBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -83,6 +97,7 @@ func (h *Callback) Handle(c *gin.Context) {
 	}
 	h.Dispatch.Enqueue(fresh)
 	c.JSON(http.StatusOK, gin.H{})
+	h.Metrics.acknowledged(events, time.Since(arrived))
 	h.Log.Info("webhook acknowledged", "events", len(events), "new", len(fresh),
 		"ids", eventIDs(events), "ms", float64(h.Now().Sub(start).Microseconds())/1000)
 }

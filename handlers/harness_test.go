@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/flows/nlu"
@@ -85,6 +87,10 @@ type harnessOpts struct {
 	procTweak func(*bot.Config)
 	// marketing wires the marketing API (and its effect sink into cfg) on the harness's store.
 	marketing func(h *harness, cfg *bot.Config) *handlers.Marketing
+	// metrics, when set, gets the pipeline's and the webhook's instruments, served at /metrics with
+	// metricsToken as the bearer token (as on the main port with METRICS_TOKEN).
+	metrics      *prometheus.Registry
+	metricsToken string
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -113,8 +119,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var metrics *bot.Metrics
+	if o.metrics != nil {
+		metrics = bot.NewMetrics(o.metrics)
+	}
 	cfg := bot.Config{
-		Journal: h.st, Messenger: bot.NewLINE(testToken, apiSrv.URL, nil), Renderer: rend,
+		Journal: h.st, Messenger: bot.NewLINE(testToken, apiSrv.URL, nil).Instrument(metrics), Renderer: rend, Metrics: metrics,
 		Step: flows.Step, Log: quietLog(), Classify: classify, RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		CheckpointEvery: 50 * time.Millisecond,
 	}
@@ -133,11 +143,16 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.inbox != nil {
 		inbox = o.inbox(h.st)
 	}
-	router := handlers.NewRouter(quietLog(), handlers.Routes{
+	routes := handlers.Routes{
 		Marketing: mkt,
 		Callback:  &handlers.Callback{Secret: testSecret, Inbox: inbox, Dispatch: h.proc, Log: quietLog(), Now: time.Now},
 		Health:    &handlers.Health{Store: h.st},
-	})
+	}
+	if o.metrics != nil {
+		routes.Callback.Metrics = handlers.NewWebhookMetrics(o.metrics)
+		routes.Extra = map[string]http.Handler{"/metrics": &handlers.MetricsEndpoint{Registry: o.metrics, Token: o.metricsToken}}
+	}
+	router := handlers.NewRouter(quietLog(), routes)
 	h.bot = httptest.NewServer(router)
 	t.Cleanup(h.stop)
 	h.sender = &linesim.Sender{BotURL: h.bot.URL + "/callback", ChannelSecret: testSecret, Destination: "Ubot", API: h.api}

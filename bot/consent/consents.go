@@ -313,6 +313,28 @@ func (c *Consents) History(subject string) []Record {
 	return out
 }
 
+// OptOutCounts returns, by channel name ("phone", "mail", …, every channel present), how many
+// subjects are opted out of it now (metrics).
+func (c *Consents) OptOutCounts() map[string]int {
+	chans := flows.ChannelList()
+	n := make([]int, len(chans))
+	c.mu.RLock()
+	for _, st := range c.subjects {
+		out := st.OptedOut()
+		for i, ch := range chans {
+			if out.Has(ch) {
+				n[i]++
+			}
+		}
+	}
+	c.mu.RUnlock()
+	counts := make(map[string]int, len(chans))
+	for i, ch := range chans {
+		counts[ch.Name()] = n[i]
+	}
+	return counts
+}
+
 // LastSeq is the Seq of the newest record (0 when there is none): the highest Seq given, which is
 // also the highest held (the sweep keeps the record that has it).
 func (c *Consents) LastSeq() int64 {

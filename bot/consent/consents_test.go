@@ -104,6 +104,9 @@ func TestStateFollowsTheLaterStatementPerChannel(t *testing.T) {
 	if len(states) != 1 || states[0].Subject != LINESubject("U1") || states[0].OptedOut() != flows.ChanPhone|flows.ChanMail {
 		t.Fatalf("state %+v: want phone and mail opted out", states)
 	}
+	if n := c.OptOutCounts(); len(n) != len(flows.ChannelList()) || n["phone"] != 1 || n["mail"] != 1 || n["line"] != 0 || n["email"] != 0 {
+		t.Fatalf("opt-outs by channel %v: want phone and mail 1, every other channel 0", n)
+	}
 	if c.LastSeq() != 3 || len(store.recs) != 3 || store.recs["E1/1"].Seq != 1 {
 		t.Fatalf("history: last seq %d, %d stored, first %+v", c.LastSeq(), len(store.recs), store.recs["E1/1"])
 	}

@@ -31,6 +31,34 @@ func (o *Outbox) Pending(destination string) []Delivery {
 	return out
 }
 
+// Counts is one destination's numbers (metrics): pending now, and the outcomes since the outbox opened.
+type Counts struct {
+	Pending int
+	// OldestPending is when the oldest pending delivery was queued (zero when none is pending).
+	OldestPending time.Time
+	// Delivered, Failed (refused for good or given up) and Retried (attempts that failed transiently
+	// and will be made again) since the outbox opened.
+	Delivered, Failed, Retried int64
+}
+
+// Counts returns the numbers of every destination, by name, without copying the deliveries.
+func (o *Outbox) Counts() map[string]Counts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string]Counts, len(o.names))
+	for _, name := range o.names {
+		l := o.lanes[name]
+		c := Counts{Pending: len(l.pending), Delivered: l.delivered, Failed: l.failed, Retried: l.retried}
+		for _, it := range l.pending {
+			if c.OldestPending.IsZero() || it.d.QueuedAt.Before(c.OldestPending) {
+				c.OldestPending = it.d.QueuedAt
+			}
+		}
+		out[name] = c
+	}
+	return out
+}
+
 // Delivered returns the deliveries of a destination ("" = every destination) delivered since the
 // outbox opened, newest first (at most Config.KeepDelivered per destination).
 func (o *Outbox) Delivered(destination string) []Delivery {

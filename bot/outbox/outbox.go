@@ -162,6 +162,8 @@ type lane struct {
 	// so a destination that is down is probed, not flooded with every pending message.
 	streak int
 	paused time.Time
+	// Outcomes since the outbox opened (Counts).
+	delivered, failed, retried int64
 }
 
 type item struct {

@@ -136,6 +136,7 @@ func (o *Outbox) attempt(ctx context.Context, l *lane, d Delivery) bool {
 		}
 		o.mu.Lock()
 		delete(l.pending, d.ID)
+		l.delivered++
 		l.recent = append(l.recent, d)
 		if len(l.recent) > o.keep {
 			l.recent = slices.Delete(l.recent, 0, len(l.recent)-o.keep)
@@ -161,6 +162,7 @@ func (o *Outbox) attempt(ctx context.Context, l *lane, d Delivery) bool {
 		it.d = d
 	}
 	l.streak++
+	l.retried++
 	pause := max(o.policy.backoff(l.streak), retryAfter)
 	l.paused = now.Add(pause)
 	o.mu.Unlock()
@@ -201,6 +203,7 @@ func (o *Outbox) fail(ctx context.Context, l *lane, d Delivery, now time.Time, l
 	}
 	o.mu.Lock()
 	delete(l.pending, d.ID)
+	l.failed++
 	o.mu.Unlock()
 	log.Error(msg)
 }

@@ -159,6 +159,16 @@ func TestSweeperRunsEveryKind(t *testing.T) {
 	if !strings.Contains(logs.String(), `"outbox_error":"store down"`) || !strings.Contains(logs.String(), `"transcript":2`) {
 		t.Errorf("log %s", logs.String())
 	}
+	// The totals the metrics read add every report up.
+	now = now.Add(time.Hour)
+	if _, err := s.Once(context.Background(), retention.TriggerSchedule); err != nil {
+		t.Fatal(err)
+	}
+	tot := s.Totals()
+	if tot.Sweeps != 2 || tot.Deleted[flows.DataTranscript] != 4 || tot.Deleted[flows.DataOutbox] != 0 ||
+		tot.Failed[flows.DataOutbox] != 2 || tot.Failed[flows.DataTranscript] != 0 || !tot.LastFinished.Equal(now) {
+		t.Errorf("totals %+v", tot)
+	}
 }
 
 // While another instance holds the lease, a sweep does nothing and says so; a sweep already running in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -111,6 +112,42 @@ type Config struct {
 type Sweeper struct {
 	cfg Config
 	mu  sync.Mutex // one sweep at a time in this process (the lease does it across processes)
+
+	totalsMu sync.Mutex
+	totals   Totals
+}
+
+// Totals is what this process's sweeps did since it started, added up from their reports (metrics).
+type Totals struct {
+	Deleted map[flows.DataKind]int64 // items deleted, by kind
+	Failed  map[flows.DataKind]int64 // sweeps in which the kind failed, by kind
+	Sweeps  int64                    // sweeps run
+	// LastFinished is when this process's last sweep finished (zero before the first).
+	LastFinished time.Time
+}
+
+// add adds a report to the totals.
+func (t *Totals) add(r Report) {
+	if t.Deleted == nil {
+		t.Deleted, t.Failed = map[flows.DataKind]int64{}, map[flows.DataKind]int64{}
+	}
+	for _, k := range r.Kinds {
+		t.Deleted[k.Kind] += k.Deleted
+		if k.Error != "" {
+			t.Failed[k.Kind]++
+		}
+	}
+	t.Sweeps++
+	t.LastFinished = r.Finished
+}
+
+// Totals returns a copy of the totals.
+func (s *Sweeper) Totals() Totals {
+	s.totalsMu.Lock()
+	defer s.totalsMu.Unlock()
+	t := s.totals
+	t.Deleted, t.Failed = maps.Clone(t.Deleted), maps.Clone(t.Failed)
+	return t
 }
 
 // New returns a sweeper.
@@ -185,6 +222,9 @@ func (s *Sweeper) Once(ctx context.Context, trigger string) (Report, error) {
 	}
 	r.Finished = s.cfg.Now()
 	s.log(r)
+	s.totalsMu.Lock()
+	s.totals.add(r)
+	s.totalsMu.Unlock()
 	if err := s.cfg.Records.SaveSweep(context.WithoutCancel(ctx), r); err != nil {
 		return r, fmt.Errorf("retention report: %w", err)
 	}

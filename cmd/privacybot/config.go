@@ -51,7 +51,12 @@ type config struct {
 	// Retention is the periods in force (RETENTION over the defaults; see retention.go).
 	Retention retention.Policy
 	// InstanceID names this process in leases and reports (INSTANCE_ID, default the host name).
-	InstanceID      string
+	InstanceID string
+	// MetricsAddr is where the listener of /metrics listens (METRICS_ADDR, default
+	// defaultMetricsAddr; "" for none: METRICS_ADDR=off); MetricsToken is the bearer token of
+	// /metrics on the main port, required with a MetricsAddr that is not loopback (METRICS_TOKEN).
+	MetricsAddr     string
+	MetricsToken    string
 	apiBaseExplicit bool
 }
 
@@ -91,6 +96,9 @@ func loadConfig() (config, error) {
 		return c, err
 	}
 	if c.Retention, err = loadRetention(c.Requests.LinkDays); err != nil {
+		return c, err
+	}
+	if c.MetricsAddr, c.MetricsToken, err = loadMetricsConfig(); err != nil {
 		return c, err
 	}
 	c.InstanceID = os.Getenv("INSTANCE_ID")

@@ -14,7 +14,8 @@ import (
 // clearEnv unsets the variables loadConfig reads, so the machine's own environment does not leak in.
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "BASE_URL", "FLY_APP_NAME", "FLY_MACHINE_ID",
-		"LOCAL_MODE_BIND", "TRUSTED_PROXIES", "PORT", "LINE_API_BASE_URL", "STAFF_WEBHOOK_URL", "STAFF_WEBHOOK_SECRET"} {
+		"LOCAL_MODE_BIND", "TRUSTED_PROXIES", "PORT", "LINE_API_BASE_URL", "STAFF_WEBHOOK_URL", "STAFF_WEBHOOK_SECRET",
+		"METRICS_ADDR", "METRICS_TOKEN"} {
 		t.Setenv(k, "")
 	}
 }

@@ -96,7 +96,7 @@ func (a storeAuditor) Audit(ctx context.Context, action, target, detail string) 
 func wireRequests(cfg config, rc requestConfig, st *store.Store, ob interface {
 	request.Queue
 	Destinations() []string
-}, raiser request.Raiser, log *slog.Logger) (*request.Service, error) {
+}, raiser request.Raiser, metrics *bot.Metrics, log *slog.Logger) (*request.Service, error) {
 	sealer, err := documentSealer(cfg, rc, log)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func wireRequests(cfg config, rc requestConfig, st *store.Store, ob interface {
 		}
 	}
 	return request.New(request.Config{
-		Store: st, Holdings: st, Content: bot.NewContentClient(cfg.ChannelToken, cfg.APIDataBaseURL, nil),
+		Store: st, Holdings: st, Content: bot.NewContentClient(cfg.ChannelToken, cfg.APIDataBaseURL, nil).Instrument(metrics),
 		Sealer: sealer, Raiser: raiser, Outbox: ob, AlertTo: alertTo, BackOfficeTo: backOffice,
 		Audit: storeAuditor{st: st, now: time.Now}, BaseURL: cfg.BaseURL, Location: loc,
 		DueDays: rc.DueDays, LinkDays: rc.LinkDays, Log: log,

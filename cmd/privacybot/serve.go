@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/outbox"
@@ -86,6 +87,9 @@ func serve(_ []string) error {
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		defer startPprof(addr, log)()
 	}
+	if cfg.MetricsAddr != "" {
+		defer startMetrics(cfg.MetricsAddr, cfg.MetricsToken, app.registry, log)()
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		app.proc.Stop(context.Background())
@@ -156,6 +160,8 @@ type app struct {
 	requests *request.Service
 	// sweeper enforces the retention periods.
 	sweeper *retention.Sweeper
+	// registry holds every metric of /metrics (the program's own, not Prometheus's global default).
+	registry *prometheus.Registry
 }
 
 // wire builds the pipeline and the HTTP routes on a store.
@@ -164,7 +170,8 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{}
+	a := &app{registry: newRegistry()}
+	metrics := bot.NewMetrics(a.registry)
 	routes := handlers.Routes{Health: &handlers.Health{Store: st}, PolicyText: locales.Policy, Extra: map[string]http.Handler{}}
 	var hc *http.Client
 	if cfg.LocalMode {
@@ -175,7 +182,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("intent model: %w", err)
 	}
-	line := bot.NewLINE(cfg.ChannelToken, cfg.APIBaseURL, hc)
+	line := bot.NewLINE(cfg.ChannelToken, cfg.APIBaseURL, hc).Instrument(metrics)
 	if a.outbox, err = openOutbox(cfg, st, line, rend, log); err != nil {
 		return nil, err
 	}
@@ -184,7 +191,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	raiser := &bot.Raiser{Inbox: st, Now: time.Now, Log: log}
-	if a.requests, err = wireRequests(cfg, cfg.Requests, st, a.outbox, raiser, log); err != nil {
+	if a.requests, err = wireRequests(cfg, cfg.Requests, st, a.outbox, raiser, metrics, log); err != nil {
 		return nil, err
 	}
 	octx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -210,11 +217,14 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		Classify: classifier(model),
 		Effects:  bot.EffectSinks{handoffs, mkt.consents, a.requests},
 		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
-		Requests: a.requests, RequestFee: cfg.Requests.FeeText, Retention: cfg.Retention,
+		Requests: a.requests, RequestFee: cfg.Requests.FeeText, Retention: cfg.Retention, Metrics: metrics,
 	})
 	handoffs.SetDispatcher(a.proc)
 	raiser.SetDispatcher(a.proc)
-	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: handoffs.Tap(a.proc), Log: log, Now: time.Now}
+	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: handoffs.Tap(a.proc), Log: log, Now: time.Now,
+		Metrics: handlers.NewWebhookMetrics(a.registry)}
+	// /metrics on the main port: with METRICS_TOKEN as a bearer token; 404 without one.
+	routes.Extra["/metrics"] = &handlers.MetricsEndpoint{Registry: a.registry, Token: cfg.MetricsToken}
 	if cfg.LocalMode {
 		sender := &linesim.Sender{BotURL: fmt.Sprintf("http://127.0.0.1:%d/callback", cfg.Port),
 			ChannelSecret: cfg.ChannelSecret, Destination: "Uprivacybot0000000000000000000000", API: a.sim}
@@ -230,6 +240,13 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	}
 	a.sweeper = wireRetention(cfg, st, a, log)
 	console.Retention = a.sweeper // the admin's page of retention periods and sweeps
+	state := &stateCollector{a: a}
+	sctx, cancelSweeps := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelSweeps()
+	if last, err := a.sweeper.Last(sctx, 1); err == nil && len(last) > 0 {
+		state.lastSweep = last[0].Finished
+	}
+	a.registry.MustRegister(state)
 	a.router = handlers.NewRouter(log, routes)
 	return a, nil
 }

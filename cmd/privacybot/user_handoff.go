@@ -27,7 +27,7 @@ func wireHandoff(cfg config, st *store.Store, line *bot.LINE, rend *bot.Renderer
 		}
 	}
 	h := bot.NewHandoffs(bot.HandoffConfig{Store: st, Inbox: st, LINE: line, Renderer: rend,
-		Profile: line.ProfileName, Alerters: alerters, BaseURL: cfg.BaseURL, Log: log})
+		Profile: line.ProfileName, Alerters: alerters, BaseURL: cfg.BaseURL, Log: log, Metrics: line.Metrics()})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := h.Load(ctx); err != nil {
