@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -144,54 +143,7 @@ const testDocumentKey = "DOCUMENT_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZW
 // with SIGTERM and waits for it to exit.
 func serveLocal(t *testing.T, bin string, port int, dataDir string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Env = append(localEnv(port, dataDir), testDocumentKey, "LOG_LEVEL=warn")
-	out := &tailBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	stop = func() {
-		select {
-		case <-done:
-			return
-		default:
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-done
-	}
-	t.Cleanup(func() {
-		select {
-		case <-done:
-		default:
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("server output (tail):\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for time.Now().Before(deadline) {
-		res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return stop
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("the server exited before it was ready:\n%s", out.String())
-		case <-tick.C:
-		}
-	}
-	t.Fatalf("the server was not ready within 30 s:\n%s", out.String())
-	return nil
+	return startServer(t, bin, port, append(localEnv(port, dataDir), testDocumentKey, "LOG_LEVEL=warn")).Stop
 }
 
 // runCLI runs a command of the binary on dataDir; its output is stdout and stderr together.

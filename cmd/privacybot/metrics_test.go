@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -91,41 +90,15 @@ func TestServerServesMetrics(t *testing.T) {
 	apiSrv := apiHTTP.URL
 	port, mport := freePort(t), freePort(t)
 	const token = "metrics-token-0123456789abcdef"
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
+	srv := startServer(t, bin, port, append(os.Environ(),
 		fmt.Sprintf("PORT=%d", port), "DATA_DIR="+t.TempDir(), "MONGODB_URI=",
 		"LINE_CHANNEL_SECRET="+crashSecret, "LINE_CHANNEL_ACCESS_TOKEN="+crashToken,
 		"DOCUMENT_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"LINE_API_BASE_URL="+apiSrv, "LINE_API_DATA_BASE_URL="+apiSrv, "LOG_LEVEL=warn",
-		fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", mport), "METRICS_TOKEN="+token)
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go drain(t, out)
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	botURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+		fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", mport), "METRICS_TOKEN="+token))
+	botURL := srv.URL
 	listener := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
-	waitUntil(t, "the server to be ready", func() bool {
-		res, err := http.Get(botURL + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	})
-	waitUntil(t, "the metrics listener", func() bool { code, _ := scrapeURL(t, listener, ""); return code == http.StatusOK })
+	waitUntil(t, "the metrics listener", srv.done, func() bool { code, _ := scrapeURL(t, listener, ""); return code == http.StatusOK })
 
 	sender := &linesim.Sender{BotURL: botURL + "/callback", ChannelSecret: crashSecret, API: api}
 	users := []string{"Umetric1", "Umetric2", "Umetric3"}
@@ -142,7 +115,7 @@ func TestServerServesMetrics(t *testing.T) {
 		}
 	}
 	var fams map[string]*dto.MetricFamily
-	waitUntil(t, "the answers counted and the backlog empty", func() bool {
+	waitUntil(t, "the answers counted and the backlog empty", srv.done, func() bool {
 		_, fams = scrapeURL(t, listener, "")
 		return metricValue(fams, "privacybot_answers_total", "result", "reply") == 3 &&
 			metricValue(fams, "privacybot_inbox_backlog_events") == 0
@@ -230,16 +203,4 @@ next:
 		return m.GetGauge().GetValue()
 	}
 	return -1
-}
-
-// waitUntil polls cond until it holds (30 s at most).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }

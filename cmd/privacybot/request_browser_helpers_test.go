@@ -107,36 +107,43 @@ func (b *tailBuffer) String() string {
 	return string(bytes.ToValidUTF8(s, nil))
 }
 
-// localServer is the binary serving in local mode.
+// localServer is the binary serving (in local mode unless its environment says otherwise).
 type localServer struct {
 	URL  string // http://127.0.0.1:PORT
 	out  *tailBuffer
+	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 }
 
-// startLocalServer starts `privacybot` (serve) in local mode on port and waits for /readyz. The
-// process is stopped in t.Cleanup: SIGTERM, and SIGKILL if it has not exited 10 s later.
+// startLocalServer starts `privacybot` (serve) in local mode on port and waits for /readyz.
 func startLocalServer(t *testing.T, bin string, port int, dataDir string) *localServer {
 	t.Helper()
+	return startServer(t, bin, port, localEnv(port, dataDir))
+}
+
+// startServer starts `privacybot` (serve) with env, listening on port, and waits for /readyz. The
+// process is stopped in t.Cleanup: SIGTERM, and SIGKILL if it has not exited 10 s later.
+func startServer(t *testing.T, bin string, port int, env []string) *localServer {
+	t.Helper()
 	s := &localServer{URL: fmt.Sprintf("http://127.0.0.1:%d", port), out: &tailBuffer{}, done: make(chan struct{})}
-	cmd := exec.Command(bin)
-	cmd.Env = localEnv(port, dataDir)
-	cmd.Stdout, cmd.Stderr = s.out, s.out
-	if err := cmd.Start(); err != nil {
+	s.cmd = exec.Command(bin)
+	s.cmd.Env = env
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = cmd.Wait(); close(s.done) }()
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		select {
 		case <-s.done:
 			return
 		default:
 		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-s.done:
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
+			_ = s.cmd.Process.Kill()
 			<-s.done
 		}
 	})
@@ -145,25 +152,45 @@ func startLocalServer(t *testing.T, bin string, port int, dataDir string) *local
 			t.Logf("server output (tail):\n%s", s.out.String())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	waitUntil(t, "the server to be ready", s.done, func() bool {
+		res, err := http.Get(s.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	return s
+}
+
+// Stop ends the server with SIGTERM and waits for it to exit.
+func (s *localServer) Stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
+}
+
+// waitUntil checks cond every 50 ms until it holds; it fails the test after 30 s, or as soon as
+// exited (when not nil) is closed: the process the condition waits on has ended.
+func waitUntil(t *testing.T, what string, exited <-chan struct{}, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for time.Now().Before(deadline) {
-		res, err := http.Get(s.URL + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s
-			}
-		}
+	for !cond() {
 		select {
-		case <-s.done:
-			t.Fatalf("the server exited before it was ready:\n%s", s.out.String())
+		case <-exited:
+			t.Fatalf("the process exited while waiting for %s", what)
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
 		case <-tick.C:
 		}
 	}
-	t.Fatalf("the server was not ready within 30 s:\n%s", s.out.String())
-	return nil
 }
 
 // tab is one chromium tab (or browser context) of the test, with a deadline for the whole test.
