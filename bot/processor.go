@@ -354,43 +354,6 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	return nil
 }
 
-func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
-	in := flows.Input{Now: p.cfg.Now(), Lang: lang, Retention: p.cfg.Retention}
-	in.NoStaffRequest = p.cfg.Handoff != nil && !p.cfg.Handoff.HasOpenRequest(ev.UserID)
-	if p.cfg.Requests != nil {
-		in.Desk = p.cfg.Requests.Desk(ev.UserID, p.cfg.RequestFee)
-	} else {
-		in.Desk.Fee = p.cfg.RequestFee
-	}
-	if !p.cfg.Hours.IsOpen(in.Now) {
-		in.Staff = flows.StaffHours{Closed: true, Next: p.cfg.Hours.FormatNext(in.Now, lang)}
-	}
-	switch ev.Kind {
-	case EventMessage:
-		if ev.MessageType == "text" {
-			in.Kind, in.Text = flows.InputText, ev.Text
-			in.Intent = p.cfg.Classify(ev.Text)
-		} else {
-			in.Kind = flows.InputMedia
-			in.Media = flows.MediaRef{Type: ev.MessageType, MessageID: ev.MessageID, URL: ev.ContentURL}
-		}
-	case EventPostback:
-		in.Kind, in.Postback = flows.InputPostback, ev.Postback
-	case EventInternal:
-		in.Kind, in.Postback = flows.InputInternal, ev.Postback
-	case EventFollow:
-		in.Kind, in.Unblocked = flows.InputFollow, ev.Unblocked
-	case EventUnfollow:
-		in.Kind = flows.InputUnfollow
-	}
-	if ev.Type == "internal" && ev.Kind == EventPostback {
-		// Stored by a version that kept internal events as postbacks (still in an inbox at upgrade).
-		// No webhook event has this type: ParseWebhook makes it EventOther.
-		in.Kind = flows.InputInternal
-	}
-	return in
-}
-
 func (p *Processor) markHandled(ev Event) {
 	p.mu.Lock()
 	p.handled = append(p.handled, handledEvent{id: ev.ID, user: ev.UserID})
