@@ -59,7 +59,13 @@ func (s *Store) prepare(ctx context.Context, cfg Config) error {
 		}
 	}
 	for _, n := range known {
-		if err := s.createCollection(ctx, n, true); err != nil {
+		var err error
+		if slices.Contains(names, n) {
+			err = s.indexer.ensure(ctx, n) // exists: only its lookup index may be missing (an older version)
+		} else {
+			err = s.createCollection(ctx, n, true)
+		}
+		if err != nil {
 			return err
 		}
 	}
