@@ -80,6 +80,10 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		// A customer's draft becomes one request (a repeated submission is a duplicate key).
 		colRequests: {{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}},
 			Options: options.Index().SetUnique(true).SetName("user_draft_unique")}},
+		// A Seq is given once across instances: a second instance that picked the same Seq gets a
+		// duplicate key, catches up and takes the next (bot/consent).
+		colConsentHistory: {{Keys: bson.D{{Key: "seq", Value: 1}},
+			Options: options.Index().SetUnique(true).SetName("seq_unique")}},
 	}
 	if s.embedded == nil {
 		idx[colTranscript] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "at", Value: 1}}}}
@@ -87,7 +91,10 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		idx[colDeliveries] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
 		idx[colDocuments] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "draft", Value: 1}}}}
 		idx[colEscalations] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}, {Keys: bson.D{{Key: "closedAt", Value: 1}}}}
-		idx[colConsentHistory] = []mongo.IndexModel{{Keys: bson.D{{Key: "subject", Value: 1}}}}
+		idx[colConsentHistory] = append(idx[colConsentHistory], mongo.IndexModel{Keys: bson.D{{Key: "subject", Value: 1}}})
+		// What other instances read when they catch up (several instances on one MongoDB).
+		idx[colRequests] = append(idx[colRequests], mongo.IndexModel{Keys: bson.D{{Key: "updatedAt", Value: 1}}})
+		idx[colEscalations] = append(idx[colEscalations], mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}}})
 		// The retention sweeper's ranged deletes (the journal's and the audit log's are the TTL indexes).
 		idx[colConversations] = []mongo.IndexModel{{Keys: bson.D{{Key: "updatedAt", Value: 1}}}}
 		idx[colOutboxDelivered] = []mongo.IndexModel{{Keys: bson.D{{Key: "doneAt", Value: 1}}}}
