@@ -52,6 +52,11 @@ func (p *Processor) checkpoint(budget time.Duration) {
 		p.mu.Lock()
 		p.forgetReleasedLocked()
 		p.mu.Unlock()
+		if p.shared() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			p.releaseIdle(ctx, nil)
+		}
 		return
 	}
 
@@ -111,7 +116,14 @@ func (p *Processor) checkpoint(budget time.Duration) {
 			e.dirty = true
 		}
 	}
+	busy := map[string]bool{}
+	for _, h := range p.handled {
+		busy[h.user] = true
+	}
 	p.mu.Unlock()
+	if p.shared() {
+		p.releaseIdle(ctx, busy)
+	}
 }
 
 // forgetReleasedLocked forgets the events that left the inbox at the previous round: the inbox knows

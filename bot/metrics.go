@@ -20,7 +20,16 @@ type Metrics struct {
 	answerTime  *prometheus.HistogramVec // via
 	lineCalls   *prometheus.CounterVec   // endpoint, outcome
 	lineRetries *prometheus.CounterVec   // endpoint
+	leases      *prometheus.CounterVec   // event
 }
+
+// The lease events of several instances (privacybot_customer_lease_events_total).
+const (
+	leaseTaken    = "taken"    // taken afresh (from nobody, a released lease or an expired one)
+	leaseRefused  = "refused"  // held by another instance: its events left to that one
+	leaseLost     = "lost"     // lapsed while work was queued (renewals failed)
+	leaseReleased = "released" // given back, idle or at shutdown
+)
 
 // The results of handling an event (privacybot_events_handled_total).
 const (
@@ -91,7 +100,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messaging API calls retried after a retryable outcome (answers to customers and staff messages), by endpoint kind.",
 		}, []string{"endpoint"}),
 	}
-	reg.MustRegister(m.handled, m.errors, m.deferred, m.answers, m.answerTime, m.lineCalls, m.lineRetries)
+	m.leases = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "privacybot_customer_lease_events_total",
+		Help: "Several instances on one store: customers' leases taken afresh, refused (another instance holds the customer), lost (lapsed with work queued) and released.",
+	}, []string{"event"})
+	reg.MustRegister(m.handled, m.errors, m.deferred, m.answers, m.answerTime, m.lineCalls, m.lineRetries, m.leases)
+	for _, e := range []string{leaseTaken, leaseRefused, leaseLost, leaseReleased} {
+		m.leases.WithLabelValues(e)
+	}
 	// Every label value the code uses, at zero, so that rates and alerts see the series from the start.
 	for _, r := range []string{handledProcessed, handledReprocessed, handledIgnored, handledSilenced} {
 		m.handled.WithLabelValues(r)
@@ -113,6 +129,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) eventHandled(result string) {
 	if m != nil {
 		m.handled.WithLabelValues(result).Inc()
+	}
+}
+
+// lease counts a lease event; taking a lease this instance held already is not one.
+func (m *Metrics) lease(event string, fresh bool) {
+	if m != nil && (event != leaseTaken || fresh) {
+		m.leases.WithLabelValues(event).Inc()
+	}
+}
+
+func (m *Metrics) leasesReleased(n int) {
+	if m != nil && n > 0 {
+		m.leases.WithLabelValues(leaseReleased).Add(float64(n))
 	}
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/enemane/privacybot/flows"
 )
@@ -71,4 +72,14 @@ type Handoff interface {
 // (request.Service).
 type RequestDesk interface {
 	Desk(userID, fee string) flows.RequestDesk
+}
+
+// SharedInbox is the inbox of a store several instances share (MongoDB): besides the Journal's calls,
+// a customer's events can be read by whichever instance holds the customer's lease.
+type SharedInbox interface {
+	// PendingFor returns the customer's events in the inbox, oldest timestamp first.
+	PendingFor(ctx context.Context, userID string) ([]Event, error)
+	// Waiting returns the customers among users (nil: any) with events in the inbox received before
+	// before.
+	Waiting(ctx context.Context, users []string, before time.Time) ([]string, error)
 }

@@ -67,6 +67,14 @@ type Config struct {
 	// Metrics counts what the processor does (nil: instruments on a registry of the processor's own,
 	// read only by Stats).
 	Metrics *Metrics
+
+	// Leases and Shared make the processor one of several instances on one store (MongoDB): a
+	// customer's events are processed only under the customer's lease, and read from the shared
+	// inbox (see cluster.go). Both nil: the only instance (the embedded store).
+	Leases *Leases
+	Shared SharedInbox
+	// ScanEvery is how often the shared inbox is scanned for customers nobody holds (default 1 s).
+	ScanEvery time.Duration
 }
 
 // Processor handles inbox events after they are acknowledged: one goroutine per customer with pending
@@ -95,6 +103,9 @@ type Processor struct {
 	ckDone  chan struct{}
 	ckStop  chan struct{}
 	metrics *Metrics
+	// loops are the shared mode's lease renewal and inbox scan, stopped after the last checkpoint.
+	loops     sync.WaitGroup
+	loopsStop context.CancelFunc
 }
 
 type handledEvent struct{ id, user string }
@@ -102,6 +113,21 @@ type handledEvent struct{ id, user string }
 type userQueue struct {
 	pending []Event
 	running bool
+	// gen counts the events handed over. In shared mode (where the inbox is the queue) it tells a
+	// worker that events came while it was looking: it looks again before it stops.
+	gen int
+}
+
+// insert adds ev in timestamp order; equal timestamps keep arrival order.
+func (q *userQueue) insert(ev Event) {
+	i, _ := slices.BinarySearchFunc(q.pending, ev, func(a, b Event) int {
+		return a.Timestamp.Compare(b.Timestamp)
+	})
+	for i < len(q.pending) && q.pending[i].Timestamp.Equal(ev.Timestamp) {
+		i++
+	}
+	q.pending = slices.Insert(q.pending, i, ev)
+	q.gen++
 }
 
 type convEntry struct {
@@ -142,6 +168,9 @@ func NewProcessor(cfg Config) *Processor {
 	if cfg.Classify == nil {
 		cfg.Classify = func(string) flows.Intent { return flows.Intent{Name: "none"} }
 	}
+	if cfg.ScanEvery == 0 {
+		cfg.ScanEvery = time.Second
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
@@ -158,6 +187,15 @@ func NewProcessor(cfg Config) *Processor {
 // Start resumes whatever the inbox still holds (events acknowledged before a crash or a stop) and starts
 // the checkpointer.
 func (p *Processor) Start(ctx context.Context) error {
+	if p.shared() {
+		// Nothing to resume by itself: the scan takes every customer with events and no live holder.
+		lctx, cancel := context.WithCancel(context.Background())
+		p.loopsStop = cancel
+		p.loops.Go(func() { p.cfg.Leases.RenewEvery(lctx) })
+		p.loops.Go(func() { p.scanLoop(lctx) })
+		go p.checkpointLoop()
+		return nil
+	}
 	evs, err := p.cfg.Journal.Inbox(ctx)
 	if err != nil {
 		return err
@@ -179,6 +217,10 @@ func (p *Processor) Enqueue(evs []Event) {
 	if p.stopped {
 		return // they are in the inbox and resume at the next start
 	}
+	if p.shared() {
+		p.signalLocked(evs)
+		return
+	}
 	for _, ev := range evs {
 		if _, ok := p.known[ev.ID]; ok {
 			continue
@@ -189,13 +231,7 @@ func (p *Processor) Enqueue(evs []Event) {
 			q = &userQueue{}
 			p.queues[ev.UserID] = q
 		}
-		i, _ := slices.BinarySearchFunc(q.pending, ev, func(a, b Event) int {
-			return a.Timestamp.Compare(b.Timestamp)
-		})
-		for i < len(q.pending) && q.pending[i].Timestamp.Equal(ev.Timestamp) {
-			i++ // equal timestamps keep arrival order
-		}
-		q.pending = slices.Insert(q.pending, i, ev)
+		q.insert(ev)
 		if !q.running {
 			q.running = true
 			p.wg.Add(1)
@@ -208,6 +244,10 @@ func (p *Processor) work(user string) {
 	defer p.wg.Done()
 	p.sem <- struct{}{}
 	defer func() { <-p.sem }()
+	if p.shared() {
+		p.workShared(user)
+		return
+	}
 	for {
 		p.mu.Lock()
 		q := p.queues[user]
@@ -223,19 +263,30 @@ func (p *Processor) work(user string) {
 		q.pending = q.pending[1:]
 		p.mu.Unlock()
 
-		for attempt := 0; ; attempt++ {
-			err := p.handle(p.runCtx, ev)
-			if err == nil {
-				break
-			}
-			if p.runCtx.Err() != nil {
-				return // stopping: the event stays in the inbox
-			}
-			p.metrics.processingError()
-			p.log.Warn("event processing failed; retrying", "event", ev.ID, "attempt", attempt+1, "err", err)
-			if !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
-				return
-			}
+		if !p.handleRetrying(ev, nil) {
+			return
+		}
+	}
+}
+
+// handleRetrying handles ev, retrying while the store fails. It returns false when the worker must
+// stop (the processor is stopping, or held() turned false: the event stays in the inbox).
+func (p *Processor) handleRetrying(ev Event, held func() bool) bool {
+	for attempt := 0; ; attempt++ {
+		err := p.handle(p.runCtx, ev)
+		if err == nil {
+			return true
+		}
+		if p.runCtx.Err() != nil {
+			return false // stopping: the event stays in the inbox
+		}
+		if held != nil && !held() {
+			return false
+		}
+		p.metrics.processingError()
+		p.log.Warn("event processing failed; retrying", "event", ev.ID, "attempt", attempt+1, "err", err)
+		if !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
+			return false
 		}
 	}
 }
@@ -259,6 +310,19 @@ func (p *Processor) Stop(ctx context.Context) {
 	<-p.ckDone
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if p.shared() {
+		// Hand the customers over now rather than at their leases' expiry: their unfinished events are
+		// in the inbox, and the other instances' scans take them within a second.
+		p.loopsStop()
+		p.loops.Wait()
+		held := p.cfg.Leases.Held()
+		if err := p.cfg.Leases.Release(sctx, held); err != nil {
+			p.log.Warn("customer leases not released; other instances take them when they expire", "err", err)
+		} else {
+			p.metrics.leasesReleased(len(held))
+			p.log.Info("customer leases handed over", "customers", len(held))
+		}
+	}
 	if err := p.cfg.Journal.SealInbox(sctx); err != nil {
 		p.log.Warn("inbox not sealed; the next start resumes and skips the handled events", "err", err)
 	}

@@ -18,6 +18,12 @@ type LoadConfig struct {
 	// BotURL is the webhook URL of the bot under test; it must be on a
 	// loopback address.
 	BotURL string
+	// BotURLs, when set, are several instances of the bot (BotURL is then
+	// ignored): events go to them in turn, as a load balancer would spread
+	// them, so that one customer's events land on different instances. An
+	// event whose request fails without a status (the instance is down) is
+	// sent to the next one, as a load balancer retries.
+	BotURLs []string
 	// Secret is the bot's channel secret (to sign webhooks).
 	Secret string
 	// Token is the channel access token the bot uses against the fake API.
@@ -53,6 +59,10 @@ type LoadConfig struct {
 	Destination string
 	// ReplyTokenTTL is passed to the fake API (default one minute).
 	ReplyTokenTTL time.Duration
+	// Progress, when set, is called by the sending loop after each event is
+	// handed to a sender, with the number handed so far (tests stop an
+	// instance mid-run from it; it must not block for long).
+	Progress func(sent int)
 	// RateLimits is passed to the fake API (nil: none; LINERateLimits():
 	// LINE's, so a bot exceeding them sees 429s as it would in production).
 	RateLimits map[string]int
@@ -60,22 +70,28 @@ type LoadConfig struct {
 
 // LoadReport is the outcome of RunLoad.
 type LoadReport struct {
-	Offered       float64       `json:"offeredRate"`  // configured events/s
-	Achieved      float64       `json:"achievedRate"` // events sent / time taken to offer them
-	Events        int           `json:"events"`       // events sent
-	Acked         int           `json:"acked"`        // webhook answered 200
-	Non200        int           `json:"non200"`       // webhook answered another status
-	Errors        int           `json:"errors"`       // transport errors (no status)
-	Statuses      map[int]int   `json:"statuses"`     // count per webhook status
-	AckP50        time.Duration `json:"ackP50"`
-	AckP99        time.Duration `json:"ackP99"`
-	AckMax        time.Duration `json:"ackMax"`
-	Answered      int           `json:"answered"` // events with an answer
-	AnswerP50     time.Duration `json:"answerP50"`
-	AnswerP99     time.Duration `json:"answerP99"`
-	AnswerMax     time.Duration `json:"answerMax"`
-	Lost          int           `json:"lost"`    // acked events without answer
-	Doubled       int           `json:"doubled"` // answers beyond AnswersPerEvent
+	Offered   float64       `json:"offeredRate"`  // configured events/s
+	Achieved  float64       `json:"achievedRate"` // events sent / time taken to offer them
+	Events    int           `json:"events"`       // events sent
+	Acked     int           `json:"acked"`        // webhook answered 200
+	Non200    int           `json:"non200"`       // webhook answered another status
+	Errors    int           `json:"errors"`       // transport errors (no status)
+	Statuses  map[int]int   `json:"statuses"`     // count per webhook status
+	AckP50    time.Duration `json:"ackP50"`
+	AckP99    time.Duration `json:"ackP99"`
+	AckMax    time.Duration `json:"ackMax"`
+	Answered  int           `json:"answered"` // events with an answer
+	AnswerP50 time.Duration `json:"answerP50"`
+	AnswerP99 time.Duration `json:"answerP99"`
+	AnswerMax time.Duration `json:"answerMax"`
+	Lost      int           `json:"lost"`    // acked events without answer
+	Doubled   int           `json:"doubled"` // answers beyond AnswersPerEvent
+	// OutOfOrder counts answers (by reply token) the API accepted before the
+	// answer to an earlier event of the same user.
+	OutOfOrder int `json:"outOfOrder"`
+	// Failovers counts events sent again to the next instance after a
+	// transport error (BotURLs).
+	Failovers     int           `json:"failovers"`
 	Replies       int           `json:"replies"`
 	Pushes        int           `json:"pushes"`
 	InvalidTokens int           `json:"invalidReplyTokens"`
@@ -88,11 +104,12 @@ type LoadReport struct {
 
 // loadEvent is one sent event and what became of it.
 type loadEvent struct {
-	user   int
-	token  string
-	sentAt time.Time
-	status int
-	ack    time.Duration
+	user      int
+	token     string
+	sentAt    time.Time
+	status    int
+	ack       time.Duration
+	failovers int
 }
 
 // IsLoopbackHost reports whether host (a name or IP, no port) is loopback.
@@ -105,9 +122,14 @@ func IsLoopbackHost(host string) bool {
 }
 
 func (c *LoadConfig) defaults() error {
-	u, err := url.Parse(c.BotURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !IsLoopbackHost(u.Hostname()) {
-		return fmt.Errorf("linesim: bot URL %q must be http(s) on a loopback address", c.BotURL)
+	if len(c.BotURLs) == 0 {
+		c.BotURLs = []string{c.BotURL}
+	}
+	for _, b := range c.BotURLs {
+		u, err := url.Parse(b)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !IsLoopbackHost(u.Hostname()) {
+			return fmt.Errorf("linesim: bot URL %q must be http(s) on a loopback address", b)
+		}
 	}
 	if c.Listener == nil {
 		host, _, err := net.SplitHostPort(c.APIAddr)
@@ -173,8 +195,12 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 
 	tr := &http.Transport{MaxIdleConns: cfg.MaxInFlight, MaxIdleConnsPerHost: cfg.MaxInFlight, IdleConnTimeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
-	sender := &Sender{BotURL: cfg.BotURL, ChannelSecret: cfg.Secret, Destination: cfg.Destination,
-		HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}, API: api}
+	senders := make([]*Sender, len(cfg.BotURLs))
+	for i, b := range cfg.BotURLs {
+		senders[i] = &Sender{BotURL: b, ChannelSecret: cfg.Secret, Destination: cfg.Destination,
+			HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}, API: api}
+	}
+	sender := senders[0]
 	users := make([]string, cfg.Users)
 	for i := range users {
 		users[i] = NewUserID()
@@ -213,10 +239,18 @@ loop:
 		le := &loadEvent{user: u, token: ev.ReplyToken, sentAt: time.Now()}
 		events = append(events, le)
 		wg.Add(1)
+		if cfg.Progress != nil {
+			cfg.Progress(n + 1)
+		}
+		first := n % len(senders)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, err := sender.Send(sendCtx, ev)
+			st, err := senders[first].Send(sendCtx, ev)
+			for k := 1; err != nil && k < len(senders) && sendCtx.Err() == nil; k++ {
+				le.failovers++ // the same event (same webhookEventId) to the next instance
+				st, err = senders[(first+k)%len(senders)].Send(sendCtx, ev)
+			}
 			le.ack = time.Since(le.sentAt)
 			if err == nil {
 				le.status = st
@@ -235,6 +269,7 @@ loop:
 	}
 	acks := make([]time.Duration, 0, n)
 	for _, e := range events {
+		rep.Failovers += e.failovers
 		switch {
 		case e.status == 0:
 			rep.Errors++
@@ -290,11 +325,15 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 	for i, u := range users {
 		userIdx[u] = i
 	}
+	seqOf := make([]uint64, len(events)) // the API's order of each event's reply
 	for _, d := range api.Deliveries("") {
 		if d.Via == "reply" {
 			rep.Replies++
 			if i, ok := byToken[d.ReplyToken]; ok {
 				note(i, d.At)
+				if seqOf[i] == 0 {
+					seqOf[i] = d.Seq
+				}
 			}
 			continue
 		}
@@ -312,6 +351,23 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 			}
 		}
 		rep.Doubled += len(ps) - k
+	}
+	// An answer is out of order when it came before the answer to an earlier event of the same
+	// user that was acknowledged before this one was sent: that one was stored first, so any bot
+	// must answer it first. (Events sent while an earlier one is still unacknowledged may be stored
+	// in either order: the webhook requests race.)
+	for _, evs := range perUser {
+		for k, j := range evs {
+			if seqOf[j] == 0 {
+				continue // answered by push (matched in order) or not at all
+			}
+			for _, i := range evs[:k] {
+				if seqOf[i] > seqOf[j] && !events[i].sentAt.Add(events[i].ack).After(events[j].sentAt) {
+					rep.OutOfOrder++
+					break
+				}
+			}
+		}
 	}
 	lat := make([]time.Duration, 0, len(events))
 	for i, e := range events {
@@ -350,8 +406,8 @@ var ErrLoss = errors.New("linesim: lost or doubled answers")
 // Check returns ErrLoss (wrapped with the counts) when any acknowledged
 // event was not answered exactly AnswersPerEvent times, nil otherwise.
 func (r LoadReport) Check() error {
-	if r.Lost > 0 || r.Doubled > 0 {
-		return fmt.Errorf("%w: %d lost, %d doubled", ErrLoss, r.Lost, r.Doubled)
+	if r.Lost > 0 || r.Doubled > 0 || r.OutOfOrder > 0 {
+		return fmt.Errorf("%w: %d lost, %d doubled, %d out of order", ErrLoss, r.Lost, r.Doubled, r.OutOfOrder)
 	}
 	return nil
 }

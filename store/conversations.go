@@ -152,9 +152,19 @@ func (s *Store) InsertConversations(ctx context.Context, convs []bot.Conversatio
 func (s *Store) SaveConversations(ctx context.Context, convs []bot.Conversation) error {
 	for _, c := range convs {
 		s.known.add(c.UserID)
+		filter := bson.D{{Key: "_id", Value: c.UserID}}
+		if s.embedded == nil {
+			// Several instances: a former holder of the customer's lease must not write back an older
+			// state over the new holder's. The stored one stands when its Seq is higher (the upsert then
+			// meets the existing _id: a duplicate key, which means exactly that).
+			filter = append(filter, bson.E{Key: "seq", Value: bson.D{{Key: "$lte", Value: c.Seq}}})
+		}
 		unlock := s.lockWrites()
-		_, err := s.convColl(c.UserID).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.UserID}}, c, options.Replace().SetUpsert(true))
+		_, err := s.convColl(c.UserID).ReplaceOne(ctx, filter, c, options.Replace().SetUpsert(true))
 		unlock()
+		if mongo.IsDuplicateKeyError(err) && s.embedded == nil {
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -98,6 +98,9 @@ func (s *Store) AddToInbox(ctx context.Context, events []bot.Event) ([]bot.Event
 	if len(events) == 0 {
 		return nil, nil
 	}
+	if s.SharedInbox() {
+		return s.addShared(ctx, events)
+	}
 	b := bucketOf(events[0].ReceivedAt)
 	docs := make([]any, len(events))
 	for i := range events {
@@ -128,6 +131,9 @@ func (s *Store) AddToInbox(ctx context.Context, events []bot.Event) ([]bot.Event
 // Inbox implements bot.Journal: every event not yet handled, oldest bucket first. Buckets left by an
 // earlier run count as wholly unhandled.
 func (s *Store) Inbox(ctx context.Context) ([]bot.Event, error) {
+	if s.SharedInbox() {
+		return s.sharedEvents(ctx, bson.D{})
+	}
 	names, err := s.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
 		return nil, err
@@ -189,12 +195,18 @@ func (s *Store) Inbox(ctx context.Context) ([]bot.Event, error) {
 // RemoveFromInbox implements bot.Journal: the events are marked handled (one marker document per
 // bucket that stays), and closed buckets with nothing left unhandled are dropped.
 func (s *Store) RemoveFromInbox(ctx context.Context, ids []string) error {
+	if s.SharedInbox() {
+		return s.removeShared(ctx, ids)
+	}
 	return s.releaseInbox(ctx, ids, bucketOf(time.Now().Add(-inboxBucket-inboxGrace)))
 }
 
 // SealInbox implements bot.Journal: no event arrives any more (the server has stopped accepting), so
 // every bucket whose events are all handled is dropped, open or not.
 func (s *Store) SealInbox(ctx context.Context) error {
+	if s.SharedInbox() {
+		return nil // other instances go on taking events; nothing is kept for this one
+	}
 	if err := s.releaseInbox(ctx, nil, 1<<62); err != nil {
 		return err
 	}

@@ -26,8 +26,7 @@ func inboxIDs(t *testing.T, s *Store) []string {
 // TestInboxInsertWaitingPastItsDeadlineIsNotCommitted: the webhook gave up (503) while the insert
 // waited for the write turn; the insert must not commit behind its back, and the redelivery is fresh.
 func TestInboxInsertWaitingPastItsDeadlineIsNotCommitted(t *testing.T) {
-	s := openTest(t)
-	s.serial = true // the embedded engine's write gate, as in production
+	s, _ := openEmbedded(t) // the embedded engine's write gate
 	s.gate.acquire(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -48,8 +47,13 @@ func TestInboxInsertWaitingPastItsDeadlineIsNotCommitted(t *testing.T) {
 // deadline commits although the webhook answered 503. The redelivery meets a duplicate key; it must
 // still be dispatched and tracked (so the bucket is not dropped under it), and a restart must resume it.
 func TestInboxRedeliveryOfAnInsertCommittedAfterItsCallerGaveUp(t *testing.T) {
-	s := openTest(t)
+	// The buckets are the embedded engine's inbox (MongoDB's is the shared collection: inbox_shared_test.go).
 	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Config{DataDir: dir, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	late := ev("LATE1", "U1")
 	// The late commit: the document is in its bucket, and nothing in the process knows of it.
 	if _, err := s.db.Collection(bucketName(bucketOf(late.ReceivedAt))).InsertOne(ctx, late); err != nil {
@@ -71,7 +75,8 @@ func TestInboxRedeliveryOfAnInsertCommittedAfterItsCallerGaveUp(t *testing.T) {
 	if err := s.SealInbox(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(ctx, Config{URI: engineURI, Database: s.db.Name(), Log: quiet()})
+	s.Close(ctx)
+	s2, err := Open(ctx, Config{DataDir: dir, Log: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,7 @@ func serve(ctx context.Context, args []string) error {
 func load(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
 	var cfg linesim.LoadConfig
-	fs.StringVar(&cfg.BotURL, "bot", "http://127.0.0.1:8080/callback", "bot webhook URL (loopback)")
+	bots := fs.String("bot", "http://127.0.0.1:8080/callback", "bot webhook URL (loopback); several, comma-separated, are served in turn like a load balancer would")
 	fs.StringVar(&cfg.Secret, "secret", "", "channel secret (signs webhooks)")
 	fs.StringVar(&cfg.Token, "token", "", "channel access token the bot uses")
 	fs.StringVar(&cfg.APIAddr, "api-addr", "127.0.0.1:9091", "loopback address of the fake API")
@@ -139,6 +139,7 @@ func load(ctx context.Context, args []string) error {
 	limits := fs.Bool("line-limits", true, "enforce LINE's API rate limits (429 beyond them)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	_ = fs.Parse(args)
+	cfg.BotURLs = strings.Split(*bots, ",")
 	if *limits {
 		cfg.RateLimits = linesim.LINERateLimits()
 	}

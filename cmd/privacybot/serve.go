@@ -212,13 +212,19 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.proc = bot.NewProcessor(bot.Config{
+	pcfg := bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log, Hours: hours,
 		Classify: classifier(model),
 		Effects:  bot.EffectSinks{handoffs, mkt.consents, a.requests},
 		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
 		Requests: a.requests, RequestFee: cfg.Requests.FeeText, Retention: cfg.Retention, Metrics: metrics,
-	})
+	}
+	if st.SharedInbox() {
+		// MongoDB: other instances may share the store; customers are processed under leases.
+		pcfg.Leases = bot.NewLeases(bot.LeaseConfig{Store: st, Holder: cfg.InstanceID, Log: log})
+		pcfg.Shared = st
+	}
+	a.proc = bot.NewProcessor(pcfg)
 	handoffs.SetDispatcher(a.proc)
 	raiser.SetDispatcher(a.proc)
 	routes.Callback = &handlers.Callback{Secret: cfg.ChannelSecret, Inbox: st, Dispatch: handoffs.Tap(a.proc), Log: log, Now: time.Now,
