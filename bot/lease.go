@@ -98,7 +98,8 @@ func NewLeases(cfg LeaseConfig) *Leases {
 	return &Leases{cfg: cfg, held: map[string]heldLease{}}
 }
 
-// Acquire takes the customer's lease for this instance. held reports whether it holds it now; fresh,
+// Acquire takes the customer's lease for this instance. One caller per customer at a time (the
+// processor has one worker per customer). held reports whether it holds it now; fresh,
 // whether it did not before (what it knew of the customer may be stale: another instance may have
 // processed them since).
 func (l *Leases) Acquire(ctx context.Context, user string) (held, fresh bool, err error) {

@@ -24,6 +24,9 @@ func (s *Store) prepare(ctx context.Context, cfg Config) error {
 		for _, p := range []*partitioned{s.steps, s.deliveries, s.transcript} {
 			p.single = newAppender(s.db.Collection(p.name), p.maxBatch, s.lockWrites)
 		}
+		if err := s.moveBucketsToShared(ctx); err != nil {
+			return err
+		}
 		return s.ensureIndexes(ctx, cfg.Retention)
 	}
 	ix, err := openLookupIndexer(cfg.DataDir, s.db.Name())
@@ -100,6 +103,11 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		idx[colOutboxDelivered] = []mongo.IndexModel{{Keys: bson.D{{Key: "doneAt", Value: 1}}}}
 		idx[colOutboxFailed] = []mongo.IndexModel{{Keys: bson.D{{Key: "doneAt", Value: 1}}}}
 		idx[colSweeps] = []mongo.IndexModel{{Keys: bson.D{{Key: "started", Value: 1}}}}
+		// Several instances: the holder of a customer reads their events in order; the scan looks
+		// for events waiting; a customer's newest lease generation is looked up.
+		idx[colInbox] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "ts", Value: 1}}},
+			{Keys: bson.D{{Key: "recv", Value: 1}}}}
+		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "gen", Value: -1}}}}
 		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or

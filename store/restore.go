@@ -238,6 +238,9 @@ func (w *restorer) insert(coll string, docs []any) error {
 // by an earlier run and resumes the events their markers do not list.
 func (w *restorer) writeInbox() error {
 	defer func() { w.inbox = nil }()
+	if w.s.SharedInbox() {
+		return w.writeSharedInbox()
+	}
 	bucketOfEvent := map[string]int64{}
 	for _, doc := range w.inbox {
 		if kind, _ := doc.Lookup("kind").StringValueOK(); kind == handledMarkerKind {
@@ -280,6 +283,42 @@ func (w *restorer) writeInbox() error {
 			}
 			docs = docs[n:]
 		}
+	}
+	return nil
+}
+
+// writeSharedInbox writes the inbox of a MongoDB store: the events no marker lists as handled, into
+// the one shared collection (an archive of the embedded store has buckets and markers; one of
+// MongoDB has neither).
+func (w *restorer) writeSharedInbox() error {
+	handled := map[string]bool{}
+	for _, doc := range w.inbox {
+		if kind, _ := doc.Lookup("kind").StringValueOK(); kind != handledMarkerKind {
+			continue
+		}
+		if arr, ok := doc.Lookup("handled").ArrayOK(); ok {
+			vals, _ := arr.Values()
+			for _, v := range vals {
+				if id, ok := v.StringValueOK(); ok {
+					handled[id] = true
+				}
+			}
+		}
+	}
+	var docs []any
+	for _, doc := range w.inbox {
+		kind, _ := doc.Lookup("kind").StringValueOK()
+		id, _ := doc.Lookup("_id").StringValueOK()
+		if kind != handledMarkerKind && !handled[id] {
+			docs = append(docs, doc)
+		}
+	}
+	for len(docs) > 0 {
+		n := min(len(docs), restoreBatch)
+		if err := w.insert(colInbox, docs[:n]); err != nil {
+			return err
+		}
+		docs = docs[n:]
 	}
 	return nil
 }
