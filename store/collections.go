@@ -107,7 +107,8 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		// for events waiting; a customer's newest lease generation is looked up.
 		idx[colInbox] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "ts", Value: 1}}},
 			{Keys: bson.D{{Key: "recv", Value: 1}}}}
-		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "gen", Value: -1}}}}
+		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "gen", Value: -1}}},
+			{Keys: bson.D{{Key: "until", Value: 1}}}}
 		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or

@@ -153,16 +153,18 @@ func (s *Store) SaveConversations(ctx context.Context, convs []bot.Conversation)
 	for _, c := range convs {
 		s.known.add(c.UserID)
 		filter := bson.D{{Key: "_id", Value: c.UserID}}
-		if s.embedded == nil {
+		if s.embedded == nil && !s.ferret {
 			// Several instances: a former holder of the customer's lease must not write back an older
 			// state over the new holder's. The stored one stands when its Seq is higher (the upsert then
-			// meets the existing _id: a duplicate key, which means exactly that).
+			// meets the existing _id: a duplicate key, which means exactly that). Not on FerretDB: its
+			// update is a query and a write, so the condition would not be atomic, and any filter but
+			// _id alone scans the collection.
 			filter = append(filter, bson.E{Key: "seq", Value: bson.D{{Key: "$lte", Value: c.Seq}}})
 		}
 		unlock := s.lockWrites()
 		_, err := s.convColl(c.UserID).ReplaceOne(ctx, filter, c, options.Replace().SetUpsert(true))
 		unlock()
-		if mongo.IsDuplicateKeyError(err) && s.embedded == nil {
+		if mongo.IsDuplicateKeyError(err) && s.embedded == nil && !s.ferret {
 			continue
 		}
 		if err != nil {

@@ -101,3 +101,40 @@ func isNamespaceExists(err error) bool {
 	var ce interface{ HasErrorCode(int) bool }
 	return errors.As(err, &ce) && ce.HasErrorCode(48)
 }
+
+// IndexEngine gives every collection of database on the engine under dir the _id lookup index it
+// lacks. The engine run on its own for several instances (`privacybot engine`) calls it as collections
+// appear; the instances, connected over the wire, cannot reach the engine's file themselves.
+func IndexEngine(ctx context.Context, dir, database string) error {
+	x, err := openLookupIndexer(dir, database)
+	if err != nil {
+		return err
+	}
+	defer x.close()
+	rows, err := x.db.QueryContext(ctx, `SELECT name FROM _ferretdb_collections`)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil // no collection yet
+		}
+		return fmt.Errorf("embedded store index: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		if noLookups(n) {
+			continue
+		}
+		if err := x.ensure(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}

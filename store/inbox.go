@@ -290,6 +290,10 @@ func (s *Store) closeInbox() {
 	s.buckets.mu.Lock()
 	as := s.buckets.appenders
 	s.buckets.appenders = map[int64]*appender{}
+	if s.sharedAppender != nil {
+		as[-1] = s.sharedAppender
+		s.sharedAppender = nil
+	}
 	s.buckets.mu.Unlock()
 	for _, a := range as {
 		a.close()

@@ -34,30 +34,30 @@ func (s *Store) inbox() *mongo.Collection { return s.db.Collection(colInbox) }
 // its caller) is stored already; every event is returned for dispatch, because no instance can tell
 // whether another one has it: the lease holder takes each once, and the step journal stops a second
 // processing of one that was handled and left the inbox.
+// The webhooks' inserts are group-committed (one insertMany for those that arrive together), as on
+// the embedded engine: MongoDB takes many small inserts in its stride, but a MongoDB-compatible
+// server on SQLite takes one write at a time, and hundreds of concurrent ones starve each other.
 func (s *Store) addShared(ctx context.Context, events []bot.Event) ([]bot.Event, error) {
 	docs := make([]any, len(events))
 	for i := range events {
 		docs[i] = events[i]
 	}
-	_, err := s.inbox().InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil && !onlyDuplicates(err) {
+	s.buckets.mu.Lock()
+	if s.sharedAppender == nil {
+		s.sharedAppender = newAppender(s.inbox(), 1000, s.lockWritesUrgent)
+	}
+	a := s.sharedAppender
+	s.buckets.mu.Unlock()
+	errs, err := a.insert(ctx, docs...)
+	if err != nil {
 		return nil, err
 	}
-	return events, nil
-}
-
-// onlyDuplicates reports whether every write error of an insertMany is a duplicate key.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
-		return mongo.IsDuplicateKeyError(err)
-	}
-	for _, we := range bwe.WriteErrors {
-		if we.Code != 11000 {
-			return false
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, bot.ErrDuplicate) {
+			return nil, e
 		}
 	}
-	return true
+	return events, nil
 }
 
 // sharedEvents reads inbox events matching filter, oldest timestamp first.

@@ -47,9 +47,11 @@ func (s *Store) InsertLease(ctx context.Context, l bot.CustomerLease) error {
 	return err
 }
 
-// DropLeasesBelow implements bot.LeaseStore.
+// DropLeasesBelow implements bot.LeaseStore: the generation below gen, by _id (a point delete on
+// every server; the ones before it went when it was taken). Generations left by a failed delete are
+// the retention sweep's (DeleteIdleLeases).
 func (s *Store) DropLeasesBelow(ctx context.Context, user string, gen int64) error {
-	_, err := s.leases().DeleteMany(ctx, bson.D{{Key: "user", Value: user}, {Key: "gen", Value: bson.D{{Key: "$lt", Value: gen}}}})
+	_, err := s.leases().DeleteOne(ctx, bson.D{{Key: "_id", Value: bot.CustomerLease{User: user, Gen: gen - 1}.ID()}})
 	return err
 }
 

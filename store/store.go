@@ -57,6 +57,10 @@ type Store struct {
 
 	steps, deliveries, transcript *partitioned
 	buckets                       inboxBuckets
+	sharedAppender                *appender // MongoDB's inbox (inbox_shared.go); guarded by buckets.mu
+	// ferret: the MongoDB URI leads to FerretDB (a standalone engine), whose updates are not atomic and
+	// which serves only _id equality from an index (see SaveConversations).
+	ferret bool
 
 	// indexer adds the _id lookup index on the embedded engine (see embedded_index.go); nil on MongoDB.
 	indexer *lookupIndexer
@@ -136,6 +140,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.Ping(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("store unreachable: %w", err)
+	}
+	if s.embedded == nil {
+		s.ferret = s.isFerretDB(ctx)
 	}
 	if err := s.prepare(ctx, cfg); err != nil {
 		s.Close(context.Background())
@@ -287,4 +294,14 @@ func one(errs []error, err error) error {
 		return errs[0]
 	}
 	return nil
+}
+
+// isFerretDB reports whether the server is FerretDB (its buildInfo says so).
+func (s *Store) isFerretDB(ctx context.Context) bool {
+	var info bson.Raw
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return false
+	}
+	_, err := info.LookupErr("ferretdbVersion")
+	return err == nil
 }

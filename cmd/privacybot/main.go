@@ -7,6 +7,7 @@
 //	privacybot richmenu  create the account's rich menu through the Messaging API
 //	privacybot backup FILE   write a backup of the store (the server may run) to FILE
 //	privacybot restore FILE  write a backup into an empty store (the server stopped)
+//	privacybot engine DIR ADDR  serve the embedded engine alone, for several instances on one machine
 package main
 
 import (
@@ -21,7 +22,9 @@ const usage = `usage: privacybot [command]
   token add --name NAME [--scope S] | list | revoke --name NAME   back-office API tokens (scopes: optouts, requests)
   richmenu [--dry-run] [--image FILE] create the rich menu through the Messaging API
   backup FILE                         back the store up to FILE (personal data: keep it safe; see docs/backup.md)
-  restore FILE                        restore a backup into an empty store (embedded: with the server stopped)`
+  restore FILE                        restore a backup into an empty store (embedded: with the server stopped)
+  engine DIR ADDR                     serve the embedded engine alone on a loopback ADDR, for several instances
+                                      on one machine (MONGODB_URI=mongodb://ADDR/); not a production database`
 
 func main() {
 	args := os.Args[1:]
@@ -45,6 +48,8 @@ func main() {
 		err = runBackup(args, os.Stdout)
 	case "restore":
 		err = runRestore(args, os.Stdout)
+	case "engine":
+		err = runEngine(args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 	default:
