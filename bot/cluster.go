@@ -48,6 +48,13 @@ func (p *Processor) workShared(user string) {
 	if !ok {
 		return
 	}
+	if fresh && p.cfg.OnTake != nil {
+		ctx, cancel := context.WithTimeout(p.runCtx, 10*time.Second)
+		if err := p.cfg.OnTake(ctx, user); err != nil {
+			p.log.Warn("customer's state from other instances not read; the periodic catch-up will", "err", err)
+		}
+		cancel()
+	}
 	for attempt := 0; ; {
 		p.mu.Lock()
 		q := p.queues[user]

@@ -46,6 +46,12 @@ type Escalation struct {
 	Rating       string           `bson:"rating,omitempty"`
 	// Version counts updates; every update is conditional on the version read (several instances).
 	Version int64 `bson:"version"`
+	// ReadToken is the customer's latest markAsReadToken while the escalation is open, and ReadAt the
+	// time of its message: kept by the instance that received the message (Handoffs.Refresh) for the
+	// one whose console marks the chat read. Set and cleared outside the version: a replace by an
+	// update may drop one, which costs a read receipt at most.
+	ReadToken string    `bson:"readToken,omitempty"`
+	ReadAt    time.Time `bson:"readAt,omitempty"`
 }
 
 // Errors of the escalation manager.

@@ -46,18 +46,34 @@ type HandoffConfig struct {
 
 // Handoffs is the escalation manager: the EffectSink that opens, cancels and rates escalations, the
 // Handoff that silences the bot while staff own a chat, and the staff actions of the console. Open
-// escalations are indexed in memory (one per customer), written through to the store.
+// escalations are indexed in memory (one per customer), written through to the store; with several
+// instances on one store, Refresh brings the index up to date with what the others wrote.
 type Handoffs struct {
 	cfg    HandoffConfig
 	hub    *Hub
 	raiser *Raiser
 
 	// upd serialises the read-change-write of escalations in this process: the embedded engine's
-	// conditional update is not atomic under concurrency (MongoDB's is, across instances).
-	upd  sync.Mutex
-	mu   sync.Mutex
-	open map[string]*Escalation // by user ID
-	read map[string]string      // latest markAsReadToken per escalated user
+	// conditional update is not atomic under concurrency. Across instances the update conditional on
+	// the version is what decides: atomic on MongoDB; a standalone FerretDB queries, then updates, so
+	// two instances there can both win a race that one process's upd would have decided.
+	upd     sync.Mutex
+	mu      sync.Mutex
+	open    map[string]*Escalation // by user ID
+	read    map[string]readMark    // latest markAsReadToken per escalated user
+	gen     uint64                 // counts this process's changes of open
+	touched map[string]uint64      // gen of each user's latest change of open here, until Refresh passes it
+
+	refreshMu sync.Mutex           // one Refresh at a time
+	lines     map[string]time.Time // transcript lines Refresh has seen (by ID), within transcriptLookback
+}
+
+// readMark is a customer's latest markAsReadToken, of the message at at; flushed once it is in the
+// store (Refresh).
+type readMark struct {
+	token   string
+	at      time.Time
+	flushed bool
 }
 
 var (
@@ -73,7 +89,8 @@ func NewHandoffs(cfg HandoffConfig) *Handoffs {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]string{},
+	return &Handoffs{cfg: cfg, hub: NewHub(), open: map[string]*Escalation{}, read: map[string]readMark{},
+		touched: map[string]uint64{}, lines: map[string]time.Time{},
 		raiser: &Raiser{Inbox: cfg.Inbox, Now: cfg.Now, Log: cfg.Log}}
 }
 
@@ -85,13 +102,38 @@ func (h *Handoffs) Load(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for i := range es {
-		e := es[i]
-		if cur, ok := h.open[e.UserID]; !ok || cur.CreatedAt.Before(e.CreatedAt) {
-			h.open[e.UserID] = &e
-		}
+	for user, e := range newestByUser(es) {
+		h.open[user] = e
 	}
 	return nil
+}
+
+// newestByUser indexes open escalations by customer: the newest one where a customer has two (two
+// instances that escalated at once, or an older version of the store).
+func newestByUser(es []Escalation) map[string]*Escalation {
+	m := make(map[string]*Escalation, len(es))
+	for i := range es {
+		e := &es[i]
+		if cur, ok := m[e.UserID]; !ok || cur.CreatedAt.Before(e.CreatedAt) {
+			m[e.UserID] = e
+		}
+	}
+	return m
+}
+
+// setOpen and dropOpen change the index for a change made here, stamping the customer so that a
+// Refresh that read the store before it does not undo it (mu held).
+func (h *Handoffs) setOpen(e *Escalation) {
+	h.open[e.UserID] = e
+	h.gen++
+	h.touched[e.UserID] = h.gen
+}
+
+func (h *Handoffs) dropOpen(userID string) {
+	delete(h.open, userID)
+	delete(h.read, userID)
+	h.gen++
+	h.touched[userID] = h.gen
 }
 
 // SetDispatcher gives the manager the processor, which answers the resume events of hand-backs.
@@ -133,8 +175,8 @@ func (h *Handoffs) Tap(next Enqueuer) Enqueuer {
 	return enqueueFunc(func(evs []Event) {
 		h.mu.Lock()
 		for _, ev := range evs {
-			if ev.MarkAsReadToken != "" && h.open[ev.UserID] != nil {
-				h.read[ev.UserID] = ev.MarkAsReadToken
+			if ev.MarkAsReadToken != "" && h.open[ev.UserID] != nil && !h.read[ev.UserID].at.After(ev.Timestamp) {
+				h.read[ev.UserID] = readMark{token: ev.MarkAsReadToken, at: ev.Timestamp}
 			}
 		}
 		h.mu.Unlock()
@@ -178,9 +220,10 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 		req = &flows.EscalationRequest{Reason: flows.ReasonHuman}
 	}
 	id := EscalationID(st.EventID, index)
-	h.mu.Lock()
-	cur := h.open[st.UserID]
-	h.mu.Unlock()
+	cur, err := h.current(ctx, st.UserID)
+	if err != nil {
+		return err
+	}
 	if cur != nil && cur.ID != id {
 		return nil // already with staff: the flow said so; one open escalation per customer
 	}
@@ -195,7 +238,7 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 		e.Name, _ = h.cfg.Profile(pctx, st.UserID)
 		cancel()
 	}
-	err := h.cfg.Store.CreateEscalation(ctx, e)
+	err = h.cfg.Store.CreateEscalation(ctx, e)
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		// Applied before a crash: the stored escalation stands.
@@ -209,7 +252,7 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 		return err
 	}
 	h.mu.Lock()
-	h.open[e.UserID] = &e
+	h.setOpen(&e)
 	h.mu.Unlock()
 	h.system(ctx, e, "escalated", "escalated: "+e.Reason, SystemNote{What: "escalated", Reason: e.Reason})
 	h.hub.Publish(Notice{Kind: NoticeQueue})
@@ -219,9 +262,10 @@ func (h *Handoffs) escalate(ctx context.Context, st Step, index int, req *flows.
 // cancel withdraws the customer's queued escalation, the one the customer saw when they tapped: a
 // step applied again later (a redelivery, a restart) must not withdraw a request made after it.
 func (h *Handoffs) cancel(ctx context.Context, st Step) error {
-	h.mu.Lock()
-	cur := h.open[st.UserID]
-	h.mu.Unlock()
+	cur, err := h.current(ctx, st.UserID)
+	if err != nil {
+		return err
+	}
 	tapped := st.EventAt
 	if tapped.IsZero() {
 		tapped = st.At
@@ -229,7 +273,7 @@ func (h *Handoffs) cancel(ctx context.Context, st Step) error {
 	if cur == nil || cur.Status != StatusQueued || cur.CreatedAt.After(tapped) {
 		return nil
 	}
-	_, err := h.update(ctx, cur.ID, func(e *Escalation) error {
+	_, err = h.update(ctx, cur.ID, func(e *Escalation) error {
 		if e.Status != StatusQueued {
 			return ErrNotAllowed
 		}
@@ -283,10 +327,9 @@ func (h *Handoffs) update(ctx context.Context, id string, change func(*Escalatio
 		}
 		h.mu.Lock()
 		if e.Status.Open() {
-			h.open[e.UserID] = &e
+			h.setOpen(&e)
 		} else if cur := h.open[e.UserID]; cur != nil && cur.ID == e.ID {
-			delete(h.open, e.UserID)
-			delete(h.read, e.UserID)
+			h.dropOpen(e.UserID)
 		}
 		h.mu.Unlock()
 		h.hub.Publish(Notice{Kind: NoticeQueue})

@@ -18,9 +18,10 @@ type Notice struct {
 	ID   string
 }
 
-// Hub fans notices out to subscribers, in process (the embedded store has no change streams). A
-// subscriber that does not keep up loses notices, never blocks the publisher; each notice only
-// says "refetch", so a later one repairs the loss.
+// Hub fans notices out to subscribers, in process (the embedded store has no change streams). With
+// several instances, what the others changed reaches it through Handoffs.Refresh (polling the store
+// every second). A subscriber that does not keep up loses notices, never blocks the publisher; each
+// notice only says "refetch", so a later one repairs the loss.
 type Hub struct {
 	mu   sync.Mutex
 	subs map[chan Notice]struct{}

@@ -158,12 +158,23 @@ func (h *Handoffs) MarkRead(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// The token is this process's (it received the customer's latest message) or the one the
+	// escalation holds (another instance received it: Refresh), whichever is of the later message.
 	h.mu.Lock()
-	tok := h.read[e.UserID]
+	m := h.read[e.UserID]
 	delete(h.read, e.UserID)
 	h.mu.Unlock()
+	tok := m.token
+	if e.ReadToken != "" && (tok == "" || e.ReadAt.After(m.at)) {
+		tok = e.ReadToken
+	}
 	if tok == "" {
 		return nil
+	}
+	if sh, ok := h.cfg.Store.(SharedEscalationStore); ok && e.ReadToken != "" {
+		if err := sh.ClearReadToken(ctx, e.ID, e.ReadToken); err != nil {
+			h.cfg.Log.Warn("read token not cleared", "escalation", e.ID, "err", err)
+		}
 	}
 	return h.cfg.LINE.MarkAsRead(ctx, tok)
 }

@@ -75,6 +75,10 @@ type Config struct {
 	Shared SharedInbox
 	// ScanEvery is how often the shared inbox is scanned for customers nobody holds (default 1 s).
 	ScanEvery time.Duration
+	// OnTake, in shared mode, is told that this instance took a customer afresh, before their first
+	// event here: what other instances changed of the customer moments ago (a request, a claim) is
+	// read then rather than at the next periodic catch-up. An error is logged; the step goes on.
+	OnTake func(ctx context.Context, userID string) error
 }
 
 // Processor handles inbox events after they are acknowledged: one goroutine per customer with pending

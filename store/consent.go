@@ -6,6 +6,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/consent"
@@ -47,6 +48,28 @@ func (s *Store) ConsentByID(ctx context.Context, id string) (consent.Record, err
 		return r, bot.ErrNotFound
 	}
 	return r, err
+}
+
+// ConsentsAfter implements consent.Store: the records above a Seq, by Seq. Other instances call it
+// every second and before every record (bot/consent: Refresh, Record), so it is a range on the unique
+// seq index that finds nothing most of the time.
+func (s *Store) ConsentsAfter(ctx context.Context, after int64) ([]consent.Record, error) {
+	cur, err := s.db.Collection(colConsentHistory).Find(ctx, bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: after}}}},
+		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	recs := []consent.Record{}
+	if err := cur.All(ctx, &recs); err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// ConsentCount implements consent.Store: how many records have a Seq up to upTo (counted on the seq
+// index; once a minute per instance, to notice another instance's sweep).
+func (s *Store) ConsentCount(ctx context.Context, upTo int64) (int64, error) {
+	return s.db.Collection(colConsentHistory).CountDocuments(ctx, bson.D{{Key: "seq", Value: bson.D{{Key: "$lte", Value: upTo}}}})
 }
 
 // DeleteConsents implements consent.Store: the retention sweep's deletion of superseded records, one

@@ -39,14 +39,17 @@ func (s *Store) Escalation(ctx context.Context, id string) (bot.Escalation, erro
 	return e, err
 }
 
-// OpenEscalations implements bot.EscalationStore.
+// OpenEscalations implements bot.EscalationStore: a small set (on MongoDB through the status index),
+// read every second by each instance (bot.Handoffs.Refresh).
 func (s *Store) OpenEscalations(ctx context.Context) ([]bot.Escalation, error) {
-	return s.findEscalations(ctx, bson.D{{Key: "status", Value: bson.D{{Key: "$in",
-		Value: bson.A{bot.StatusQueued, bot.StatusAssigned}}}}}, 0)
+	return s.findEscalations(ctx, bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}}}, 0)
 }
 
 // UpdateEscalation implements bot.EscalationStore: a replace conditional on the previous version, so
-// that of two writers (two staff claiming, several instances) exactly one succeeds.
+// that of two writers (two staff claiming, several instances) exactly one succeeds. That holds on
+// MongoDB, where the replace is atomic. FerretDB (the embedded engine, or a standalone one) finds the
+// document, then replaces it by _id: two instances on one FerretDB can both succeed (one process is
+// safe: bot.Handoffs serialises its updates).
 func (s *Store) UpdateEscalation(ctx context.Context, e bot.Escalation) error {
 	unlock := s.lockWrites()
 	res, err := s.db.Collection(colEscalations).ReplaceOne(ctx,
@@ -62,6 +65,35 @@ func (s *Store) UpdateEscalation(ctx context.Context, e bot.Escalation) error {
 		return bot.ErrConflict
 	}
 	return nil
+}
+
+// openStatuses are the statuses of an escalation staff still have to act on.
+var openStatuses = bson.A{bot.StatusQueued, bot.StatusAssigned}
+
+// SetReadToken implements bot.SharedEscalationStore: the token goes on the open escalation unless it
+// holds one of a later message. It changes no version (it is no change staff make), so a replace by
+// UpdateEscalation that read the escalation before may drop it: a read receipt lost at most.
+func (s *Store) SetReadToken(ctx context.Context, escalationID, token string, at time.Time) error {
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colEscalations).UpdateOne(ctx, bson.D{
+		{Key: "_id", Value: escalationID},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: openStatuses}}},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: "readAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+			bson.D{{Key: "readAt", Value: bson.D{{Key: "$lt", Value: at}}}},
+		}},
+	}, bson.D{{Key: "$set", Value: bson.D{{Key: "readToken", Value: token}, {Key: "readAt", Value: at}}}})
+	return err
+}
+
+// ClearReadToken implements bot.SharedEscalationStore. readAt stays, so that an older token arriving
+// late is not set again.
+func (s *Store) ClearReadToken(ctx context.Context, escalationID, token string) error {
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colEscalations).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: escalationID}, {Key: "readToken", Value: token}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "readToken", Value: ""}}}})
+	return err
 }
 
 // SearchEscalations returns the newest escalations (at most limit) whose customer ID, name,

@@ -29,8 +29,13 @@ func (s *Store) leases() *mongo.Collection { return s.db.Collection(colCustomerL
 
 // LatestLease implements bot.LeaseStore.
 func (s *Store) LatestLease(ctx context.Context, user string) (bot.CustomerLease, bool, error) {
+	return latestLease(ctx, s.leases(), user)
+}
+
+// latestLease finds the newest generation of a lease (customers' here, named ones in leases).
+func latestLease(ctx context.Context, coll *mongo.Collection, key string) (bot.CustomerLease, bool, error) {
 	var d leaseDoc
-	err := s.leases().FindOne(ctx, bson.D{{Key: "user", Value: user}},
+	err := coll.FindOne(ctx, bson.D{{Key: "user", Value: key}},
 		options.FindOne().SetSort(bson.D{{Key: "gen", Value: -1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return bot.CustomerLease{}, false, nil

@@ -111,12 +111,18 @@ func has(ctx context.Context, c *mongo.Collection, id string) (bool, error) {
 	return err == nil, err
 }
 
-// Add implements outbox.Store: two finds by _id (delivered, failed) and an insert.
+// Add implements outbox.Store: two finds by _id (delivered, failed), an insert, and the finds again.
+//
+// Several instances add the same delivery (the daily digest, an alert queued twice): the pending
+// collection's _id is unique, so of concurrent inserts one succeeds and the others get a duplicate
+// key. What the unique _id cannot see is a delivery finished between the first finds and the insert
+// (Finish inserts into delivered or failed, then deletes from pending): the insert then succeeds,
+// and the finds after it, which Finish's insert precedes, see the finished one, so the insert is
+// taken back. (A sender reading the pending set in that instant may still send it again, under the
+// same Idempotency-Key.)
 func (o *OutboxStore) Add(ctx context.Context, d outbox.Delivery) (bool, error) {
-	for _, c := range []*mongo.Collection{o.delivered, o.failed} {
-		if found, err := has(ctx, c, d.ID); err != nil || found {
-			return false, err
-		}
+	if done, err := o.finished(ctx, d.ID); err != nil || done {
+		return false, err
 	}
 	unlock := o.lock()
 	_, err := o.pending.InsertOne(ctx, docOf(d))
@@ -124,7 +130,26 @@ func (o *OutboxStore) Add(ctx context.Context, d outbox.Delivery) (bool, error) 
 	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	done, err := o.finished(ctx, d.ID)
+	if err != nil || !done {
+		return err == nil, err // an error: it stays pending, and the sender's Sync finds it
+	}
+	defer o.lock()()
+	_, err = o.pending.DeleteOne(ctx, byID(d.ID))
+	return false, err
+}
+
+// finished says whether the delivery id is delivered or failed.
+func (o *OutboxStore) finished(ctx context.Context, id string) (bool, error) {
+	for _, c := range []*mongo.Collection{o.delivered, o.failed} {
+		if found, err := has(ctx, c, id); err != nil || found {
+			return found, err
+		}
+	}
+	return false, nil
 }
 
 // Pending implements outbox.Store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -20,7 +21,7 @@ const (
 	colRequests     = "requests"      // one document per request; unique on (user, draft)
 	colDocuments    = "documents"     // identity documents: metadata and sealed bytes
 	colPackageFiles = "package_files" // files attached to data packages: sealed bytes
-	colCounters     = "counters"      // sequence counters: {_id: name, n: last value}
+	colCounters     = "counters"      // sequence counters {_id: name, n: last value}, and claims {_id: name/number}
 )
 
 var _ request.Store = (*Store)(nil)
@@ -31,24 +32,28 @@ type counterDoc struct {
 	N  int64  `bson:"n"`
 }
 
-// NextRequestNumber implements request.Store: an upserting $inc of the day's counter that returns the
-// new value. MongoDB does this atomically; the embedded engine reads and writes the document in two
-// steps, which the write turn (lockWrites) makes atomic, as the engine's files belong to this process
-// alone. Two first increments of a day racing on MongoDB can both try to insert the counter: the
-// loser gets a duplicate key and tries again, and then finds it.
+// NextRequestNumber implements request.Store: the day's counter proposes a number (an upserting $inc
+// that returns the new value), and a claim decides: an insert of {_id: "request:<day>/<n>"}, which
+// the unique _id lets one caller make. On MongoDB the $inc is atomic and the claim always succeeds.
+// A MongoDB-compatible server that updates by reading and then writing (FerretDB: findAndModify is a
+// query, then a replace by _id) can hand two instances the same value: the loser's claim is a
+// duplicate key, and it asks the counter again. (On the embedded engine the write turn makes the
+// $inc atomic within its one process.) Two first increments of a day racing can both try to insert
+// the counter: the loser gets a duplicate key and tries again, and then finds it.
 func (s *Store) NextRequestNumber(ctx context.Context, day string) (int, error) {
 	if day == "" {
 		return 0, errors.New("store: request counter needs a day")
 	}
 	id := "request:" + day
+	counters := s.db.Collection(colCounters)
 	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
 	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}
-	for attempt := 0; ; attempt++ {
+	for attempt := 0; attempt < maxCounterAttempts; attempt++ {
 		var c counterDoc
 		unlock := s.lockWrites()
-		err := s.db.Collection(colCounters).FindOneAndUpdate(ctx, byID(id), update, opts).Decode(&c)
+		err := counters.FindOneAndUpdate(ctx, byID(id), update, opts).Decode(&c)
 		unlock()
-		if mongo.IsDuplicateKeyError(err) && attempt < 3 {
+		if mongo.IsDuplicateKeyError(err) {
 			continue
 		}
 		if err != nil {
@@ -57,9 +62,23 @@ func (s *Store) NextRequestNumber(ctx context.Context, day string) (int, error) 
 		if c.N < 1 {
 			return 0, fmt.Errorf("request counter %s: got %d", day, c.N)
 		}
+		unlock = s.lockWrites()
+		_, err = counters.InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s/%04d", id, c.N)}})
+		unlock()
+		if mongo.IsDuplicateKeyError(err) {
+			continue // another instance was handed the same number and claimed it first
+		}
+		if err != nil {
+			return 0, fmt.Errorf("request counter %s: claim %d: %w", day, c.N, err)
+		}
 		return int(c.N), nil
 	}
+	return 0, fmt.Errorf("request counter %s: no number after %d attempts", day, maxCounterAttempts)
 }
+
+// maxCounterAttempts bounds NextRequestNumber's proposals: each failed claim means another caller
+// got a number, so only as many callers at once as this could exhaust it.
+const maxCounterAttempts = 100
 
 // InsertRequest implements request.Store: bot.ErrDuplicate when the reference or the customer's
 // draft is stored already (the unique index on user and draft; see ensureIndexes).
@@ -98,7 +117,24 @@ func (s *Store) UpdateRequest(ctx context.Context, r request.Request) error {
 
 // AllRequests implements request.Store: every request, by reference.
 func (s *Store) AllRequests(ctx context.Context) ([]request.Request, error) {
-	cur, err := s.db.Collection(colRequests).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	return s.findRequests(ctx, bson.D{})
+}
+
+// RequestsUpdatedSince implements request.Store: the requests changed at or after t (every write of
+// a request sets updatedAt; on MongoDB the index {updatedAt: 1} serves this read, which every
+// instance makes every few seconds).
+func (s *Store) RequestsUpdatedSince(ctx context.Context, t time.Time) ([]request.Request, error) {
+	return s.findRequests(ctx, bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: t}}}})
+}
+
+// UserRequests implements request.Store: a customer's requests (the unique index on user and draft
+// serves it).
+func (s *Store) UserRequests(ctx context.Context, userID string) ([]request.Request, error) {
+	return s.findRequests(ctx, bson.D{{Key: "user", Value: userID}})
+}
+
+func (s *Store) findRequests(ctx context.Context, filter bson.D) ([]request.Request, error) {
+	cur, err := s.db.Collection(colRequests).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, err
 	}

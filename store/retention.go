@@ -25,36 +25,51 @@ var (
 	_ retention.Target  = (*Store)(nil)
 )
 
-// TryLease implements retention.Lease: the lease is taken when it is free, expired or already the
-// holder's (a conditional update), or created when it never existed (a duplicate key means another
-// holder created it first).
+// TryLease implements retention.Lease (the sweeper, the outbox's sender, the document requeue: one
+// instance at a time). Like a customer's lease (leases_customer.go) it is a series of generations in
+// leases, "<name>/<gen>", each taken by inserting it: the holder renews its own generation (nobody else
+// writes it), and a lease that expired or was released is taken by inserting the next one, which only
+// one instance can. A conditional update would do on MongoDB, but FerretDB's update is a query and a
+// write: two instances could both take an expired lease.
 func (s *Store) TryLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
 	unlock := s.lockWrites()
 	defer unlock()
 	leases := s.db.Collection(colLeases)
-	res, err := leases.UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "$or", Value: bson.A{
-		bson.D{{Key: "holder", Value: holder}},
-		bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: now}}}},
-	}}}, bson.D{{Key: "$set", Value: bson.D{{Key: "holder", Value: holder}, {Key: "until", Value: until}}}})
+	cur, found, err := latestLease(ctx, leases, name)
 	if err != nil {
 		return false, err
 	}
-	if res.MatchedCount == 1 {
-		return true, nil
-	}
-	_, err = leases.InsertOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "holder", Value: holder}, {Key: "until", Value: until}})
-	if mongo.IsDuplicateKeyError(err) {
+	live := found && !cur.Released && now.Before(cur.Until)
+	switch {
+	case live && cur.Holder == holder:
+		_, err := leases.UpdateOne(ctx, bson.D{{Key: "_id", Value: cur.ID()}}, bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: until}}}})
+		return err == nil, err
+	case live:
 		return false, nil
 	}
-	return err == nil, err
+	next := bot.CustomerLease{User: name, Gen: cur.Gen + 1, Holder: holder, Until: until}
+	if _, err := leases.InsertOne(ctx, leaseDoc{ID: next.ID(), CustomerLease: next}); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	if cur.Gen > 0 {
+		_, _ = leases.DeleteOne(ctx, bson.D{{Key: "_id", Value: cur.ID()}}) // the next taker finds the newest anyway
+	}
+	return true, nil
 }
 
-// ReleaseLease implements retention.Lease.
+// ReleaseLease implements retention.Lease: the holder marks its generation released.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	unlock := s.lockWrites()
 	defer unlock()
-	_, err := s.db.Collection(colLeases).UpdateOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "holder", Value: holder}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: time.Unix(0, 0).UTC()}}}})
+	leases := s.db.Collection(colLeases)
+	cur, found, err := latestLease(ctx, leases, name)
+	if err != nil || !found || cur.Holder != holder {
+		return err
+	}
+	_, err = leases.UpdateOne(ctx, bson.D{{Key: "_id", Value: cur.ID()}}, bson.D{{Key: "$set", Value: bson.D{{Key: "released", Value: true}}}})
 	return err
 }
 

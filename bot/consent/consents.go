@@ -3,12 +3,10 @@ package consent
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -17,10 +15,11 @@ import (
 )
 
 // Consents is the consent history (append-only, kept by a Store) and the current state derived from it
-// (in memory, rebuilt from the history at start). It is the bot.EffectSink of consent effects. Writes are
-// serialised in this process, which makes Seq increase with every record and the API's cursor stable;
-// one process writes. The retention sweep (Sweep) deletes records that are wholly superseded, so Seqs
-// have gaps; a Seq is never given twice.
+// (in memory, rebuilt from the history at start, kept up to date with what other instances record by
+// Refresh). It is the bot.EffectSink of consent effects. Several instances may write one history: Seq
+// is unique in the store and given in commit order (Record says why), which keeps the API's cursor
+// stable. The retention sweep (Sweep) deletes records that are wholly superseded, so Seqs have gaps; a
+// Seq is never given twice.
 type Consents struct {
 	store    Store
 	webhooks WebhookQueue // nil: no outgoing webhook configured
@@ -28,7 +27,13 @@ type Consents struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	writeMu sync.Mutex // serialises Record and Sweep
+	writeMu sync.Mutex // serialises Record, Sweep and Refresh in this process
+	// shared: Refresh was called, so other instances write the history too (until then this process
+	// is taken to be the only writer, and Record does not catch up before it picks a Seq: on the
+	// embedded engine that query would scan the history). recounted: when Refresh last checked for
+	// records another instance swept. Both under writeMu.
+	shared    bool
+	recounted time.Time
 
 	mu sync.RWMutex
 	index
@@ -39,7 +44,7 @@ type Consents struct {
 // and mu; readers hold mu.
 type index struct {
 	records  []Record // by Seq (with gaps once records were swept)
-	lastSeq  int64    // the highest Seq ever held: the next record gets lastSeq+1
+	lastSeq  int64    // the highest Seq ever held: the next record gets lastSeq+1, after catching up
 	ids      map[string]int64
 	subjects map[string]*State
 	order    []string // subjects in order of first appearance (the CSV's order)
@@ -68,6 +73,12 @@ type Store interface {
 	InsertConsent(ctx context.Context, r Record) error
 	// ConsentByID loads one record.
 	ConsentByID(ctx context.Context, id string) (Record, error)
+	// ConsentsAfter returns the records with a Seq greater than after, by Seq (what other instances
+	// recorded since; served by the unique index on seq).
+	ConsentsAfter(ctx context.Context, after int64) ([]Record, error)
+	// ConsentCount counts the records with a Seq up to upTo (a deletion by another instance's sweep
+	// shows as fewer than this process holds).
+	ConsentCount(ctx context.Context, upTo int64) (int64, error)
 	// DeleteConsents deletes the records with these IDs (the retention sweep) and returns how many
 	// were stored; IDs not stored are ignored.
 	DeleteConsents(ctx context.Context, ids []string) (int64, error)
@@ -104,96 +115,23 @@ func derive(recs []Record, lastSeq int64) index {
 	return x
 }
 
-// Apply implements bot.EffectSink: it records the consent effects of a step, once per (event, effect
-// index), and queues them for the marketing webhook.
-func (c *Consents) Apply(ctx context.Context, st bot.Step) error {
-	for i, e := range st.Effects {
-		if e.Kind != flows.EffectConsent || e.Consent == nil {
-			continue
-		}
-		ch := e.Consent
-		rec := Record{ID: st.EventID + "/" + strconv.Itoa(i), Subject: LINESubject(st.UserID), Action: ch.Action,
-			Channels: ch.Channels & flows.ChanAll, Name: ch.Name, Phone: ch.Phone, Email: ch.Email, Postal: ch.Postal,
-			Customer: ch.Customer, Source: ch.Source, WordingID: ch.WordingID, WordingLang: ch.Lang,
-			Reference: ch.Reference, At: ch.At, EventID: st.EventID}
-		if rec.WordingLang == "" {
-			rec.WordingLang = st.Lang
-		}
-		if rec.At.IsZero() {
-			rec.At = st.EventAt
-		}
-		if rec.WordingID != "" && c.render != nil {
-			text, err := c.render(rec.WordingLang, rec.WordingID, ch.WordingData)
-			if err != nil {
-				c.log.Error("rendering consent wording failed", "event", st.EventID, "err", err)
-			}
-			rec.WordingText = text
-		}
-		if err := c.Record(ctx, rec); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ErrInvalid is returned for a record that lacks a subject, an action or channels.
-var ErrInvalid = errors.New("consent: subject, action and channels are required")
-
-// Record appends a record to the history (a record whose ID is stored already is ignored), updates the
-// current state and queues the webhook delivery. It is visible to readers when it returns.
-func (c *Consents) Record(ctx context.Context, rec Record) error {
-	if rec.ID == "" || rec.Subject == "" || rec.Channels == 0 ||
-		(rec.Action != flows.ConsentOptOut && rec.Action != flows.ConsentOptIn) {
-		return ErrInvalid
-	}
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	c.mu.RLock()
-	_, done := c.ids[rec.ID]
-	next := c.lastSeq + 1
-	c.mu.RUnlock()
-	if done {
-		return nil // recorded (and queued for the webhook) by an earlier call
-	}
-	rec.Seq, rec.RecordedAt = next, c.now().UTC()
-	// The webhook delivery goes to the outbox first: if the history insert then fails, the caller
-	// retries and the outbox ignores the repeat (same key, the record ID); once the history has the
-	// record, nothing is redone.
-	if c.webhooks != nil {
-		c.mu.RLock()
-		st := State{}
-		if cur := c.subjects[rec.Subject]; cur != nil {
-			st = *cur
-		}
-		c.mu.RUnlock()
-		st.apply(&rec)
-		if err := c.queueWebhook(ctx, rec, st.OptedOut()); err != nil {
-			return err
-		}
-	}
-	if err := c.store.InsertConsent(ctx, rec); err != nil {
-		if !errors.Is(err, bot.ErrDuplicate) {
-			return fmt.Errorf("record consent: %w", err)
-		}
-		// Stored by an attempt whose answer was lost: adopt the stored record.
-		if rec, err = c.store.ConsentByID(ctx, rec.ID); err != nil {
-			return fmt.Errorf("record consent: %w", err)
-		}
-	}
-	c.fold(rec)
-	c.log.Info("consent recorded", "id", rec.ID, "seq", rec.Seq, "action", rec.Action, "channels", rec.Channels.Names(),
-		"source", rec.Source)
-	return nil
-}
-
-// fold adds a stored record to the in-memory state and wakes the readers waiting for one.
-func (c *Consents) fold(rec Record) {
+// fold adds stored records (by Seq) to the in-memory state and wakes the readers waiting for one.
+func (c *Consents) fold(recs ...Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.add(rec) {
-		close(c.changed)
-		c.changed = make(chan struct{})
+	added := false
+	for i := range recs {
+		added = c.add(recs[i]) || added
 	}
+	if added {
+		c.wake()
+	}
+}
+
+// wake tells the readers waiting on Changed that the history grew (mu held).
+func (c *Consents) wake() {
+	close(c.changed)
+	c.changed = make(chan struct{})
 }
 
 // add indexes one record (false when its ID is held already).
@@ -203,7 +141,7 @@ func (c *index) add(rec Record) bool {
 	}
 	if n := len(c.records); n == 0 || c.records[n-1].Seq <= rec.Seq {
 		c.records = append(c.records, rec)
-	} else { // never expected (Seqs are given in order), but Since's search needs the order
+	} else { // never expected (Seqs commit in order: Record), but Since's search needs the order
 		i, _ := slices.BinarySearchFunc(c.records, rec.Seq, func(r Record, seq int64) int { return cmp.Compare(r.Seq, seq) })
 		c.records = slices.Insert(c.records, i, rec)
 	}

@@ -35,6 +35,11 @@ func (m *memStore) InsertConsent(_ context.Context, r Record) error {
 	if _, ok := m.recs[r.ID]; ok {
 		return bot.ErrDuplicate
 	}
+	for _, o := range m.recs {
+		if o.Seq == r.Seq { // the store's unique index on seq
+			return bot.ErrDuplicate
+		}
+	}
 	m.recs[r.ID] = r
 	return nil
 }
@@ -47,6 +52,31 @@ func (m *memStore) ConsentByID(_ context.Context, id string) (Record, error) {
 		return r, bot.ErrNotFound
 	}
 	return r, nil
+}
+
+func (m *memStore) ConsentsAfter(_ context.Context, after int64) ([]Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Record
+	for _, r := range m.recs {
+		if r.Seq > after {
+			out = append(out, r)
+		}
+	}
+	sortRecords(out)
+	return out, nil
+}
+
+func (m *memStore) ConsentCount(_ context.Context, upTo int64) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for _, r := range m.recs {
+		if r.Seq <= upTo {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *memStore) DeleteConsents(_ context.Context, ids []string) (int64, error) {

@@ -17,13 +17,20 @@ const sweepBatch = 1000
 // (superseded) goes once it has been superseded since before cutoff. Sweep decides under the lock,
 // deletes in the store, then derives the state again from the records left (as Open would), so that
 // nothing in memory still holds what only a deleted record gave (a name, a phone number, an e-mail
-// address). It runs alone with Record (writeMu): a second sweep finds nothing more to delete.
+// address). It runs alone with Record and Refresh (writeMu): a second sweep finds nothing more to
+// delete. Other instances drop what it deleted at their next recount (Refresh).
 func (c *Consents) Sweep(ctx context.Context, kind flows.DataKind, cutoff time.Time) (int64, error) {
 	if kind != flows.DataConsent {
 		return 0, fmt.Errorf("consent: cannot sweep %q", kind)
 	}
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	// Decide on the whole history: other instances may have recorded since this one last caught up.
+	if c.shared {
+		if err := c.catchUp(ctx); err != nil {
+			return 0, err
+		}
+	}
 	// Holding writeMu, nothing else changes the index: it is read without mu from here on.
 	ids := superseded(c.records, cutoff)
 	if len(ids) == 0 {

@@ -7,8 +7,9 @@
 // (store.OutboxStore implements it on MongoDB), destinations are the Destination interface (Webhook
 // here; bot.GroupAlerter pushes to LINE).
 //
-// One process sends (like the rest of the bot's writers): Run must not run in two processes on one
-// store.
+// Several instances may share one store: each queues (Enqueue and Retry write the store, whose Add
+// and Reopen decide by ID), and one at a time sends (RunShared, under a lease in the store; Sync
+// brings every instance's pending set in line with the store). A single process runs Run alone.
 package outbox
 
 import (
@@ -147,9 +148,15 @@ type Outbox struct {
 	running atomic.Bool
 	// enqMu serialises Enqueue and Retry: their check-then-add must not interleave for one key.
 	enqMu sync.Mutex
-	// mu guards the lanes' state (pending, recent, pause).
+	// mu guards the lanes' state (pending, recent, pause) and what Sync needs (seq, gen, gone).
 	mu  sync.Mutex
 	seq int64
+	// Sync's bookkeeping (shared.go): gen counts the deliveries this process finished, and gone holds
+	// them until a read of the store shows they left its pending set. Kept only once Sync has run.
+	syncMu sync.Mutex
+	shared bool
+	gen    int64
+	gone   map[string]tomb
 }
 
 type lane struct {
@@ -264,6 +271,7 @@ func (o *Outbox) add(l *lane, d Delivery) {
 	o.mu.Lock()
 	o.seq++
 	l.pending[d.ID] = &item{d: d, seq: o.seq}
+	delete(o.gone, d.ID) // put back by Retry: a new round of attempts, not the one finished
 	o.mu.Unlock()
 	select {
 	case l.wake <- struct{}{}:

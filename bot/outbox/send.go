@@ -12,13 +12,19 @@ import (
 
 // Run sends due deliveries until ctx ends, then returns (after the attempts in flight, which ctx
 // interrupts and which are not counted). Call it once; the caller waits for it to return before
-// closing the store.
+// closing the store. Run alone is for one process on its store; several instances on one store run
+// RunShared instead, which runs this sender on one of them at a time.
 func (o *Outbox) Run(ctx context.Context) {
 	if !o.running.CompareAndSwap(false, true) {
 		o.log.Error("outbox: Run is running already")
 		return
 	}
 	defer o.running.Store(false)
+	o.run(ctx)
+}
+
+// run is Run's sender, with o.running already set by the caller.
+func (o *Outbox) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, name := range o.names {
 		l := o.lanes[name]
@@ -136,6 +142,7 @@ func (o *Outbox) attempt(ctx context.Context, l *lane, d Delivery) bool {
 		}
 		o.mu.Lock()
 		delete(l.pending, d.ID)
+		o.finished(d)
 		l.delivered++
 		l.recent = append(l.recent, d)
 		if len(l.recent) > o.keep {
@@ -203,6 +210,7 @@ func (o *Outbox) fail(ctx context.Context, l *lane, d Delivery, now time.Time, l
 	}
 	o.mu.Lock()
 	delete(l.pending, d.ID)
+	o.finished(d)
 	l.failed++
 	o.mu.Unlock()
 	log.Error(msg)

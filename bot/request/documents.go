@@ -57,14 +57,31 @@ func (s *Service) attach(ctx context.Context, userID, id string, up flows.Docume
 	return nil
 }
 
-func (s *Service) queueFetch(d Document) {
+// queueFetch queues a document for the fetcher unless this process has it queued or in hand
+// already; it reports whether it queued it.
+func (s *Service) queueFetch(d Document) bool {
+	s.fetchMu.Lock()
+	defer s.fetchMu.Unlock()
+	if s.fetching[d.ID] {
+		return false
+	}
 	select {
 	case s.fetch <- d:
+		s.fetching[d.ID] = true
+		return true
 	default:
 		// Full (a burst far above a desk's volume): the document stays "fetching" in the store and is
-		// picked up at the next start; LINE keeps content for a while.
+		// picked up at the next start, or by RequeueStranded; LINE keeps content for a while.
 		s.cfg.Log.Warn("document fetch queue full", "document", d.ID)
+		return false
 	}
+}
+
+// fetched takes a document out of this process's set of queued ones (queueFetch).
+func (s *Service) fetched(id string) {
+	s.fetchMu.Lock()
+	delete(s.fetching, id)
+	s.fetchMu.Unlock()
 }
 
 // fetchWorkers is how many documents are fetched at once.
@@ -81,6 +98,7 @@ func (s *Service) Run(ctx context.Context) {
 					return
 				case d := <-s.fetch:
 					s.fetchOne(ctx, d)
+					s.fetched(d.ID)
 				}
 			}
 		})
@@ -92,6 +110,11 @@ func (s *Service) Run(ctx context.Context) {
 // fetchOne gets a document's content, retrying while LINE fails for up to FetchFor, checks it and
 // stores it encrypted, or rejects it and tells the customer why.
 func (s *Service) fetchOne(ctx context.Context, d Document) {
+	// Queued again (RequeueStranded, a restart) while another instance still had it, it may be
+	// decided since: fetching it again would record its arrival twice.
+	if cur, err := s.cfg.Store.Document(ctx, d.ID); err == nil && cur.Status != DocFetching {
+		return
+	}
 	deadline := d.CreatedAt.Add(s.cfg.FetchFor)
 	for attempt := 0; ; attempt++ {
 		data, res := s.content(ctx, d)
@@ -115,7 +138,7 @@ func (s *Service) fetchOne(ctx context.Context, d Document) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return // still "fetching" in the store: the next start resumes it
+			return // still "fetching" in the store: the next start (or RequeueStranded) resumes it
 		case <-t.C:
 		}
 	}
@@ -208,7 +231,7 @@ func (s *Service) reject(ctx context.Context, d Document, problem string) {
 	defer s.noUsableDocuments(ctx, d)
 	if s.cfg.Raiser != nil {
 		n := flows.RequestNotice{What: flows.NoticeDocument, Draft: d.Draft, Seq: d.Seq, Problem: problem}
-		if ref, ok := s.refOf(d.UserID, d.Draft); ok {
+		if ref, ok := s.requestOf(ctx, d.UserID, d.Draft); ok {
 			n.Ref = ref
 		}
 		if err := s.cfg.Raiser.Raise(ctx, d.UserID, "doc-"+d.ID, flows.RequestNoticePostback(n)); err != nil {
@@ -252,14 +275,14 @@ func (s *Service) usableDocuments(ctx context.Context, userID, draft string) (in
 // noUsableDocuments moves a submitted request whose photos were all refused back to
 // documents_needed (the customer was told which photo could not be used, and asked again).
 func (s *Service) noUsableDocuments(ctx context.Context, d Document) {
-	ref, ok := s.refOf(d.UserID, d.Draft)
+	ref, ok := s.requestOf(ctx, d.UserID, d.Draft)
 	if !ok {
 		return
 	}
 	if n, err := s.usableDocuments(ctx, d.UserID, d.Draft); err != nil || n > 0 {
 		return
 	}
-	r, err := s.update(ctx, ref, func(r *Request, now time.Time) error {
+	r, err := s.updateLatest(ctx, ref, func(r *Request, now time.Time) error {
 		if r.Status != flows.StatusReceived || r.DocsBy != flows.DocsChat {
 			return errSame
 		}
@@ -276,6 +299,19 @@ func (s *Service) noUsableDocuments(ctx context.Context, d Document) {
 	s.publish(r.ID)
 }
 
+// requestOf is refOf for the fetcher, which may run on another instance than the one where the
+// customer submitted the request a moment ago: a draft this index does not know is looked up in the
+// store before it is taken for a draft not yet submitted.
+func (s *Service) requestOf(ctx context.Context, userID, draft string) (string, bool) {
+	if ref, ok := s.refOf(userID, draft); ok {
+		return ref, true
+	}
+	if err := s.RefreshUser(ctx, userID); err != nil {
+		s.cfg.Log.Warn("requests of a customer not read", "err", err)
+	}
+	return s.refOf(userID, draft)
+}
+
 func (s *Service) refOf(userID, draft string) (string, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -286,12 +322,12 @@ func (s *Service) refOf(userID, draft string) (string, bool) {
 // documentArrived records a stored document on its request, if it was submitted already; a request
 // that waited for documents goes back to received (to be checked), and the customer is told.
 func (s *Service) documentArrived(ctx context.Context, d Document) {
-	ref, ok := s.refOf(d.UserID, d.Draft)
+	ref, ok := s.requestOf(ctx, d.UserID, d.Draft)
 	if !ok {
 		return // drafted: the request is submitted later with its documents
 	}
 	sys := Actor{Kind: ActorSystem}
-	r, err := s.update(ctx, ref, func(r *Request, now time.Time) error {
+	r, err := s.updateLatest(ctx, ref, func(r *Request, now time.Time) error {
 		r.History = append(r.History, Change{What: ChangeDocument, Note: fmt.Sprintf("photo %d", d.Seq), Actor: sys, At: now})
 		if r.Status == flows.StatusDocumentsNeeded {
 			r.History = append(r.History, Change{What: ChangeStatus, From: r.Status, To: flows.StatusReceived,

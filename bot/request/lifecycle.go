@@ -127,7 +127,7 @@ func (s *Service) Note(ctx context.Context, ref, text string, a Actor) (Request,
 
 // withdraw is the customer withdrawing their own open request from the chat (the flow answered it).
 func (s *Service) withdraw(ctx context.Context, userID, ref string) error {
-	r, err := s.update(ctx, ref, func(r *Request, now time.Time) error {
+	r, err := s.updateLatest(ctx, ref, func(r *Request, now time.Time) error {
 		if r.UserID != userID {
 			return bot.ErrNotFound
 		}
@@ -175,6 +175,13 @@ func (s *Service) update(ctx context.Context, ref string, change func(r *Request
 	next.UpdatedAt = now
 	next.Version = cur.Version + 1
 	if err := s.cfg.Store.UpdateRequest(ctx, next); err != nil {
+		if errors.Is(err, ErrConflict) {
+			// Changed on another instance since this one's index read it: read it again, so that
+			// the next try (staff looking again, or updateLatest) starts from what it is now.
+			if rerr := s.RefreshUser(ctx, cur.UserID); rerr != nil {
+				s.cfg.Log.Warn("request not read again after a conflict", "request", ref, "err", rerr)
+			}
+		}
 		return cur, err
 	}
 	s.mu.Lock()

@@ -330,7 +330,10 @@ func (s *Service) ByToken(ctx context.Context, token, what string) (Request, err
 	if found == nil || found.Package.Revoked || !now.Before(found.Package.ExpiresAt) {
 		return Request{}, ErrLinkGone
 	}
-	r, err := s.update(ctx, found.ID, func(r *Request, _ time.Time) error {
+	r, err := s.updateLatest(ctx, found.ID, func(r *Request, _ time.Time) error {
+		if r.Package == nil {
+			return ErrLinkGone
+		}
 		r.Package.Downloads++
 		return nil
 	})

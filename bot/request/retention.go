@@ -60,6 +60,11 @@ func (r Request) happened(what string) bool {
 func (s *Service) Sweep(ctx context.Context, kind flows.DataKind, cutoff time.Time) (int64, error) {
 	s.sweepMu.Lock() // one sweep at a time in this process (the store's conditional save does the rest)
 	defer s.sweepMu.Unlock()
+	// The sweep decides from the index: it must hold what other instances changed (a draft submitted
+	// there a moment ago keeps its photos).
+	if err := s.Refresh(ctx); err != nil {
+		return 0, err
+	}
 	switch kind {
 	case flows.DataDocuments:
 		n, err := s.sweepDocuments(ctx, cutoff)
@@ -208,7 +213,7 @@ func (s *Service) sweepRequests(ctx context.Context, cutoff time.Time) (int64, e
 
 // record notes on a request that the sweeper deleted something (once).
 func (s *Service) record(ctx context.Context, ref, what string) error {
-	_, err := s.update(ctx, ref, func(r *Request, now time.Time) error {
+	_, err := s.updateLatest(ctx, ref, func(r *Request, now time.Time) error {
 		if r.happened(what) {
 			return errSame
 		}

@@ -113,6 +113,16 @@ type Service struct {
 	subMu   sync.Mutex
 	subs    map[chan string]struct{}
 	fetchWG sync.WaitGroup
+
+	// fetching holds the documents this process has queued or is fetching, so that queueing one again
+	// (Open after a duplicate, RequeueStranded) does not fetch it twice.
+	fetchMu  sync.Mutex
+	fetching map[string]bool
+
+	// Refresh's place in the store (shared.go): when its last read began, and the last full read.
+	refreshMu sync.Mutex
+	seen      time.Time
+	fullAt    time.Time
 }
 
 var _ bot.EffectSink = (*Service)(nil)
@@ -153,20 +163,15 @@ func New(cfg Config) *Service {
 		cfg.ExternalHTTP = &http.Client{Timeout: 20 * time.Second}
 	}
 	return &Service{cfg: cfg, byRef: map[string]*Request{}, byKey: map[string]string{}, byUser: map[string][]string{},
-		fetch: make(chan Document, 1024), subs: map[chan string]struct{}{}}
+		fetch: make(chan Document, 1024), subs: map[chan string]struct{}{}, fetching: map[string]bool{}}
 }
 
 // Open reads the stored requests into the index and queues the documents still waiting for content.
+// Several instances on one store each open their own index; Refresh keeps it current.
 func (s *Service) Open(ctx context.Context) error {
-	all, err := s.cfg.Store.AllRequests(ctx)
-	if err != nil {
-		return fmt.Errorf("load requests: %w", err)
+	if _, err := s.readAll(ctx); err != nil {
+		return err
 	}
-	s.mu.Lock()
-	for i := range all {
-		s.index(&all[i])
-	}
-	s.mu.Unlock()
 	docs, err := s.cfg.Store.FetchingDocuments(ctx)
 	if err != nil {
 		return fmt.Errorf("load documents: %w", err)
@@ -177,12 +182,20 @@ func (s *Service) Open(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) index(r *Request) {
-	if _, ok := s.byRef[r.ID]; !ok {
+// index puts r into the index (s.mu held) unless the index has it at the same or a later version: a
+// read of the store may return a request older than what this process wrote since. It reports
+// whether the index changed.
+func (s *Service) index(r *Request) bool {
+	cur, ok := s.byRef[r.ID]
+	if ok && cur.Version >= r.Version {
+		return false
+	}
+	if !ok {
 		s.byUser[r.UserID] = append(s.byUser[r.UserID], r.ID)
 	}
 	s.byRef[r.ID] = r
 	s.byKey[r.UserID+"\x00"+r.Draft] = r.ID
+	return true
 }
 
 // DueDays is the period a request is answered in.

@@ -49,6 +49,10 @@ func (s *Service) Apply(ctx context.Context, st bot.Step) error {
 // and the back office, and tells the customer both (an internal event: the flow's reply to the
 // confirmation could not know them).
 func (s *Service) submit(ctx context.Context, userID string, sub flows.RequestSubmission) error {
+	return s.submitTry(ctx, userID, sub, 0)
+}
+
+func (s *Service) submitTry(ctx context.Context, userID string, sub flows.RequestSubmission, try int) error {
 	if ref, ok := s.refOf(userID, sub.Draft); ok {
 		r, err := s.Get(ref)
 		if err != nil {
@@ -94,15 +98,17 @@ func (s *Service) submit(ctx context.Context, userID string, sub flows.RequestSu
 	}
 	s.upd.Unlock()
 	if errors.Is(err, bot.ErrDuplicate) {
-		// Stored already, but not in the index (written by another process, or the index was read
-		// before): read the store again and carry on from what it holds.
-		if err := s.Open(ctx); err != nil {
+		// Stored already, but not in the index (written by another instance, or before this one
+		// read the store): read the customer's requests again and carry on from what it holds. If
+		// the draft is not among them, the reference was taken (the counter handed it out twice):
+		// ask for another number.
+		if err := s.RefreshUser(ctx, userID); err != nil {
 			return err
 		}
-		if _, ok := s.refOf(userID, sub.Draft); !ok {
+		if _, ok := s.refOf(userID, sub.Draft); !ok && try >= 2 {
 			return fmt.Errorf("request %s: reference %s taken: %w", sub.Draft, r.ID, err)
 		}
-		return s.submit(ctx, userID, sub)
+		return s.submitTry(ctx, userID, sub, try+1)
 	}
 	if err != nil {
 		return err
@@ -134,7 +140,7 @@ func (s *Service) erase(ctx context.Context, userID, ref string) error {
 	if err != nil {
 		return err
 	}
-	r, err = s.update(ctx, ref, func(r *Request, now time.Time) error {
+	r, err = s.updateLatest(ctx, ref, func(r *Request, now time.Time) error {
 		r.Erasure = &Erasure{At: now, Counts: counts}
 		r.History = append(r.History, Change{What: ChangeErased, Actor: Actor{Kind: ActorSystem}, At: now})
 		return nil

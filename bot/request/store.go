@@ -56,7 +56,8 @@ type StoredFile struct {
 
 // Store is the persistence of requests, documents and package files (store.Store implements it).
 // Requests are few (a desk receives a handful a week): the service reads them all at start and keeps
-// an index; updates are conditional on the version.
+// an index, which Refresh brings up to date with what other instances wrote; updates are conditional
+// on the version.
 type Store interface {
 	// NextRequestNumber returns the next sequence number of the day (1, 2, …), atomically.
 	NextRequestNumber(ctx context.Context, day string) (int, error)
@@ -66,8 +67,14 @@ type Store interface {
 	// UpdateRequest replaces the request r.ID stored with version r.Version-1; ErrConflict when the
 	// stored version differs.
 	UpdateRequest(ctx context.Context, r Request) error
-	// AllRequests returns every stored request (read once at start).
+	// AllRequests returns every stored request (read at start, and now and then by Refresh to
+	// notice requests deleted on another instance).
 	AllRequests(ctx context.Context) ([]Request, error)
+	// RequestsUpdatedSince returns the requests whose UpdatedAt is at or after t (Refresh: what
+	// other instances changed).
+	RequestsUpdatedSince(ctx context.Context, t time.Time) ([]Request, error)
+	// UserRequests returns a customer's requests (RefreshUser).
+	UserRequests(ctx context.Context, userID string) ([]Request, error)
 
 	// AddDocument stores a new document; false when one with its ID exists.
 	AddDocument(ctx context.Context, d Document) (bool, error)
@@ -77,7 +84,8 @@ type Store interface {
 	Document(ctx context.Context, id string) (Document, error)
 	// Documents returns a customer's documents of one draft, oldest first, without their bytes.
 	Documents(ctx context.Context, userID, draft string) ([]Document, error)
-	// FetchingDocuments returns the documents still waiting for their content (read at start).
+	// FetchingDocuments returns the documents still waiting for their content (read at start, and by
+	// RequeueStranded).
 	FetchingDocuments(ctx context.Context) ([]Document, error)
 
 	// AddFile stores an attached package file; PackageFile loads one.

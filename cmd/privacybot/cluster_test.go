@@ -44,11 +44,15 @@ func TestThreeInstancesOnOneStore(t *testing.T) {
 		t.Skip("builds and runs three servers")
 	}
 	bin := buildBinary(t)
-	db, err := store.StartEmbedded(t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	engineDir := t.TempDir()
+	db, err := store.StartEmbedded(engineDir, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Stop()
+	ictx, stopIndexing := context.WithCancel(context.Background())
+	defer stopIndexing()
+	go indexEngine(ictx, engineDir, slog.New(slog.NewTextHandler(io.Discard, nil))) // as `privacybot engine` does
 	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -71,12 +71,13 @@ func serve(_ []string) error {
 	// closes (defers run last-in first-out), whichever way serve returns.
 	octx, stopOutbox := context.WithCancel(context.Background())
 	outboxDone := make(chan struct{})
-	go func() { defer close(outboxDone); app.outbox.Run(octx) }()
+	go func() { defer close(outboxDone); runOutbox(octx, app, st, cfg.InstanceID) }()
 	defer func() { stopOutbox(); <-outboxDone }()
-	// The request service's document fetcher and daily digest, likewise.
+	// The request service's document fetcher and daily digest (and on MongoDB the catch-up with the
+	// other instances: instances.go), likewise.
 	rctx, stopRequests := context.WithCancel(context.Background())
 	requestsDone := make(chan struct{})
-	go func() { defer close(requestsDone); app.requests.Run(rctx) }()
+	go func() { defer close(requestsDone); runDesk(rctx, app, st, cfg.InstanceID, log) }()
 	defer func() { stopRequests(); <-requestsDone }()
 	// The retention sweeper (policy item 13), likewise.
 	swctx, stopSweeper := context.WithCancel(context.Background())
@@ -223,6 +224,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 		// MongoDB: other instances may share the store; customers are processed under leases.
 		pcfg.Leases = bot.NewLeases(bot.LeaseConfig{Store: st, Holder: cfg.InstanceID, Log: log})
 		pcfg.Shared = st
+		pcfg.OnTake = a.requests.RefreshUser
 	}
 	a.proc = bot.NewProcessor(pcfg)
 	handoffs.SetDispatcher(a.proc)

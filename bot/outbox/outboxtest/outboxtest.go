@@ -228,3 +228,44 @@ func (c *Clock) Created() int {
 	defer c.mu.Unlock()
 	return c.created
 }
+
+// Lease is an outbox.Lease in memory that answers as the store's does: taken when free, expired
+// (its end before now) or the holder's own; released by its holder only.
+type Lease struct {
+	mu     sync.Mutex
+	holder string
+	until  time.Time
+}
+
+var _ outbox.Lease = (*Lease)(nil)
+
+// TryLease implements outbox.Lease.
+func (l *Lease) TryLease(_ context.Context, _, holder string, now, until time.Time) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder != "" && l.holder != holder && !l.until.Before(now) {
+		return false, nil
+	}
+	l.holder, l.until = holder, until
+	return true, nil
+}
+
+// ReleaseLease implements outbox.Lease: the lease ends at once (another instance may take it).
+func (l *Lease) ReleaseLease(_ context.Context, _, holder string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder == holder {
+		l.until = time.Unix(0, 0)
+	}
+	return nil
+}
+
+// Holder returns who holds the lease at now ("" when nobody does), and until when.
+func (l *Lease) Holder(now time.Time) (string, time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder == "" || l.until.Before(now) {
+		return "", time.Time{}
+	}
+	return l.holder, l.until
+}

@@ -98,7 +98,17 @@ func NewDesk(t testing.TB, cfg request.Config, opts ...Option) *Desk {
 	st := NewStore()
 	d := &Desk{Store: st, Holdings: &Holdings{Data: map[string]request.CustomerData{}}, Raiser: &Raiser{sig: st.sig},
 		Outbox: &Outbox{sig: st.sig}, Audit: &Auditor{sig: st.sig}, Clock: NewClock(set.start), Sealer: sealer}
-	cfg.Store, cfg.Holdings, cfg.Raiser, cfg.Sealer = d.Store, d.Holdings, d.Raiser, sealer
+	d.Service = request.New(d.config(cfg))
+	d.store(t, set)
+	if err := d.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// config fills in cfg's zero fields with the desk's doubles and defaults.
+func (d *Desk) config(cfg request.Config) request.Config {
+	cfg.Store, cfg.Holdings, cfg.Raiser, cfg.Sealer = d.Store, d.Holdings, d.Raiser, d.Sealer
 	if cfg.Outbox == nil {
 		cfg.Outbox = d.Outbox
 	}
@@ -120,12 +130,20 @@ func NewDesk(t testing.TB, cfg request.Config, opts ...Option) *Desk {
 	if cfg.BackOfficeTo == "" {
 		cfg.BackOfficeTo = "request_webhook"
 	}
-	d.Service = request.New(cfg)
-	d.store(t, set)
-	if err := d.Open(context.Background()); err != nil {
+	return cfg
+}
+
+// Twin returns another Service on the desk's doubles, opened now: a second instance of the bot on the
+// same store, with the same clock, key, raiser, outbox and audit log. cfg's zero fields are filled
+// in as NewDesk does. The twin's background work (Run) is the caller's to start.
+func (d *Desk) Twin(t testing.TB, cfg request.Config) *Desk {
+	t.Helper()
+	twin := *d
+	twin.Service = request.New(d.config(cfg))
+	if err := twin.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return &twin
 }
 
 // store writes what the options seed, before the service reads the store.

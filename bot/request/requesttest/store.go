@@ -169,6 +169,30 @@ func (s *Store) AllRequests(context.Context) ([]request.Request, error) {
 	return out, nil
 }
 
+// RequestsUpdatedSince implements request.Store.
+func (s *Store) RequestsUpdatedSince(_ context.Context, t time.Time) ([]request.Request, error) {
+	return s.requestsWhere(func(r request.Request) bool { return !r.UpdatedAt.Before(t) })
+}
+
+// UserRequests implements request.Store.
+func (s *Store) UserRequests(_ context.Context, userID string) ([]request.Request, error) {
+	return s.requestsWhere(func(r request.Request) bool { return r.UserID == userID })
+}
+
+func (s *Store) requestsWhere(match func(request.Request) bool) ([]request.Request, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := []request.Request{}
+	for _, r := range s.requests {
+		if match(r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // Request returns the stored request id (the zero Request when there is none), for checks of what
 // the service wrote through.
 func (s *Store) Request(id string) request.Request {
