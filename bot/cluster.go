@@ -2,128 +2,236 @@ package bot
 
 import (
 	"context"
+	"hash/maphash"
+	"slices"
 	"time"
 )
 
 // Several instances on one store (Config.Leases set): how the processor shares customers.
 //
-//   - An instance takes a customer's events only while it holds the customer's lease (Leases). A
-//     worker acquires it before its first event; if another instance holds it, the worker drops what
-//     it was handed (the events are in the shared inbox, and the holder reads them from there).
+//   - An instance processes a customer's events only while it holds the customer's lease (Leases).
+//     The webhook's Enqueue tries to take it before the event is acknowledged: taken, the events go
+//     to the customer's worker here; refused, the holder is nudged (Leases.Acquire), and the events
+//     wait in the shared inbox for it. So once an event is acknowledged, either this instance holds
+//     its customer or the holder has been told.
+//   - Before each event, the worker of a customer it holds looks for a nudge of its lease (one read
+//     by key); nudged, it reads the customer's events from the inbox. That is what keeps a customer's
+//     answers in the order of their events wherever they arrived: an event acknowledged elsewhere
+//     before the next one was sent here is taken first.
 //   - On taking a customer afresh, the worker forgets what it cached of them and reads their events
 //     from the inbox in timestamp order: whatever another instance handled and checkpointed is in the
 //     checkpoint, and whatever it handled but did not checkpoint is still in the inbox and is replayed
 //     (its step is found stored, so nothing is answered twice).
-//   - A customer's lease is released at the checkpoint round after their state is durable and their
-//     handled events left the inbox. The instance then asks the inbox whether any event of theirs
-//     arrived meanwhile (one that another instance stored but could not take while the lease was
-//     held) and takes it: no event waits for a lease expiry.
+//   - A customer's lease is kept while they write (HoldIdle after their last event), so that their
+//     next events cost no new lease. Nudges for customers with no worker running are polled five
+//     times a second (nudgeLoop).
+//   - The lease is released at a checkpoint round once the customer has been idle that long, their
+//     state is durable and their handled events left the inbox. The instance then asks the inbox
+//     whether any event of theirs arrived meanwhile and takes it: no event waits for an expiry.
 //   - Every ScanEvery, the inbox is scanned for customers with events and no live holder: those of an
 //     instance that died (once its leases expired) and those a SIGTERM'd instance released.
 
 // shared reports whether this processor is one of several instances.
 func (p *Processor) shared() bool { return p.cfg.Leases != nil }
 
-// signalLocked (shared mode) makes sure each customer of evs has a worker. The events themselves are
-// not queued: the inbox is the queue, since another instance may have stored an earlier event of the
-// same customer that only the holder of the lease can take.
-func (p *Processor) signalLocked(evs []Event) {
+// acqSeed and acqLock serialise the lease attempts of one customer in this instance (Leases.Acquire
+// takes one caller per customer at a time).
+var acqSeed = maphash.MakeSeed()
+
+func (p *Processor) acqLock(user string) func() {
+	m := &p.acq[maphash.String(acqSeed, user)%uint64(len(p.acq))]
+	m.Lock()
+	return m.Unlock
+}
+
+// enqueueShared takes the customers' leases for their events before they are acknowledged (see
+// above) and hands the events of those it holds to their workers.
+func (p *Processor) enqueueShared(evs []Event) {
+	var users []string
+	byUser := map[string][]Event{}
 	for _, ev := range evs {
-		if q := p.queues[ev.UserID]; q != nil {
-			q.gen++ // the worker reads the inbox again before it stops
-			continue
+		if _, ok := byUser[ev.UserID]; !ok {
+			users = append(users, ev.UserID)
 		}
-		p.queues[ev.UserID] = &userQueue{running: true}
-		p.wg.Add(1)
-		go p.work(ev.UserID)
+		byUser[ev.UserID] = append(byUser[ev.UserID], ev)
+	}
+	for _, u := range users {
+		p.take(u, byUser[u], false)
 	}
 }
 
-// workShared is a customer's worker in shared mode: under the customer's lease it takes, one at a
-// time, the oldest event of theirs in the inbox that this instance has not handled, until none is
-// left. Reading the inbox before each event is what keeps a customer's answers in the order of their
-// events wherever they arrived (one indexed query per event).
-func (p *Processor) workShared(user string) {
-	fresh, ok := p.takeCustomer(user)
-	if !ok {
+// take acquires the customer's lease (unless a worker holding it runs) and, held, queues evs and
+// makes sure a worker runs; reload asks the worker to read the customer's events from the inbox.
+func (p *Processor) take(user string, evs []Event, reload bool) {
+	unlock := p.acqLock(user)
+	defer unlock()
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
 		return
 	}
-	if fresh && p.cfg.OnTake != nil {
-		ctx, cancel := context.WithTimeout(p.runCtx, 10*time.Second)
-		if err := p.cfg.OnTake(ctx, user); err != nil {
-			p.log.Warn("customer's state from other instances not read; the periodic catch-up will", "err", err)
-		}
-		cancel()
+	if q := p.queues[user]; q != nil {
+		p.queueLocked(q, evs, reload)
+		p.mu.Unlock()
+		return
 	}
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(p.runCtx, 3*time.Second)
+	take, err := p.cfg.Leases.Acquire(ctx, user)
+	cancel()
+	switch {
+	case err != nil:
+		p.log.Warn("customer lease not taken; the event waits in the inbox for the scan", "err", err)
+		return
+	case !take.Held():
+		p.metrics.lease(leaseRefused, false)
+		return
+	}
+	p.metrics.lease(leaseTaken, take.Fresh())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		// Taken while the processor stopped (it may have handed its customers over): given back.
+		p.mu.Unlock()
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = p.cfg.Leases.Release(rctx, []string{user})
+		cancel()
+		p.mu.Lock()
+		return
+	}
+	q := p.queues[user]
+	if q == nil {
+		q = &userQueue{running: true}
+		p.queues[user] = q
+		p.wg.Add(1)
+		go p.work(user)
+	}
+	// Taken afresh, the worker drops what it cached of the customer and takes whatever of theirs
+	// is in the inbox first: left by a holder that died, or stored while a holder let them go. Only
+	// a customer nobody ever held has nothing there that this instance must wait for (an event
+	// another instance is storing now nudges this one when its attempt is refused).
+	q.fresh = q.fresh || take.Fresh()
+	p.queueLocked(q, evs, reload || take == TakeClean || take == TakeOver)
+}
+
+// queueLocked adds the events this instance does not have yet.
+func (p *Processor) queueLocked(q *userQueue, evs []Event, reload bool) {
+	q.reload = q.reload || reload
+	for _, ev := range evs {
+		if _, ok := p.known[ev.ID]; ok {
+			continue
+		}
+		p.known[ev.ID] = struct{}{}
+		q.insert(ev)
+	}
+}
+
+// workShared is a customer's worker in shared mode, started holding their lease: it takes their
+// queued events one at a time, oldest first, reading their events from the inbox first when it took
+// them afresh or was nudged.
+func (p *Processor) workShared(user string) {
 	for attempt := 0; ; {
 		p.mu.Lock()
 		q := p.queues[user]
-		gen, stopped := q.gen, p.stopped
+		fresh, reload, stopped := q.fresh, q.reload, p.stopped
+		q.fresh, q.reload = false, false
 		p.mu.Unlock()
 		if stopped {
 			p.endWorker(user)
 			return
 		}
-		ctx, cancel := context.WithTimeout(p.runCtx, 10*time.Second)
-		evs, err := p.cfg.Shared.PendingFor(ctx, user)
-		cancel()
-		if err != nil {
-			if p.runCtx.Err() != nil || !p.cfg.Leases.Valid(user) || !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
-				p.endWorker(user)
-				return
+		if fresh && p.cfg.OnTake != nil {
+			ctx, cancel := context.WithTimeout(p.runCtx, 10*time.Second)
+			if err := p.cfg.OnTake(ctx, user); err != nil {
+				p.log.Warn("customer's state from other instances not read; the periodic catch-up will", "err", err)
 			}
-			attempt++
-			p.log.Warn("customer's inbox not read; retrying", "err", err)
-			continue
+			cancel()
+		}
+		if !reload {
+			ctx, cancel := context.WithTimeout(p.runCtx, 5*time.Second)
+			nudged, err := p.cfg.Leases.Nudged(ctx, user)
+			cancel()
+			reload = nudged || err != nil // unknown: read the inbox to be sure
+		}
+		if fresh {
+			p.mu.Lock()
+			delete(p.convs, user) // another instance may have processed them since
+			p.mu.Unlock()
+		}
+		if reload {
+			if err := p.readInbox(user, fresh); err != nil {
+				p.mu.Lock()
+				q.reload = true
+				p.mu.Unlock()
+				if p.runCtx.Err() != nil || !p.cfg.Leases.Valid(user) || !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
+					p.abandon(user)
+					return
+				}
+				attempt++
+				p.log.Warn("customer's inbox not read; retrying", "err", err)
+				continue
+			}
 		}
 		attempt = 0
 		p.mu.Lock()
-		if fresh {
-			// Taken afresh: what this instance cached of the customer may be stale, and whatever of
-			// theirs is still in the inbox is taken again (handled ones replay from their steps).
-			delete(p.convs, user)
-			for _, ev := range evs {
-				delete(p.known, ev.ID)
-			}
-			fresh = false
-		}
-		next := -1
-		for i, ev := range evs {
-			if _, done := p.known[ev.ID]; !done {
-				next = i
-				break
-			}
-		}
-		if next < 0 {
-			if q.gen != gen {
-				p.mu.Unlock()
-				continue // an event was handed over while the inbox was read
-			}
+		if len(q.pending) == 0 {
 			delete(p.queues, user)
 			p.mu.Unlock()
 			return
 		}
-		ev := evs[next]
-		p.known[ev.ID] = struct{}{}
+		ev := q.pending[0]
+		q.pending = q.pending[1:]
 		p.mu.Unlock()
 		held := func() bool { return p.cfg.Leases.Valid(user) }
-		if !held() {
-			// The lease lapsed (its renewals failed): another instance may hold the customer now.
-			p.metrics.lease(leaseLost, false)
-			p.mu.Lock()
-			delete(p.known, ev.ID)
-			p.mu.Unlock()
-			p.endWorker(user)
-			return
-		}
-		if !p.handleRetrying(ev, held) {
+		if !held() || !p.handleRetrying(ev, held) {
+			if !held() {
+				p.metrics.lease(leaseLost, false) // lapsed: another instance may hold the customer now
+			}
 			p.mu.Lock()
 			delete(p.known, ev.ID) // left in the inbox for whoever holds the customer next
 			p.mu.Unlock()
-			p.endWorker(user)
+			p.abandon(user)
 			return
 		}
 	}
+}
+
+// readInbox merges the customer's events in the inbox into their queue. fresh: the customer was just
+// taken, so every event in the inbox is taken, even one this instance handled before (it replays
+// from its step).
+func (p *Processor) readInbox(user string, fresh bool) error {
+	ctx, cancel := context.WithTimeout(p.runCtx, 10*time.Second)
+	defer cancel()
+	evs, err := p.cfg.Shared.PendingFor(ctx, user)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	q := p.queues[user]
+	for _, ev := range evs {
+		if _, known := p.known[ev.ID]; known && !fresh {
+			continue
+		}
+		if slices.ContainsFunc(q.pending, func(e Event) bool { return e.ID == ev.ID }) {
+			continue
+		}
+		p.known[ev.ID] = struct{}{}
+		q.insert(ev)
+	}
+	return nil
+}
+
+// abandon drops the customer's worker and queue: the events stay in the inbox for the holder.
+func (p *Processor) abandon(user string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if q := p.queues[user]; q != nil {
+		for _, ev := range q.pending {
+			delete(p.known, ev.ID)
+		}
+	}
+	delete(p.queues, user)
 }
 
 // endWorker removes the customer's worker.
@@ -133,100 +241,10 @@ func (p *Processor) endWorker(user string) {
 	p.mu.Unlock()
 }
 
-// takeCustomer acquires the customer's lease for the worker. fresh: the customer was not held by this
-// instance. On false the worker is gone and must return.
-func (p *Processor) takeCustomer(user string) (fresh, ok bool) {
-	for {
-		p.mu.Lock()
-		gen := p.queues[user].gen
-		p.mu.Unlock()
-		held, fresh, err := p.cfg.Leases.Acquire(p.runCtx, user)
-		switch {
-		case held:
-			p.metrics.lease(leaseTaken, fresh)
-			return fresh, true
-		case err != nil:
-			p.log.Warn("customer lease not taken; the inbox scan tries again", "err", err)
-		default:
-			p.metrics.lease(leaseRefused, false)
-		}
-		p.mu.Lock()
-		if err == nil && p.queues[user].gen != gen && !p.stopped {
-			p.mu.Unlock()
-			continue // events came while the attempt was out: they may have come after the holder let go
-		}
-		delete(p.queues, user) // the events stay in the inbox for the holder
-		p.mu.Unlock()
-		return false, false
-	}
-}
-
-// wake starts a worker for each customer that has none, to take their events from the inbox.
+// wake has the customers' events read from the inbox: by their running workers, or by new ones if
+// this instance can take them (nudged, found by the scan, or arrived while their lease was let go).
 func (p *Processor) wake(users []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped {
-		return
-	}
-	evs := make([]Event, len(users))
-	for i, u := range users {
-		evs[i] = Event{UserID: u}
-	}
-	p.signalLocked(evs)
-}
-
-// releaseIdle gives back the leases of customers with nothing in progress: no worker, no handled
-// event waiting to leave the inbox, no state waiting for its checkpoint. busy are the customers whose
-// handled events stay in the inbox after this round. It then takes again those of them whose events
-// arrived at another instance meanwhile.
-func (p *Processor) releaseIdle(ctx context.Context, busy map[string]bool) {
-	held := p.cfg.Leases.Held()
-	p.mu.Lock()
-	idle := make([]string, 0, len(held))
-	for _, u := range held {
-		if p.queues[u] != nil || busy[u] {
-			continue
-		}
-		if e := p.convs[u]; e != nil && e.dirty {
-			continue
-		}
-		idle = append(idle, u)
-		delete(p.convs, u) // the next holder may change them: read again when taken again
-	}
-	ids := p.cfg.Leases.forget(idle)
-	p.mu.Unlock()
-	if err := p.cfg.Leases.release(ctx, ids); err != nil {
-		p.log.Warn("customer leases not released; they lapse", "customers", len(ids), "err", err)
-		return
-	}
-	p.metrics.leasesReleased(len(ids))
-	again, err := p.cfg.Shared.Waiting(ctx, idle, p.cfg.Now().Add(time.Hour))
-	if err != nil {
-		p.log.Warn("inbox not checked after releasing leases; the scan will", "err", err)
-		return
-	}
-	p.wake(again)
-}
-
-// scanLoop wakes, every ScanEvery, the customers with events in the inbox that nobody is working on.
-func (p *Processor) scanLoop(ctx context.Context) {
-	t := time.NewTicker(p.cfg.ScanEvery)
-	defer t.Stop()
-	before := p.cfg.Now() // at start, everything waiting: a restart resumes at once
-	for {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		users, err := p.cfg.Shared.Waiting(sctx, nil, before)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			p.log.Warn("inbox scan failed", "err", err)
-		}
-		p.wake(users)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// Events younger than a scan period are being taken by the instance that stored them.
-		before = p.cfg.Now().Add(-p.cfg.ScanEvery)
+	for _, u := range users {
+		p.take(u, nil, true)
 	}
 }

@@ -14,8 +14,8 @@ import (
 // conditional update is trusted (MongoDB's is atomic; FerretDB's is a query followed by a write).
 //
 //   - Taking: read the customer's newest generation; if it is released, or expired by more than the
-//     clock skew allowed, insert the next one. Whoever inserts it holds the customer; older
-//     generations are then deleted, which tells a stalled former holder that it lost.
+//     clock skew allowed, insert the next one. Whoever inserts it holds the customer. A stalled
+//     former holder learns that it lost at its next renewal, which finds the next generation.
 //   - Holding: the holder renews all its generations every TTL/4 in one write. It counts its lease
 //     valid until the time it sent the last renewal plus TTL minus the skew, so it stops before any
 //     other instance may count the lease expired (which takes TTL plus the skew by that one's clock).
@@ -46,12 +46,23 @@ type LeaseStore interface {
 	LatestLease(ctx context.Context, user string) (CustomerLease, bool, error)
 	// InsertLease stores a generation; ErrDuplicate when it exists (another instance took it).
 	InsertLease(ctx context.Context, l CustomerLease) error
-	// DropLeasesBelow deletes the customer's generations older than gen.
-	DropLeasesBelow(ctx context.Context, user string, gen int64) error
-	// RenewLeases sets the expiry of these generations and returns those no longer stored.
+	// RenewLeases sets the expiry of these generations and returns those lost: no longer stored, or
+	// followed by a next generation.
 	RenewLeases(ctx context.Context, ids []string, until time.Time) (lost []string, err error)
 	// ReleaseLeases marks these generations released.
 	ReleaseLeases(ctx context.Context, ids []string) error
+	// LiveLeases returns, of users, those with a generation not released whose expiry is after
+	// since.
+	LiveLeases(ctx context.Context, users []string, since time.Time) ([]string, error)
+	// Nudge tells the holder of l that an event of its customer waits in the inbox (stored by an
+	// instance that could not take the customer); a nudge already there stays as it is.
+	Nudge(ctx context.Context, l CustomerLease, at time.Time) error
+	// TakeNudges removes and returns the customers whose holder is nudged; nudges older than
+	// staleBefore (their holder died) go too.
+	TakeNudges(ctx context.Context, holder string, staleBefore time.Time) ([]string, error)
+	// TakeNudge removes the nudge of one generation and reports whether there was one (a lookup by
+	// key when there is none).
+	TakeNudge(ctx context.Context, id string) (bool, error)
 }
 
 // LeaseConfig configures Leases.
@@ -59,10 +70,11 @@ type LeaseConfig struct {
 	Store LeaseStore
 	// Holder names this instance (INSTANCE_ID).
 	Holder string
-	// TTL is how long a lease lasts without renewal (default 8 s): how soon the customers of an
-	// instance that died are taken over.
+	// TTL is how long a lease lasts without renewal (default 10 s): how soon the customers of an
+	// instance that died are taken over (TTL plus Skew).
 	TTL time.Duration
-	// Skew is the clock difference between instances allowed for (default 1 s).
+	// Skew is the clock difference between instances allowed for, and the longest a renewal may take
+	// to count (default 2 s).
 	Skew time.Duration
 	Now  func() time.Time
 	Log  *slog.Logger
@@ -84,10 +96,10 @@ type heldLease struct {
 // NewLeases returns the lease keeper of an instance.
 func NewLeases(cfg LeaseConfig) *Leases {
 	if cfg.TTL <= 0 {
-		cfg.TTL = 8 * time.Second
+		cfg.TTL = 10 * time.Second
 	}
 	if cfg.Skew <= 0 {
-		cfg.Skew = time.Second
+		cfg.Skew = 2 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -98,50 +110,99 @@ func NewLeases(cfg LeaseConfig) *Leases {
 	return &Leases{cfg: cfg, held: map[string]heldLease{}}
 }
 
+// Take says how a customer's lease was taken (Acquire).
+type Take int
+
+// The outcomes of Acquire.
+const (
+	TakeRefused Take = iota // another instance holds the customer (and was nudged)
+	TakeHeld                // this instance held the customer already
+	TakeNew                 // taken afresh: nobody ever held the customer
+	TakeClean               // taken afresh: released by its holder
+	TakeOver                // taken afresh from a holder that let it expire (it died or stalled)
+)
+
+// Held reports whether the lease is this instance's now; Fresh, whether it was not before (what it
+// knew of the customer may be stale: another instance may have processed them since).
+func (t Take) Held() bool  { return t != TakeRefused }
+func (t Take) Fresh() bool { return t >= TakeNew }
+
 // Acquire takes the customer's lease for this instance. One caller per customer at a time (the
-// processor has one worker per customer). held reports whether it holds it now; fresh,
-// whether it did not before (what it knew of the customer may be stale: another instance may have
-// processed them since).
-func (l *Leases) Acquire(ctx context.Context, user string) (held, fresh bool, err error) {
+// processor serialises them).
+func (l *Leases) Acquire(ctx context.Context, user string) (Take, error) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	h, ok := l.held[user]
 	if ok && now.Before(h.valid) {
 		l.mu.Unlock()
-		return true, false, nil
+		return TakeHeld, nil
 	}
 	delete(l.held, user) // expired by our own reckoning: as good as lost
 	l.mu.Unlock()
-	gen := int64(1)
+	gen, take := int64(1), TakeNew
 	cur, found, err := l.cfg.Store.LatestLease(ctx, user)
 	if err != nil {
-		return false, false, err
+		return TakeRefused, err
 	}
 	if found {
 		// A live generation of this instance's own name is its own (one it let lapse, or one of a
 		// previous run under the same INSTANCE_ID, which is dead): taken again at once.
 		if !cur.Released && now.Before(cur.Until.Add(l.cfg.Skew)) && cur.Holder != l.cfg.Holder {
-			return false, false, nil
+			// The holder takes the event from the inbox; it is told so, not to wait for its next
+			// look at the inbox.
+			if err := l.cfg.Store.Nudge(ctx, cur, now); err != nil {
+				l.cfg.Log.Warn("holder of a customer not nudged; it finds the event when it lets the customer go", "err", err)
+			}
+			return TakeRefused, nil
 		}
-		gen = cur.Gen + 1
+		gen, take = cur.Gen+1, TakeClean
+		if !cur.Released {
+			take = TakeOver
+		}
 	}
 	sent := l.cfg.Now()
 	lease := CustomerLease{User: user, Gen: gen, Holder: l.cfg.Holder, Until: sent.Add(l.cfg.TTL)}
 	if err := l.cfg.Store.InsertLease(ctx, lease); err != nil {
 		if err == ErrDuplicate {
-			return false, false, nil
+			// Another instance took this generation a moment ago: it is told of the event too.
+			if won, ok, err := l.cfg.Store.LatestLease(ctx, user); err == nil && ok && won.Holder != l.cfg.Holder {
+				if err := l.cfg.Store.Nudge(ctx, won, now); err != nil {
+					l.cfg.Log.Warn("holder of a customer not nudged; it finds the event when it lets the customer go", "err", err)
+				}
+			}
+			return TakeRefused, nil
 		}
-		return false, false, err
+		return TakeRefused, err
 	}
 	l.mu.Lock()
 	l.held[user] = heldLease{gen: gen, valid: sent.Add(l.cfg.TTL - l.cfg.Skew)}
 	l.mu.Unlock()
-	if gen > 1 {
-		if err := l.cfg.Store.DropLeasesBelow(ctx, user, gen); err != nil {
-			l.cfg.Log.Warn("old lease generations not deleted", "err", err)
+	return take, nil
+}
+
+// Unheld returns the customers of users whose lease nobody holds (released, expired, or never
+// taken): those another instance would take at once. It costs one query for them all, where trying
+// each would cost a lookup per customer (the inbox scan's filter: a backlog must not turn into a
+// storm of refused attempts).
+func (l *Leases) Unheld(ctx context.Context, users []string) ([]string, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	live, err := l.cfg.Store.LiveLeases(ctx, users, l.cfg.Now().Add(-l.cfg.Skew))
+	if err != nil {
+		return nil, err
+	}
+	held := make(map[string]bool, len(live))
+	for _, u := range live {
+		held[u] = true
+	}
+	out := make([]string, 0, len(users))
+	for _, u := range users {
+		if !held[u] {
+			out = append(out, u)
 		}
 	}
-	return true, true, nil
+	return out, nil
 }
 
 // Valid reports whether this instance holds the customer's lease now.
@@ -209,6 +270,13 @@ func (l *Leases) Renew(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if took := l.cfg.Now().Sub(sent); took > l.cfg.Skew {
+		// A renewal that landed this late may have landed after another instance found the lease
+		// expired and took the customer: it extends nothing (the leases lapse unless the next one is
+		// quick).
+		l.cfg.Log.Warn("customer lease renewal too slow to count", "ms", took.Milliseconds())
+		return nil
+	}
 	gone := make(map[string]bool, len(lost))
 	for _, id := range lost {
 		gone[id] = true
@@ -226,13 +294,31 @@ func (l *Leases) Renew(ctx context.Context) error {
 			l.cfg.Log.Warn("customer lease lost to another instance")
 			continue
 		}
-		// A renewal only extends a lease still valid when it was sent; one that expired meanwhile
-		// stays expired (another instance may have counted it so).
+		// A renewal only extends a lease still valid when it was sent; one that expired meanwhile is
+		// given up (another instance may have counted it expired and taken the customer).
 		if sent.Before(h.valid) {
 			l.held[u] = heldLease{gen: h.gen, valid: valid}
+		} else {
+			delete(l.held, u)
 		}
 	}
 	return nil
+}
+
+// Nudged reports whether this instance's lease of the customer was nudged since it last asked.
+func (l *Leases) Nudged(ctx context.Context, user string) (bool, error) {
+	l.mu.Lock()
+	h, ok := l.held[user]
+	l.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	return l.cfg.Store.TakeNudge(ctx, CustomerLease{User: user, Gen: h.gen}.ID())
+}
+
+// TakeNudges returns the customers this instance holds whose events other instances stored.
+func (l *Leases) TakeNudges(ctx context.Context) ([]string, error) {
+	return l.cfg.Store.TakeNudges(ctx, l.cfg.Holder, l.cfg.Now().Add(-time.Minute))
 }
 
 // RenewEvery renews the leases every TTL/4 until ctx ends.

@@ -75,6 +75,10 @@ type Config struct {
 	Shared SharedInbox
 	// ScanEvery is how often the shared inbox is scanned for customers nobody holds (default 1 s).
 	ScanEvery time.Duration
+	// HoldIdle is how long a customer's lease is kept after their last event (default 10 s): their
+	// next events, wherever they arrive, are then taken here without taking the lease again (one
+	// that arrives at another instance is stored and nudges this one).
+	HoldIdle time.Duration
 	// OnTake, in shared mode, is told that this instance took a customer afresh, before their first
 	// event here: what other instances changed of the customer moments ago (a request, a claim) is
 	// read then rather than at the next periodic catch-up. An error is logged; the step goes on.
@@ -110,6 +114,10 @@ type Processor struct {
 	// loops are the shared mode's lease renewal and inbox scan, stopped after the last checkpoint.
 	loops     sync.WaitGroup
 	loopsStop context.CancelFunc
+	// active is, in shared mode, when each held customer's last event was handled (releaseIdle).
+	active map[string]time.Time
+	// acq serialises the lease attempts of a customer (acqLock).
+	acq [64]sync.Mutex
 }
 
 type handledEvent struct{ id, user string }
@@ -117,9 +125,11 @@ type handledEvent struct{ id, user string }
 type userQueue struct {
 	pending []Event
 	running bool
-	// gen counts the events handed over. In shared mode (where the inbox is the queue) it tells a
-	// worker that events came while it was looking: it looks again before it stops.
+	// gen counts the events handed over.
 	gen int
+	// fresh and reload (shared mode) ask the worker to read the customer's events from the inbox
+	// first: fresh, it has just taken them and drops what it cached of them.
+	fresh, reload bool
 }
 
 // insert adds ev in timestamp order; equal timestamps keep arrival order.
@@ -175,13 +185,16 @@ func NewProcessor(cfg Config) *Processor {
 	if cfg.ScanEvery == 0 {
 		cfg.ScanEvery = time.Second
 	}
+	if cfg.HoldIdle == 0 {
+		cfg.HoldIdle = 10 * time.Second
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Processor{
 		cfg: cfg, log: cfg.Log,
-		queues: map[string]*userQueue{}, convs: map[string]*convEntry{}, known: map[string]struct{}{},
+		queues: map[string]*userQueue{}, convs: map[string]*convEntry{}, known: map[string]struct{}{}, active: map[string]time.Time{},
 		sem:    make(chan struct{}, cfg.MaxActiveUsers),
 		runCtx: ctx, cancel: cancel,
 		ckDone: make(chan struct{}), ckStop: make(chan struct{}), metrics: cfg.Metrics,
@@ -197,6 +210,7 @@ func (p *Processor) Start(ctx context.Context) error {
 		p.loopsStop = cancel
 		p.loops.Go(func() { p.cfg.Leases.RenewEvery(lctx) })
 		p.loops.Go(func() { p.scanLoop(lctx) })
+		p.loops.Go(func() { p.nudgeLoop(lctx) })
 		go p.checkpointLoop()
 		return nil
 	}
@@ -222,7 +236,9 @@ func (p *Processor) Enqueue(evs []Event) {
 		return // they are in the inbox and resume at the next start
 	}
 	if p.shared() {
-		p.signalLocked(evs)
+		p.mu.Unlock()
+		p.enqueueShared(evs) // takes leases: store calls, outside p.mu
+		p.mu.Lock()
 		return
 	}
 	for _, ev := range evs {
@@ -425,6 +441,9 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 func (p *Processor) markHandled(ev Event) {
 	p.mu.Lock()
 	p.handled = append(p.handled, handledEvent{id: ev.ID, user: ev.UserID})
+	if p.shared() {
+		p.active[ev.UserID] = p.cfg.Now()
+	}
 	p.mu.Unlock()
 }
 

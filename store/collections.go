@@ -104,11 +104,10 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		idx[colOutboxFailed] = []mongo.IndexModel{{Keys: bson.D{{Key: "doneAt", Value: 1}}}}
 		idx[colSweeps] = []mongo.IndexModel{{Keys: bson.D{{Key: "started", Value: 1}}}}
 		// Several instances: the holder of a customer reads their events in order; the scan looks
-		// for events waiting; a customer's newest lease generation is looked up.
+		// for events waiting; the retention sweep deletes idle customers' lease generations.
 		idx[colInbox] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "ts", Value: 1}}},
 			{Keys: bson.D{{Key: "recv", Value: 1}}}}
-		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "gen", Value: -1}}},
-			{Keys: bson.D{{Key: "until", Value: 1}}}}
+		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "until", Value: 1}}}}
 		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or

@@ -294,6 +294,10 @@ func (s *Store) closeInbox() {
 		as[-1] = s.sharedAppender
 		s.sharedAppender = nil
 	}
+	if s.leaseAppender != nil {
+		as[-2] = s.leaseAppender
+		s.leaseAppender = nil
+	}
 	s.buckets.mu.Unlock()
 	for _, a := range as {
 		a.close()

@@ -13,14 +13,28 @@ import (
 )
 
 // colCustomerLeases holds the customers' leases (bot.Leases): one document per generation, keyed
-// "<user>/<gen>". A generation is taken by inserting it, so the unique _id alone decides between two
-// instances that want the same customer; no conditional update is trusted (FerretDB's update is a
-// query followed by a write, not atomic).
+// "<user>/<gen>", and per customer a head, keyed "<user>", naming the newest generation known. A
+// generation is taken by inserting it, so the unique _id alone decides between two instances that
+// want the same customer; no conditional update is trusted (FerretDB's update is a query followed by
+// a write, not atomic).
+//
+// Every read and write here is by _id: MongoDB serves any filter from its indexes, but FerretDB
+// serves only _id equality, and scanned every customer's lease on each event when the newest
+// generation was found by sorting. The head is only a hint (moved at every eighth generation, and two
+// instances may write it out of order): the newest generation is the last one stored counting up
+// from it, since generations are kept until the retention sweep, which deletes a customer's whole
+// series once idle.
 const colCustomerLeases = "customer_leases"
 
 type leaseDoc struct {
 	ID                string `bson:"_id"`
 	bot.CustomerLease `bson:",inline"`
+}
+
+type leaseHead struct {
+	ID    string    `bson:"_id"`
+	Gen   int64     `bson:"gen"`
+	Until time.Time `bson:"until"` // of the generation when it was taken: the sweep's clock
 }
 
 var _ bot.LeaseStore = (*Store)(nil)
@@ -29,50 +43,106 @@ func (s *Store) leases() *mongo.Collection { return s.db.Collection(colCustomerL
 
 // LatestLease implements bot.LeaseStore.
 func (s *Store) LatestLease(ctx context.Context, user string) (bot.CustomerLease, bool, error) {
-	return latestLease(ctx, s.leases(), user)
+	return newestLease(ctx, s.leases(), user)
 }
 
-// latestLease finds the newest generation of a lease (customers' here, named ones in leases).
-func latestLease(ctx context.Context, coll *mongo.Collection, key string) (bot.CustomerLease, bool, error) {
+// newestLease finds the newest generation of a lease (customers' here, named ones in leases): from
+// the head, the generations stored one after another.
+func newestLease(ctx context.Context, coll *mongo.Collection, key string) (bot.CustomerLease, bool, error) {
+	var h leaseHead
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&h); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return bot.CustomerLease{}, false, err
+	}
+	var cur bot.CustomerLease
+	found := false
+	if h.Gen > 0 {
+		l, ok, err := leaseByID(ctx, coll, bot.CustomerLease{User: key, Gen: h.Gen}.ID())
+		if err != nil {
+			return cur, false, err
+		}
+		cur, found = l, ok
+	}
+	for g := h.Gen + 1; ; g++ {
+		l, ok, err := leaseByID(ctx, coll, bot.CustomerLease{User: key, Gen: g}.ID())
+		if err != nil {
+			return cur, false, err
+		}
+		if !ok {
+			return cur, found, nil
+		}
+		cur, found = l, true
+	}
+}
+
+func leaseByID(ctx context.Context, coll *mongo.Collection, id string) (bot.CustomerLease, bool, error) {
 	var d leaseDoc
-	err := coll.FindOne(ctx, bson.D{{Key: "user", Value: key}},
-		options.FindOne().SetSort(bson.D{{Key: "gen", Value: -1}})).Decode(&d)
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return bot.CustomerLease{}, false, nil
 	}
 	return d.CustomerLease, err == nil, err
 }
 
-// InsertLease implements bot.LeaseStore.
+// InsertLease implements bot.LeaseStore. The customers' generations taken at the same moment are
+// group-committed (one insertMany, each document's own outcome returned to its caller): a server on
+// SQLite writes one transaction at a time, and a burst of new customers would queue a write each.
 func (s *Store) InsertLease(ctx context.Context, l bot.CustomerLease) error {
-	_, err := s.leases().InsertOne(ctx, leaseDoc{ID: l.ID(), CustomerLease: l})
-	if mongo.IsDuplicateKeyError(err) {
-		return bot.ErrDuplicate
+	s.buckets.mu.Lock()
+	if s.leaseAppender == nil {
+		s.leaseAppender = newAppender(s.leases(), 1000, s.lockWritesUrgent)
 	}
-	return err
+	a := s.leaseAppender
+	s.buckets.mu.Unlock()
+	errs, err := a.insert(ctx, leaseDoc{ID: l.ID(), CustomerLease: l})
+	if err == nil {
+		err = errs[0]
+	}
+	if err != nil {
+		return err // bot.ErrDuplicate when another instance took the generation
+	}
+	moveHead(ctx, s.leases(), l)
+	return nil
 }
 
-// DropLeasesBelow implements bot.LeaseStore: the generation below gen, by _id (a point delete on
-// every server; the ones before it went when it was taken). Generations left by a failed delete are
-// the retention sweep's (DeleteIdleLeases).
-func (s *Store) DropLeasesBelow(ctx context.Context, user string, gen int64) error {
-	_, err := s.leases().DeleteOne(ctx, bson.D{{Key: "_id", Value: bot.CustomerLease{User: user, Gen: gen - 1}.ID()}})
-	return err
+// insertLease takes a generation of a named lease (one at a time: no group commit).
+func insertLease(ctx context.Context, coll *mongo.Collection, l bot.CustomerLease) error {
+	if _, err := coll.InsertOne(ctx, leaseDoc{ID: l.ID(), CustomerLease: l}); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return bot.ErrDuplicate
+		}
+		return err
+	}
+	moveHead(ctx, coll, l)
+	return nil
 }
 
-// RenewLeases implements bot.LeaseStore: only the holder writes its generations, so the update needs
-// no condition; a generation deleted meanwhile (a successor took the customer) is reported lost.
+// headEvery: the head moves at every eighth generation, so a lookup counts up at most eight
+// generations past it, and taking a lease costs one write, not two, seven times in eight.
+const headEvery = 8
+
+// moveHead moves the head to a generation just taken, at every headEvery-th (a failed move only
+// makes the next lookups count up further).
+func moveHead(ctx context.Context, coll *mongo.Collection, l bot.CustomerLease) {
+	if l.Gen%headEvery != 0 {
+		return
+	}
+	_, _ = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: l.User}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "gen", Value: l.Gen}}}, {Key: "$set", Value: bson.D{{Key: "until", Value: l.Until}}}},
+		options.UpdateOne().SetUpsert(true))
+}
+
+// RenewLeases implements bot.LeaseStore: one update for them all (only each generation's holder
+// writes it, so no condition is needed). Generations not stored (deleted by the retention sweep) are
+// lost; a takeover is prevented by the holder's own reckoning (bot.Leases: a lease that may have
+// expired is not renewed but taken again).
 func (s *Store) RenewLeases(ctx context.Context, ids []string, until time.Time) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	in := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
 	res, err := s.leases().UpdateMany(ctx, in, bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: until}}}})
-	if err != nil {
+	if err != nil || res.MatchedCount == int64(len(ids)) {
 		return nil, err
-	}
-	if res.MatchedCount == int64(len(ids)) {
-		return nil, nil
 	}
 	cur, err := s.leases().Find(ctx, in, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
@@ -97,7 +167,7 @@ func (s *Store) RenewLeases(ctx context.Context, ids []string, until time.Time) 
 	return lost, nil
 }
 
-// ReleaseLeases implements bot.LeaseStore.
+// ReleaseLeases implements bot.LeaseStore: one update for them all.
 func (s *Store) ReleaseLeases(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -105,4 +175,75 @@ func (s *Store) ReleaseLeases(ctx context.Context, ids []string) error {
 	_, err := s.leases().UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "released", Value: true}}}})
 	return err
+}
+
+// LiveLeases implements bot.LeaseStore: the newest generation of each, by key.
+func (s *Store) LiveLeases(ctx context.Context, users []string, since time.Time) ([]string, error) {
+	var live []string
+	for _, u := range users {
+		l, ok, err := s.LatestLease(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !l.Released && l.Until.After(since) {
+			live = append(live, u)
+		}
+	}
+	return live, nil
+}
+
+// colLeaseNudges holds the nudges of holders (bot.LeaseStore.Nudge): one per lease generation.
+const colLeaseNudges = "lease_nudges"
+
+type nudgeDoc struct {
+	ID     string    `bson:"_id"` // the generation nudged
+	Holder string    `bson:"holder"`
+	User   string    `bson:"user"`
+	At     time.Time `bson:"at"`
+}
+
+// Nudge implements bot.LeaseStore.
+func (s *Store) Nudge(ctx context.Context, l bot.CustomerLease, at time.Time) error {
+	_, err := s.db.Collection(colLeaseNudges).InsertOne(ctx, nudgeDoc{ID: l.ID(), Holder: l.Holder, User: l.User, At: at})
+	if mongo.IsDuplicateKeyError(err) {
+		return nil
+	}
+	return err
+}
+
+// TakeNudges implements bot.LeaseStore. The collection holds only nudges not yet taken: a few.
+func (s *Store) TakeNudges(ctx context.Context, holder string, staleBefore time.Time) ([]string, error) {
+	coll := s.db.Collection(colLeaseNudges)
+	cur, err := coll.Find(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "holder", Value: holder}},
+		bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: staleBefore}}}},
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	var docs []nudgeDoc
+	if err := cur.All(ctx, &docs); err != nil || len(docs) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(docs))
+	var users []string
+	for i, d := range docs {
+		ids[i] = d.ID
+		if d.Holder == holder {
+			users = append(users, d.User)
+		}
+	}
+	if _, err := coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// TakeNudge implements bot.LeaseStore.
+func (s *Store) TakeNudge(ctx context.Context, id string) (bool, error) {
+	res, err := s.db.Collection(colLeaseNudges).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return false, err
+	}
+	return res.DeletedCount == 1, nil
 }

@@ -32,14 +32,20 @@ func TestCustomerLeaseIsHeldByOneInstance(t *testing.T) {
 	c := &clock{now: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
 	a, b := instance(s, "a", c), instance(s, "b", c)
 
-	if held, fresh, err := a.Acquire(ctx, "U1"); err != nil || !held || !fresh {
-		t.Fatalf("a takes U1: %v %v %v", held, fresh, err)
+	if take, err := a.Acquire(ctx, "U1"); err != nil || take != bot.TakeNew {
+		t.Fatalf("a takes U1: %v %v", take, err)
 	}
-	if held, fresh, err := a.Acquire(ctx, "U1"); err != nil || !held || fresh {
-		t.Fatalf("a again: %v %v %v, want held, not fresh", held, fresh, err)
+	if take, err := a.Acquire(ctx, "U1"); err != nil || take != bot.TakeHeld {
+		t.Fatalf("a again: %v %v, want held already", take, err)
 	}
-	if held, _, err := b.Acquire(ctx, "U1"); err != nil || held {
-		t.Fatalf("b takes a's customer: %v %v", held, err)
+	if take, err := b.Acquire(ctx, "U1"); err != nil || take != bot.TakeRefused {
+		t.Fatalf("b takes a's customer: %v %v", take, err)
+	}
+	if nudged, err := a.Nudged(ctx, "U1"); err != nil || !nudged {
+		t.Fatalf("a not nudged by b's refusal: %v %v", nudged, err)
+	}
+	if nudged, _ := a.Nudged(ctx, "U1"); nudged {
+		t.Fatal("a nudge is taken once")
 	}
 	// Renewed by a, the lease outlives its first TTL.
 	c.Add(5 * time.Second)
@@ -50,7 +56,7 @@ func TestCustomerLeaseIsHeldByOneInstance(t *testing.T) {
 	if !a.Valid("U1") {
 		t.Fatal("a's renewed lease is not valid 10 s after it was taken")
 	}
-	if held, _, _ := b.Acquire(ctx, "U1"); held {
+	if take, _ := b.Acquire(ctx, "U1"); take.Held() {
 		t.Fatal("b took a renewed lease")
 	}
 	// Released (as at shutdown): b takes it at once.
@@ -60,20 +66,20 @@ func TestCustomerLeaseIsHeldByOneInstance(t *testing.T) {
 	if a.Valid("U1") {
 		t.Fatal("a still counts a released lease")
 	}
-	if held, fresh, err := b.Acquire(ctx, "U1"); err != nil || !held || !fresh {
-		t.Fatalf("b after the release: %v %v %v", held, fresh, err)
+	if take, err := b.Acquire(ctx, "U1"); err != nil || take != bot.TakeClean {
+		t.Fatalf("b after the release: %v %v", take, err)
 	}
 	// b dies (no renewals): a may take U1 only once the lease is past its TTL plus the skew.
 	c.Add(8 * time.Second)
-	if held, _, _ := a.Acquire(ctx, "U1"); held {
+	if take, _ := a.Acquire(ctx, "U1"); take.Held() {
 		t.Fatal("a took b's lease before TTL + skew")
 	}
 	if b.Valid("U1") {
 		t.Fatal("b counts its lease valid past TTL - skew")
 	}
 	c.Add(1500 * time.Millisecond)
-	if held, fresh, err := a.Acquire(ctx, "U1"); err != nil || !held || !fresh {
-		t.Fatalf("a after b's expiry: %v %v %v", held, fresh, err)
+	if take, err := a.Acquire(ctx, "U1"); err != nil || take != bot.TakeOver {
+		t.Fatalf("a after b's expiry: %v %v, want a takeover", take, err)
 	}
 	// b comes back: its renewal finds its generation gone.
 	if err := b.Renew(ctx); err != nil {
@@ -99,11 +105,11 @@ func TestCustomerLeaseRaceHasOneWinner(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, in := range insts {
 			wg.Go(func() {
-				held, fresh, err := in.Acquire(context.Background(), user)
+				take, err := in.Acquire(context.Background(), user)
 				if err != nil {
 					t.Error(err)
 				}
-				if held && fresh {
+				if take.Fresh() {
 					won.Add(1)
 				}
 			})

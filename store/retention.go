@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/enemane/privacybot/bot"
@@ -35,7 +35,7 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, now, until ti
 	unlock := s.lockWrites()
 	defer unlock()
 	leases := s.db.Collection(colLeases)
-	cur, found, err := latestLease(ctx, leases, name)
+	cur, found, err := newestLease(ctx, leases, name)
 	if err != nil {
 		return false, err
 	}
@@ -48,14 +48,11 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, now, until ti
 		return false, nil
 	}
 	next := bot.CustomerLease{User: name, Gen: cur.Gen + 1, Holder: holder, Until: until}
-	if _, err := leases.InsertOne(ctx, leaseDoc{ID: next.ID(), CustomerLease: next}); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
+	if err := insertLease(ctx, leases, next); err != nil {
+		if errors.Is(err, bot.ErrDuplicate) {
 			return false, nil
 		}
 		return false, err
-	}
-	if cur.Gen > 0 {
-		_, _ = leases.DeleteOne(ctx, bson.D{{Key: "_id", Value: cur.ID()}}) // the next taker finds the newest anyway
 	}
 	return true, nil
 }
@@ -65,7 +62,7 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	unlock := s.lockWrites()
 	defer unlock()
 	leases := s.db.Collection(colLeases)
-	cur, found, err := latestLease(ctx, leases, name)
+	cur, found, err := newestLease(ctx, leases, name)
 	if err != nil || !found || cur.Holder != holder {
 		return err
 	}
@@ -168,7 +165,7 @@ func (s *Store) sweepConversations(ctx context.Context, cutoff time.Time) (int64
 	if s.convShards <= 1 {
 		// With the checkpoints go the customers' lease generations last renewed before the cutoff
 		// (several instances on MongoDB; not counted: they hold nothing of the customer's).
-		if _, err := s.deleteWhere(ctx, colCustomerLeases, bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}); err != nil {
+		if _, err := s.deleteWhere(ctx, colCustomerLeases, bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}); err != nil { // generations and heads
 			return 0, err
 		}
 		return s.deleteWhere(ctx, colConversations, filter)

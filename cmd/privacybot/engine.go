@@ -34,6 +34,9 @@ func runEngine(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if paddr := os.Getenv("PPROF_ADDR"); paddr != "" {
+		defer startPprof(paddr, log)()
+	}
 	fmt.Fprintf(out, "engine serving %s on %s; instances connect with MONGODB_URI=%s\n", dir, addr, e.URI())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -7,16 +7,16 @@
 set -u
 cd "$(dirname "$0")/../.."
 N=$1; RATE=$2; USERS=$3; DUR=$4
-go build -o /tmp/privacybot ./cmd/privacybot && go build -o /tmp/linesim ./cmd/linesim || exit 1
+go build -o /tmp/linesim ./cmd/linesim || exit 1
 D=$(mktemp -d /tmp/privacybot-instances.XXXX)
-/tmp/privacybot engine $D/engine 127.0.0.1:27018 > $D/engine.log 2>&1 &
+env PPROF_ADDR=${ENGINE_PPROF:-} /tmp/privacybot engine $D/engine 127.0.0.1:27018 > $D/engine.log 2>&1 &
 ENGINE=$!
 sleep 1
 PIDS=(); URLS=()
 for i in $(seq 1 "$N"); do
   PORT=$((8100 + i))
   env DOCUMENT_KEY="$(head -c 32 /dev/urandom | base64)" PORT=$PORT MONGODB_URI=mongodb://127.0.0.1:27018/ INSTANCE_ID=i$i \
-    METRICS_ADDR=off LINE_CHANNEL_SECRET=loadsecret LINE_CHANNEL_ACCESS_TOKEN=loadtoken \
+    METRICS_ADDR=off PPROF_ADDR=${BOT_PPROF:+127.0.0.1:$((6080 + i))} LINE_CHANNEL_SECRET=loadsecret LINE_CHANNEL_ACCESS_TOKEN=loadtoken \
     LINE_API_BASE_URL=http://127.0.0.1:9091 LINE_API_DATA_BASE_URL=http://127.0.0.1:9091 LOG_LEVEL=warn \
     /tmp/privacybot > $D/bot$i.log 2>&1 &
   PIDS+=($!); URLS+=("http://127.0.0.1:$PORT/callback")
