@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
+	"os/exec"
 	"sync"
 	"syscall"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/enemane/privacybot/linesim"
-	"github.com/enemane/privacybot/store"
 )
 
 const (
@@ -44,15 +42,26 @@ func TestThreeInstancesOnOneStore(t *testing.T) {
 		t.Skip("builds and runs three servers")
 	}
 	bin := buildBinary(t)
-	engineDir := t.TempDir()
-	db, err := store.StartEmbedded(engineDir, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
+	// The engine in a process of its own (`privacybot engine`, as docs/bench/instances.sh runs it): not
+	// in this test's process, which -race slows down several times over.
+	enginePort := freePort(t)
+	engine := exec.Command(bin, "engine", t.TempDir(), fmt.Sprintf("127.0.0.1:%d", enginePort))
+	engineOut := &tailBuffer{}
+	engine.Stdout, engine.Stderr = engineOut, engineOut
+	if err := engine.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Stop()
-	ictx, stopIndexing := context.WithCancel(context.Background())
-	defer stopIndexing()
-	go indexEngine(ictx, engineDir, slog.New(slog.NewTextHandler(io.Discard, nil))) // as `privacybot engine` does
+	engineDone := make(chan struct{})
+	go func() { _ = engine.Wait(); close(engineDone) }()
+	defer func() { _ = engine.Process.Signal(syscall.SIGTERM); <-engineDone }()
+	waitUntil(t, "the engine to listen", engineDone, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", enginePort))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	uri := fmt.Sprintf("mongodb://127.0.0.1:%d/", enginePort)
 	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +72,7 @@ func TestThreeInstancesOnOneStore(t *testing.T) {
 	var urls []string
 	for i := range 3 {
 		port := freePort(t)
-		servers = append(servers, startServer(t, bin, port, clusterEnv(port, fmt.Sprintf("i%d", i+1), db.URI(), apiURL)))
+		servers = append(servers, startServer(t, bin, port, clusterEnv(port, fmt.Sprintf("i%d", i+1), uri, apiURL)))
 		urls = append(urls, servers[i].URL+"/callback")
 	}
 
@@ -105,7 +114,7 @@ func TestThreeInstancesOnOneStore(t *testing.T) {
 	// The stopped instance handed its customers over: none of its leases is left held (released, or
 	// lapsed already when the store was too slow to renew it).
 	<-servers[2].done
-	client, err := mongo.Connect(options.Client().ApplyURI(db.URI()))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 N=$1; RATE=$2; USERS=$3; DUR=$4
-go build -o /tmp/linesim ./cmd/linesim || exit 1
+go build -o /tmp/privacybot ./cmd/privacybot && go build -o /tmp/linesim ./cmd/linesim || exit 1
 D=$(mktemp -d /tmp/privacybot-instances.XXXX)
 env PPROF_ADDR=${ENGINE_PPROF:-} /tmp/privacybot engine $D/engine 127.0.0.1:27018 > $D/engine.log 2>&1 &
 ENGINE=$!
