@@ -77,8 +77,8 @@ func (p *Processor) take(user string, evs []Event, reload bool) {
 	}
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(p.runCtx, 3*time.Second)
+	defer cancel()
 	take, err := p.cfg.Leases.Acquire(ctx, user)
-	cancel()
 	switch {
 	case err != nil:
 		p.log.Warn("customer lease not taken; the event waits in the inbox for the scan", "err", err)
@@ -89,6 +89,15 @@ func (p *Processor) take(user string, evs []Event, reload bool) {
 	}
 	p.metrics.lease(leaseTaken, take.Fresh())
 	p.mu.Lock()
+	if take == TakeHeld && !p.cfg.Leases.Valid(user) && !p.stopped {
+		// Held when asked, but let go by releaseIdle since (it saw no worker): taken again. From here
+		// on p.mu is held until the worker exists, so releaseIdle cannot let it go again.
+		p.mu.Unlock()
+		if take, err = p.cfg.Leases.Acquire(ctx, user); err != nil || !take.Held() {
+			return
+		}
+		p.mu.Lock()
+	}
 	defer p.mu.Unlock()
 	if p.stopped {
 		// Taken while the processor stopped (it may have handed its customers over): given back.
@@ -133,7 +142,9 @@ func (p *Processor) workShared(user string) {
 	for attempt := 0; ; {
 		p.mu.Lock()
 		q := p.queues[user]
-		fresh, reload, stopped := q.fresh, q.reload, p.stopped
+		_, marked := p.nudged[user]
+		delete(p.nudged, user)
+		fresh, reload, stopped := q.fresh, q.reload || marked, p.stopped
 		q.fresh, q.reload = false, false
 		p.mu.Unlock()
 		if stopped {
@@ -174,10 +185,14 @@ func (p *Processor) workShared(user string) {
 		}
 		attempt = 0
 		p.mu.Lock()
-		if len(q.pending) == 0 {
+		if _, marked := p.nudged[user]; len(q.pending) == 0 && !q.reload && !marked {
 			delete(p.queues, user)
 			p.mu.Unlock()
 			return
+		}
+		if len(q.pending) == 0 {
+			p.mu.Unlock()
+			continue // nudged while reading: read again
 		}
 		ev := q.pending[0]
 		q.pending = q.pending[1:]

@@ -2,16 +2,21 @@ package bot
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 )
 
-// notWorking returns the customers of users this instance has no worker for.
+// notWorking returns the customers of users this instance neither works on nor holds.
 func (p *Processor) notWorking(users []string) []string {
+	held := map[string]bool{}
+	for _, u := range p.cfg.Leases.Held() {
+		held[u] = true
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := users[:0:0]
 	for _, u := range users {
-		if p.queues[u] == nil {
+		if p.queues[u] == nil && !held[u] {
 			out = append(out, u)
 		}
 	}
@@ -68,7 +73,15 @@ func (p *Processor) nudgeLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		nctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		users, err := p.cfg.Leases.TakeNudges(nctx)
+		var users []string
+		err := p.cfg.Leases.TakeNudges(nctx, func(us []string) {
+			users = us
+			p.mu.Lock()
+			for _, u := range us {
+				p.nudged[u] = struct{}{} // a worker looking for its nudge meanwhile finds this
+			}
+			p.mu.Unlock()
+		})
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("nudges not read; the events are taken when the customers are let go", "err", err)
@@ -91,7 +104,10 @@ func (p *Processor) scanLoop(ctx context.Context) {
 		if err == nil {
 			// Only those nobody holds: the holders take the others' events themselves. A bounded
 			// number per round: a backlog must not turn into a storm of lease lookups.
+			// Shuffled, so that customers further down a long list are not starved by the same
+			// first ones every round.
 			users = p.notWorking(users)
+			rand.Shuffle(len(users), func(i, j int) { users[i], users[j] = users[j], users[i] })
 			users, err = p.cfg.Leases.Unheld(sctx, users[:min(len(users), scanBatch)])
 		}
 		cancel()

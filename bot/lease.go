@@ -14,8 +14,9 @@ import (
 // conditional update is trusted (MongoDB's is atomic; FerretDB's is a query followed by a write).
 //
 //   - Taking: read the customer's newest generation; if it is released, or expired by more than the
-//     clock skew allowed, insert the next one. Whoever inserts it holds the customer. A stalled
-//     former holder learns that it lost at its next renewal, which finds the next generation.
+//     clock skew allowed, insert the next one. Whoever inserts it holds the customer. A former holder
+//     that stalled has by then counted its lease expired by its own clock (below), and takes the
+//     customer again like any other instance.
 //   - Holding: the holder renews all its generations every TTL/4 in one write. It counts its lease
 //     valid until the time it sent the last renewal plus TTL minus the skew, so it stops before any
 //     other instance may count the lease expired (which takes TTL plus the skew by that one's clock).
@@ -24,9 +25,10 @@ import (
 //     A SIGTERM'd instance releases everything it holds before it exits.
 //
 // What a lease does not fence: an instance paused between its validity check and a write, for longer
-// than the skew margin. Exactly-once still holds (a step is keyed by its event), and a checkpoint never
-// goes back (it is written only over a lower Seq); only the order of that customer's answers could
-// suffer.
+// than the skew margin, or clocks further apart than the skew. Exactly-once still holds (a step is
+// keyed by its event), and on MongoDB a checkpoint never goes back (it is written only over a lower
+// Seq; not on FerretDB, where that condition would not be atomic); the order of that customer's
+// answers, and on FerretDB their state, could suffer.
 
 // CustomerLease is one generation of a customer's lease.
 type CustomerLease struct {
@@ -57,9 +59,10 @@ type LeaseStore interface {
 	// Nudge tells the holder of l that an event of its customer waits in the inbox (stored by an
 	// instance that could not take the customer); a nudge already there stays as it is.
 	Nudge(ctx context.Context, l CustomerLease, at time.Time) error
-	// TakeNudges removes and returns the customers whose holder is nudged; nudges older than
-	// staleBefore (their holder died) go too.
-	TakeNudges(ctx context.Context, holder string, staleBefore time.Time) ([]string, error)
+	// Nudges returns the nudges of holder (their keys and customers), and the keys of those older
+	// than staleBefore whatever their holder (it died); DropNudges deletes nudges by key.
+	Nudges(ctx context.Context, holder string, staleBefore time.Time) (ids, users []string, err error)
+	DropNudges(ctx context.Context, ids []string) error
 	// TakeNudge removes the nudge of one generation and reports whether there was one (a lookup by
 	// key when there is none).
 	TakeNudge(ctx context.Context, id string) (bool, error)
@@ -316,9 +319,16 @@ func (l *Leases) Nudged(ctx context.Context, user string) (bool, error) {
 	return l.cfg.Store.TakeNudge(ctx, CustomerLease{User: user, Gen: h.gen}.ID())
 }
 
-// TakeNudges returns the customers this instance holds whose events other instances stored.
-func (l *Leases) TakeNudges(ctx context.Context) ([]string, error) {
-	return l.cfg.Store.TakeNudges(ctx, l.cfg.Holder, l.cfg.Now().Add(-time.Minute))
+// TakeNudges returns the customers this instance holds whose events other instances stored, calling
+// mark with them before their nudges are deleted (so that a worker that looks for its nudge in
+// between finds the mark instead).
+func (l *Leases) TakeNudges(ctx context.Context, mark func(users []string)) error {
+	ids, users, err := l.cfg.Store.Nudges(ctx, l.cfg.Holder, l.cfg.Now().Add(-time.Minute))
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	mark(users)
+	return l.cfg.Store.DropNudges(ctx, ids)
 }
 
 // RenewEvery renews the leases every TTL/4 until ctx ends.

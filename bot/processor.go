@@ -51,6 +51,9 @@ type Processor struct {
 	active map[string]time.Time
 	// acq serialises the lease attempts of a customer (acqLock).
 	acq [64]sync.Mutex
+	// nudged marks the held customers whose nudges the nudge loop took, until their worker reads the
+	// inbox.
+	nudged map[string]struct{}
 }
 
 type handledEvent struct{ id, user string }

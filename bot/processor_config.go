@@ -119,7 +119,7 @@ func NewProcessor(cfg Config) *Processor {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Processor{
 		cfg: cfg, log: cfg.Log,
-		queues: map[string]*userQueue{}, convs: map[string]*convEntry{}, known: map[string]struct{}{}, active: map[string]time.Time{},
+		queues: map[string]*userQueue{}, convs: map[string]*convEntry{}, known: map[string]struct{}{}, active: map[string]time.Time{}, nudged: map[string]struct{}{},
 		sem:    make(chan struct{}, cfg.MaxActiveUsers),
 		runCtx: ctx, cancel: cancel,
 		ckDone: make(chan struct{}), ckStop: make(chan struct{}), metrics: cfg.Metrics,

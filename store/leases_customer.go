@@ -20,10 +20,9 @@ import (
 //
 // Every read and write here is by _id: MongoDB serves any filter from its indexes, but FerretDB
 // serves only _id equality, and scanned every customer's lease on each event when the newest
-// generation was found by sorting. The head is only a hint (moved at every eighth generation, and two
-// instances may write it out of order): the newest generation is the last one stored counting up
-// from it, since generations are kept until the retention sweep, which deletes a customer's whole
-// series once idle.
+// generation was found by sorting. The head ($max of the generations taken) is where a lookup starts:
+// the newest generation is the last one stored counting up from it, since generations are kept until
+// the retention sweep, which deletes a customer's whole series once idle (deleteIdleLeases).
 const colCustomerLeases = "customer_leases"
 
 type leaseDoc struct {
@@ -60,7 +59,12 @@ func newestLease(ctx context.Context, coll *mongo.Collection, key string) (bot.C
 		if err != nil {
 			return cur, false, err
 		}
-		cur, found = l, ok
+		if !ok {
+			// Deleted under the head (a sweep racing this lookup): counted as released, so that the
+			// next generation taken is above it, never one taken before.
+			l = bot.CustomerLease{User: key, Gen: h.Gen, Released: true}
+		}
+		cur, found = l, true
 	}
 	for g := h.Gen + 1; ; g++ {
 		l, ok, err := leaseByID(ctx, coll, bot.CustomerLease{User: key, Gen: g}.ID())
@@ -116,19 +120,41 @@ func insertLease(ctx context.Context, coll *mongo.Collection, l bot.CustomerLeas
 	return nil
 }
 
-// headEvery: the head moves at every eighth generation, so a lookup counts up at most eight
-// generations past it, and taking a lease costs one write, not two, seven times in eight.
-const headEvery = 8
-
-// moveHead moves the head to a generation just taken, at every headEvery-th (a failed move only
-// makes the next lookups count up further).
+// moveHead moves the customer's head to a generation just taken (a failed move only makes the next
+// lookups count up further). The head also carries the newest take's time, the retention sweep's clock
+// for the whole series (DeleteIdleLeases).
 func moveHead(ctx context.Context, coll *mongo.Collection, l bot.CustomerLease) {
-	if l.Gen%headEvery != 0 {
-		return
-	}
 	_, _ = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: l.User}},
-		bson.D{{Key: "$max", Value: bson.D{{Key: "gen", Value: l.Gen}}}, {Key: "$set", Value: bson.D{{Key: "until", Value: l.Until}}}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: "gen", Value: l.Gen}, {Key: "until", Value: l.Until}}}},
 		options.UpdateOne().SetUpsert(true))
+}
+
+// deleteIdleLeases deletes the whole lease series of the customers whose newest generation was taken
+// before cutoff (their head says so): never a single generation, which would let a lookup that counts
+// up from the head stop short of a live one and a generation be taken twice.
+func (s *Store) deleteIdleLeases(ctx context.Context, cutoff time.Time) error {
+	cur, err := s.leases().Find(ctx, bson.D{{Key: "user", Value: bson.D{{Key: "$exists", Value: false}}},
+		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return err
+	}
+	var heads []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &heads); err != nil || len(heads) == 0 {
+		return err
+	}
+	users := make([]string, len(heads))
+	for i, h := range heads {
+		users[i] = h.ID
+	}
+	if _, err := s.leases().DeleteMany(ctx, bson.D{{Key: "user", Value: bson.D{{Key: "$in", Value: users}}},
+		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}); err != nil {
+		return err
+	}
+	_, err = s.leases().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: users}}},
+		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
+	return err
 }
 
 // RenewLeases implements bot.LeaseStore: one update for them all (only each generation's holder
@@ -211,32 +237,33 @@ func (s *Store) Nudge(ctx context.Context, l bot.CustomerLease, at time.Time) er
 	return err
 }
 
-// TakeNudges implements bot.LeaseStore. The collection holds only nudges not yet taken: a few.
-func (s *Store) TakeNudges(ctx context.Context, holder string, staleBefore time.Time) ([]string, error) {
-	coll := s.db.Collection(colLeaseNudges)
-	cur, err := coll.Find(ctx, bson.D{{Key: "$or", Value: bson.A{
+// Nudges implements bot.LeaseStore. The collection holds only nudges not yet taken: a few.
+func (s *Store) Nudges(ctx context.Context, holder string, staleBefore time.Time) ([]string, []string, error) {
+	cur, err := s.db.Collection(colLeaseNudges).Find(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: "holder", Value: holder}},
 		bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: staleBefore}}}},
 	}}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var docs []nudgeDoc
-	if err := cur.All(ctx, &docs); err != nil || len(docs) == 0 {
-		return nil, err
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, nil, err
 	}
-	ids := make([]string, len(docs))
-	var users []string
-	for i, d := range docs {
-		ids[i] = d.ID
+	var ids, users []string
+	for _, d := range docs {
+		ids = append(ids, d.ID)
 		if d.Holder == holder {
 			users = append(users, d.User)
 		}
 	}
-	if _, err := coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
-		return nil, err
-	}
-	return users, nil
+	return ids, users, nil
+}
+
+// DropNudges implements bot.LeaseStore.
+func (s *Store) DropNudges(ctx context.Context, ids []string) error {
+	_, err := s.db.Collection(colLeaseNudges).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	return err
 }
 
 // TakeNudge implements bot.LeaseStore.

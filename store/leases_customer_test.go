@@ -182,3 +182,38 @@ func TestOlderInboxBucketsMoveToTheSharedInbox(t *testing.T) {
 		t.Fatalf("bucket %s still there", b)
 	}
 }
+
+// TestIdleLeasesGoWholeWithTheConversations: the retention sweep deletes a customer's lease series
+// only when their newest generation is older than the cutoff, never an old generation under a live
+// one (a lookup would then stop short and a generation be taken twice).
+func TestIdleLeasesGoWholeWithTheConversations(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	c := &clock{now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
+	a := instance(s, "a", c)
+	for _, u := range []string{"Uidle", "Uback"} {
+		if take, err := a.Acquire(ctx, u); err != nil || take != bot.TakeNew {
+			t.Fatalf("%s: %v %v", u, take, err)
+		}
+	}
+	if err := a.Release(ctx, []string{"Uidle", "Uback"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(200 * 24 * time.Hour) // Uback writes again 200 days later
+	if take, err := a.Acquire(ctx, "Uback"); err != nil || take != bot.TakeClean {
+		t.Fatalf("Uback again: %v %v", take, err)
+	}
+	if err := s.deleteIdleLeases(ctx, c.Now().Add(-180*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.LatestLease(ctx, "Uidle"); ok {
+		t.Fatal("an idle customer's leases stayed")
+	}
+	if l, ok, err := s.LatestLease(ctx, "Uback"); err != nil || !ok || l.Gen != 2 || l.Released {
+		t.Fatalf("the returning customer's lease: %+v %v %v, want generation 2 held", l, ok, err)
+	}
+	b := instance(s, "b", c)
+	if take, _ := b.Acquire(ctx, "Uback"); take.Held() {
+		t.Fatal("b took a customer a holds after the sweep")
+	}
+}

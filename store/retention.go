@@ -165,7 +165,7 @@ func (s *Store) sweepConversations(ctx context.Context, cutoff time.Time) (int64
 	if s.convShards <= 1 {
 		// With the checkpoints go the customers' lease generations last renewed before the cutoff
 		// (several instances on MongoDB; not counted: they hold nothing of the customer's).
-		if _, err := s.deleteWhere(ctx, colCustomerLeases, bson.D{{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}); err != nil { // generations and heads
+		if err := s.deleteIdleLeases(ctx, cutoff); err != nil {
 			return 0, err
 		}
 		return s.deleteWhere(ctx, colConversations, filter)

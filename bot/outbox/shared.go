@@ -20,8 +20,8 @@ import (
 // the Idempotency-Key (the delivery's key), which is the same on every attempt from every instance.
 
 // Lease keeps the sender on one instance at a time. It is the store's lease, the one the retention
-// sweeper takes (retention.Lease; store.Store implements both): a conditional update of one document
-// per name, with an expiry.
+// sweeper takes (retention.Lease; store.Store implements both): generations of the name, each taken
+// by inserting it, with an expiry.
 type Lease interface {
 	// TryLease takes the named lease for holder until the given time, or renews it when holder has
 	// it; false when another holder has it and it has not expired at now.
