@@ -20,9 +20,9 @@ import (
 //
 // Every read and write here is by _id: MongoDB serves any filter from its indexes, but FerretDB
 // serves only _id equality, and scanned every customer's lease on each event when the newest
-// generation was found by sorting. The head ($max of the generations taken) is where a lookup starts:
-// the newest generation is the last one stored counting up from it, since generations are kept until
-// the retention sweep, which deletes a customer's whole series once idle (deleteIdleLeases).
+// generation was found by sorting. The head is where a lookup starts (it moves at every eighth
+// generation, never down): the newest generation is the last one stored counting up from it, since
+// generations above the head are never deleted (deleteIdleLeases moves the head first).
 const colCustomerLeases = "customer_leases"
 
 type leaseDoc struct {
@@ -120,41 +120,63 @@ func insertLease(ctx context.Context, coll *mongo.Collection, l bot.CustomerLeas
 	return nil
 }
 
-// moveHead moves the customer's head to a generation just taken (a failed move only makes the next
-// lookups count up further). The head also carries the newest take's time, the retention sweep's clock
-// for the whole series (DeleteIdleLeases).
+// headEvery: the head moves at every eighth generation, so a lookup counts up at most eight
+// generations past it, and a customer's first lease costs one write, not two.
+const headEvery = 8
+
+// moveHead moves the head to a generation just taken, at every headEvery-th (a failed move only
+// makes the next lookups count up further).
 func moveHead(ctx context.Context, coll *mongo.Collection, l bot.CustomerLease) {
-	_, _ = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: l.User}},
-		bson.D{{Key: "$max", Value: bson.D{{Key: "gen", Value: l.Gen}, {Key: "until", Value: l.Until}}}},
-		options.UpdateOne().SetUpsert(true))
+	if l.Gen%headEvery == 0 {
+		setHead(ctx, coll, l.User, l.Gen)
+	}
 }
 
-// deleteIdleLeases deletes the whole lease series of the customers whose newest generation was taken
-// before cutoff (their head says so): never a single generation, which would let a lookup that counts
-// up from the head stop short of a live one and a generation be taken twice.
+func setHead(ctx context.Context, coll *mongo.Collection, key string, gen int64) error {
+	_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}}, bson.D{{Key: "$max", Value: bson.D{{Key: "gen", Value: gen}}}},
+		options.UpdateOne().SetUpsert(true))
+	return err
+}
+
+// deleteIdleLeases deletes the lease generations of the customers whose newest generation expired
+// before cutoff. The head is first moved to that newest generation and stays: a lookup then starts
+// there, counts it released when it is gone, and can never take a generation number again (a gap
+// under a live generation would let it stop short).
 func (s *Store) deleteIdleLeases(ctx context.Context, cutoff time.Time) error {
-	cur, err := s.leases().Find(ctx, bson.D{{Key: "user", Value: bson.D{{Key: "$exists", Value: false}}},
-		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := s.leases().Find(ctx, bson.D{{Key: "user", Value: bson.D{{Key: "$exists", Value: true}}},
+		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}, options.Find().SetProjection(bson.D{{Key: "user", Value: 1}}))
 	if err != nil {
 		return err
 	}
-	var heads []struct {
-		ID string `bson:"_id"`
+	var docs []struct {
+		User string `bson:"user"`
 	}
-	if err := cur.All(ctx, &heads); err != nil || len(heads) == 0 {
+	if err := cur.All(ctx, &docs); err != nil {
 		return err
 	}
-	users := make([]string, len(heads))
-	for i, h := range heads {
-		users[i] = h.ID
+	seen := map[string]bool{}
+	for _, d := range docs {
+		user := d.User
+		if seen[user] {
+			continue
+		}
+		seen[user] = true
+		newest, found, err := s.LatestLease(ctx, user)
+		if err != nil {
+			return err
+		}
+		if !found || !newest.Until.Before(cutoff) {
+			continue // written to since: kept whole
+		}
+		if err := setHead(ctx, s.leases(), user, newest.Gen); err != nil {
+			return err
+		}
+		if _, err := s.leases().DeleteMany(ctx, bson.D{{Key: "user", Value: user},
+			{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}); err != nil {
+			return err
+		}
 	}
-	if _, err := s.leases().DeleteMany(ctx, bson.D{{Key: "user", Value: bson.D{{Key: "$in", Value: users}}},
-		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}}); err != nil {
-		return err
-	}
-	_, err = s.leases().DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: users}}},
-		{Key: "until", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
-	return err
+	return nil
 }
 
 // RenewLeases implements bot.LeaseStore: one update for them all (only each generation's holder

@@ -20,6 +20,8 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
+func b0(s *Store, c *clock) *bot.Leases { return instance(s, "b0", c) }
+
 func instance(s *Store, name string, c *clock) *bot.Leases {
 	return bot.NewLeases(bot.LeaseConfig{Store: s, Holder: name, TTL: 8 * time.Second, Skew: time.Second, Now: c.Now, Log: quiet()})
 }
@@ -206,8 +208,15 @@ func TestIdleLeasesGoWholeWithTheConversations(t *testing.T) {
 	if err := s.deleteIdleLeases(ctx, c.Now().Add(-180*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := s.LatestLease(ctx, "Uidle"); ok {
-		t.Fatal("an idle customer's leases stayed")
+	if n, _ := s.leases().CountDocuments(ctx, map[string]any{"user": "Uidle"}); n != 0 {
+		t.Fatalf("an idle customer's %d lease generations stayed", n)
+	}
+	// Its head stays at the generation deleted: the next one taken is above it.
+	if take, err := b0(s, c).Acquire(ctx, "Uidle"); err != nil || take != bot.TakeClean {
+		t.Fatalf("Uidle after the sweep: %v %v, want taken as released", take, err)
+	}
+	if l, ok, _ := s.LatestLease(ctx, "Uidle"); !ok || l.Gen != 2 {
+		t.Fatalf("Uidle's generation after the sweep: %+v, want 2", l)
 	}
 	if l, ok, err := s.LatestLease(ctx, "Uback"); err != nil || !ok || l.Gen != 2 || l.Released {
 		t.Fatalf("the returning customer's lease: %+v %v %v, want generation 2 held", l, ok, err)
