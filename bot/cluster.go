@@ -146,6 +146,7 @@ func (p *Processor) workShared(user string) {
 		delete(p.nudged, user)
 		fresh, reload, stopped := q.fresh, q.reload || marked, p.stopped
 		q.fresh, q.reload = false, false
+		gen := q.gen // events handed over after this are checked for a nudge again (below)
 		p.mu.Unlock()
 		if stopped {
 			p.endWorker(user)
@@ -185,6 +186,13 @@ func (p *Processor) workShared(user string) {
 		}
 		attempt = 0
 		p.mu.Lock()
+		if reload || q.gen != gen {
+			// The inbox was read, or an event was handed over since the nudge was looked for: its
+			// sender may have been acknowledged after an event stored elsewhere and nudged for
+			// after the look. Look again before taking the next event.
+			p.mu.Unlock()
+			continue
+		}
 		if _, marked := p.nudged[user]; len(q.pending) == 0 && !q.reload && !marked {
 			delete(p.queues, user)
 			p.mu.Unlock()
@@ -192,7 +200,7 @@ func (p *Processor) workShared(user string) {
 		}
 		if len(q.pending) == 0 {
 			p.mu.Unlock()
-			continue // nudged while reading: read again
+			continue // nudged meanwhile: read again
 		}
 		ev := q.pending[0]
 		q.pending = q.pending[1:]
