@@ -115,16 +115,14 @@ func (p *Processor) Start(ctx context.Context) error {
 // An event the processor already has (queued, running, or handled but still in the inbox) is ignored,
 // so the inbox may hand an event over again whenever it cannot tell whether it was dispatched.
 func (p *Processor) Enqueue(evs []Event) {
+	if p.shared() {
+		p.enqueueShared(evs) // takes leases (store calls, outside p.mu); checks stopped itself
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
 		return // they are in the inbox and resume at the next start
-	}
-	if p.shared() {
-		p.mu.Unlock()
-		p.enqueueShared(evs) // takes leases: store calls, outside p.mu
-		p.mu.Lock()
-		return
 	}
 	for _, ev := range evs {
 		if _, ok := p.known[ev.ID]; ok {

@@ -290,15 +290,13 @@ func (s *Store) closeInbox() {
 	s.buckets.mu.Lock()
 	as := s.buckets.appenders
 	s.buckets.appenders = map[int64]*appender{}
-	if s.sharedAppender != nil {
-		as[-1] = s.sharedAppender
-		s.sharedAppender = nil
-	}
-	if s.leaseAppender != nil {
-		as[-2] = s.leaseAppender
-		s.leaseAppender = nil
-	}
+	named := s.groupCommits
+	s.groupCommits = nil
 	s.buckets.mu.Unlock()
+	for _, a := range named {
+		a.close()
+		<-a.done
+	}
 	for _, a := range as {
 		a.close()
 		<-a.done

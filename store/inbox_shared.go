@@ -42,13 +42,7 @@ func (s *Store) addShared(ctx context.Context, events []bot.Event) ([]bot.Event,
 	for i := range events {
 		docs[i] = events[i]
 	}
-	s.buckets.mu.Lock()
-	if s.sharedAppender == nil {
-		s.sharedAppender = newAppender(s.inbox(), 1000, s.lockWritesUrgent)
-	}
-	a := s.sharedAppender
-	s.buckets.mu.Unlock()
-	errs, err := a.insert(ctx, docs...)
+	errs, err := s.collAppender(colInbox).insert(ctx, docs...)
 	if err != nil {
 		return nil, err
 	}
@@ -161,4 +155,20 @@ func (s *Store) moveBucketsToShared(ctx context.Context) error {
 		s.log.Info("inbox bucket moved to the shared inbox", "bucket", n, "events", len(evs))
 	}
 	return nil
+}
+
+// collAppender returns the group-commit queue of a whole collection, creating it on first use
+// (closed with the inbox's, closeInbox).
+func (s *Store) collAppender(name string) *appender {
+	s.buckets.mu.Lock()
+	defer s.buckets.mu.Unlock()
+	if s.groupCommits == nil {
+		s.groupCommits = map[string]*appender{}
+	}
+	a := s.groupCommits[name]
+	if a == nil {
+		a = newAppender(s.db.Collection(name), 1000, s.lockWritesUrgent)
+		s.groupCommits[name] = a
+	}
+	return a
 }

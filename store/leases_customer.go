@@ -91,13 +91,7 @@ func leaseByID(ctx context.Context, coll *mongo.Collection, id string) (bot.Cust
 // group-committed (one insertMany, each document's own outcome returned to its caller): a server on
 // SQLite writes one transaction at a time, and a burst of new customers would queue a write each.
 func (s *Store) InsertLease(ctx context.Context, l bot.CustomerLease) error {
-	s.buckets.mu.Lock()
-	if s.leaseAppender == nil {
-		s.leaseAppender = newAppender(s.leases(), 1000, s.lockWritesUrgent)
-	}
-	a := s.leaseAppender
-	s.buckets.mu.Unlock()
-	errs, err := a.insert(ctx, leaseDoc{ID: l.ID(), CustomerLease: l})
+	errs, err := s.collAppender(colCustomerLeases).insert(ctx, leaseDoc{ID: l.ID(), CustomerLease: l})
 	if err == nil {
 		err = errs[0]
 	}

@@ -57,8 +57,9 @@ type Store struct {
 
 	steps, deliveries, transcript *partitioned
 	buckets                       inboxBuckets
-	sharedAppender                *appender // MongoDB's inbox (inbox_shared.go); guarded by buckets.mu
-	leaseAppender                 *appender // customers' lease generations (leases_customer.go); likewise
+	// groupCommits are the group-commit queues of whole collections on MongoDB (the shared inbox,
+	// the customers' leases: collAppender), by collection; guarded by buckets.mu.
+	groupCommits map[string]*appender
 	// ferret: the MongoDB URI leads to FerretDB (a standalone engine), whose updates are not atomic and
 	// which serves only _id equality from an index (see SaveConversations).
 	ferret bool
