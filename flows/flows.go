@@ -46,6 +46,13 @@ type Intent struct {
 	Name       string
 	Confidence float64
 	Topic      string
+	// Also lists further topics of the same intent the message asks about in the same breath
+	// ("how long does it take, and is there a fee?"), answered after Topic.
+	Also []string
+	// Guess and GuessConf are the model's own best intent and its probability before its checks
+	// (what the review inbox shows staff when the answer was "none").
+	Guess     string
+	GuessConf float64
 }
 
 // Input is one customer action, already classified.

@@ -55,6 +55,7 @@ func (m *Model) Classify(text string) Result {
 	softmax(p)
 	top := argmax(p)
 	intent := m.classes[top]
+	res.Guess, res.GuessConf = intent, float64(p[top])
 
 	switch {
 	case intent == "optout" && keepContact.MatchString(s):
@@ -83,8 +84,57 @@ func (m *Model) Classify(text string) Result {
 	res.Confidence = float64(conf)
 	if strings.HasPrefix(intent, "faq.") {
 		res.Topic = topicFor(intent, s)
+		if t, ok := m.taughtTopic(x, intent); ok {
+			res.Topic = t
+		}
 	}
 	return res
+}
+
+// taughtSim is how similar a message must be to a phrase staff taught with a topic for that topic to
+// answer it.
+const taughtSim = 0.6
+
+// taughtTopic returns the topic of the taught phrase of intent most similar to x, when one is at
+// least taughtSim alike: staff's choice of topic is then worth more than the topic rules.
+func (m *Model) taughtTopic(x sparse, intent string) (string, bool) {
+	if len(m.docTopic) == 0 {
+		return "", false
+	}
+	nx := vecNorm(x)
+	best, topic := float32(taughtSim), ""
+	for d, t := range m.docTopic {
+		if m.classes[m.docCls[d]] != intent {
+			continue
+		}
+		if s := dot(x, m.docs[d]) / (nx * m.docNorm[d]); s >= best {
+			best, topic = s, t
+		}
+	}
+	return topic, topic != ""
+}
+
+// dot is the dot product of two sparse vectors (short ones: a message's features).
+func dot(a, b sparse) float32 {
+	idx := make(map[int32]float32, len(b))
+	for _, e := range b {
+		idx[e.i] = e.v
+	}
+	var s float32
+	for _, e := range a {
+		s += e.v * idx[e.i]
+	}
+	return s
+}
+
+// Similarity is the cosine similarity (0..1) of two messages as the model represents them: what the
+// review inbox groups alike misses by.
+func (m *Model) Similarity(a, b string) float64 {
+	xa, xb := m.vectorize(m.fz.extract(normalize(a))), m.vectorize(m.fz.extract(normalize(b)))
+	if len(xa) == 0 || len(xb) == 0 {
+		return 0
+	}
+	return float64(dot(xa, xb) / (vecNorm(xa) * vecNorm(xb)))
 }
 
 func argmax(p []float32) int {

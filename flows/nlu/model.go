@@ -33,7 +33,13 @@ type Result struct {
 	Intent     string  // one of Intents
 	Confidence float64 // 0..1: the model's probability for Intent
 	Topic      string  // for faq intents, a finer knowledge-base topic ID when the text names one ("5.id")
-	Lang       string  // "ja" or "en": the language the text is written in
+	// Also lists further topics of the same intent the text asks about too, in the order answered.
+	Also []string
+	Lang string // "ja" or "en": the language the text is written in
+	// Guess is the model's own best intent and GuessConf its probability, before the checks that may
+	// turn the answer into "none": what the desk's review inbox shows staff as the bot's guess.
+	Guess     string
+	GuessConf float64
 }
 
 // Model is a trained classifier. It is immutable after Load and safe for concurrent Classify calls.
@@ -50,6 +56,8 @@ type Model struct {
 	docCls  []int
 	post    [][]posting // feature -> training documents holding it
 	docNorm []float32
+	// docTopic is the topic staff gave a taught phrase, by training document index.
+	docTopic map[int]string
 }
 
 // posting is one training document's weight for a feature.
@@ -71,9 +79,21 @@ type example struct {
 	intent, text string
 }
 
+// Example is a phrase staff taught the desk: Text is to be read as Intent (one of Intents). Topic,
+// for a faq intent, names the knowledge-base topic that answers it; messages close to the phrase
+// are then answered with that topic (see Classify).
+type Example struct {
+	Intent, Topic, Text string
+}
+
 // Load builds the model from the training phrases embedded in package locales (nlu/ja.tsv and
 // nlu/en.tsv). The first call in a process also loads the IPA dictionary (most of the time spent).
-func Load() (*Model, error) {
+func Load() (*Model, error) { return Train(nil) }
+
+// Train builds the model from the embedded training phrases and the phrases staff taught. Taught
+// phrases with an unknown intent or no text are an error (the caller checks them when they are
+// taught). The result does not depend on the order of taught.
+func Train(taught []Example) (*Model, error) {
 	var exs []example
 	for _, name := range []string{"nlu/ja.tsv", "nlu/en.tsv"} {
 		f, err := locales.FS.Open(name)
@@ -87,7 +107,26 @@ func Load() (*Model, error) {
 		}
 		exs = append(exs, more...)
 	}
-	return train(exs)
+	taught = slices.Clone(taught)
+	slices.SortFunc(taught, func(a, b Example) int {
+		return strings.Compare(a.Intent+"\x00"+a.Topic+"\x00"+a.Text, b.Intent+"\x00"+b.Topic+"\x00"+b.Text)
+	})
+	topics := map[int]string{}
+	for _, t := range taught {
+		if !slices.Contains(Intents, t.Intent) || strings.TrimSpace(t.Text) == "" {
+			return nil, fmt.Errorf("nlu: taught phrase %q: want a known intent and text, got %q", t.Text, t.Intent)
+		}
+		if t.Topic != "" {
+			topics[len(exs)] = t.Topic
+		}
+		exs = append(exs, example{t.Intent, t.Text})
+	}
+	m, err := train(exs)
+	if err != nil {
+		return nil, err
+	}
+	m.docTopic = topics
+	return m, nil
 }
 
 // readExamples parses "intent<TAB>phrase" lines; blank lines and lines starting with # are skipped.
