@@ -21,6 +21,9 @@ func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 		if ev.MessageType == "text" {
 			in.Kind, in.Text = flows.InputText, ev.Text
 			in.Intent = p.cfg.Classify(ev.Text)
+			if p.cfg.QuestionRef != nil {
+				in.Ref = p.cfg.QuestionRef(ev.Timestamp, ev.ID)
+			}
 		} else {
 			in.Kind = flows.InputMedia
 			in.Media = flows.MediaRef{Type: ev.MessageType, MessageID: ev.MessageID, URL: ev.ContentURL}

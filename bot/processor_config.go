@@ -19,8 +19,12 @@ type Config struct {
 	Step func(flows.State, flows.Input) flows.Result
 	// Classify reads a text message (nil: every text is Intent{Name: "none"}).
 	Classify func(text string) flows.Intent
-	Log      *slog.Logger
-	Now      func() time.Time
+	// QuestionRef names the question a text message asks (flows.Input.Ref), so that steps record
+	// questions and offer feedback on answers; Effects must then carry out EffectQuestion and
+	// EffectFeedback (insight.Recorder). Nil: no question is recorded.
+	QuestionRef func(at time.Time, eventID string) string
+	Log         *slog.Logger
+	Now         func() time.Time
 	// Effects applies step effects (nil: steps must have none).
 	Effects EffectSink
 	// Handoff silences the bot for chats staff own (nil: never).

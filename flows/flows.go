@@ -78,6 +78,10 @@ type Input struct {
 	Lang Lang
 	// Retention is the periods in force, set by the pipeline; nil: unknown.
 	Retention []Period
+	// Ref is the pipeline's reference of this input as a question (InputText): carried by the
+	// question's record (EffectQuestion) and by the feedback chips under its answer. "" when the
+	// pipeline keeps no record of questions.
+	Ref string
 }
 
 // StaffHours is the business-hours status a step needs: Closed when staff do not answer now, and
@@ -127,6 +131,10 @@ const (
 	EffectRequestWithdraw EffectKind = "request.withdraw"
 	// EffectRequestErase erases what the desk holds about the customer (payload: Erasure).
 	EffectRequestErase EffectKind = "request.erase"
+	// EffectQuestion records a typed question and how it was answered (payload: Question).
+	EffectQuestion EffectKind = "question"
+	// EffectFeedback records whether an answer helped (payload: Feedback).
+	EffectFeedback EffectKind = "feedback"
 )
 
 // Effect is a side effect requested by a step, executed outside the flow. It is stored with the step,
@@ -145,6 +153,10 @@ type Effect struct {
 	Withdrawal *RequestWithdrawal `bson:"withdrawal,omitempty"`
 	// Erasure is the payload of EffectRequestErase.
 	Erasure *RequestErasure `bson:"erasure,omitempty"`
+	// Question is the payload of EffectQuestion.
+	Question *AskedQuestion `bson:"question,omitempty"`
+	// Feedback is the payload of EffectFeedback.
+	Feedback *AnswerFeedback `bson:"feedback,omitempty"`
 }
 
 // Result is the outcome of one step.

@@ -40,6 +40,8 @@ const (
 	ActReqStatus   Action = "rstatus" // list my requests (申請状況)
 	ActReqStep     Action = "rq"      // a button inside the request flow (Step, Draft, Kind, Value)
 	ActReqWithdraw Action = "rwd"     // withdraw a request: ask (Num), confirm (Step ok) or keep (Step no) (Ref)
+
+	ActFeedback Action = "fb" // say whether an answer helped (Ref: the question; Helped)
 )
 
 // MaxPostbackBytes is the longest postback data LINE accepts.
@@ -68,8 +70,11 @@ type Postback struct {
 	// delivery method or summary section (ActReqStep: "v").
 	Value string
 	// Ref is a request's reference (ActReqWithdraw: "ref"); Num its row in the status list ("n").
+	// Ref is also the question an ActFeedback is about ("q").
 	Ref string
 	Num int
+	// Helped is the verdict of an ActFeedback ("ok=1").
+	Helped bool
 	// Notice is the data of ActRequestNotice (internal only: "w", "ref", "d", "k", "st", "due", "why",
 	// "link", "out", "seq", "p").
 	Notice RequestNotice
@@ -113,6 +118,11 @@ func (p Postback) Encode() string {
 		add("d", p.Draft)
 		add("k", p.Kind.Name())
 		add("v", p.Value)
+	case ActFeedback:
+		add("q", p.Ref)
+		if p.Helped {
+			add("ok", "1")
+		}
 	case ActReqWithdraw:
 		add("a", p.Step)
 		add("ref", p.Ref)
@@ -188,6 +198,8 @@ func decodePostback(data string) (Postback, bool) {
 	case ActReqStep:
 		p.Step, p.Draft, p.Value = q.Get("a"), q.Get("d"), q.Get("v")
 		p.Kind, _ = ParseRequestKind(q.Get("k"))
+	case ActFeedback:
+		p.Ref, p.Helped = q.Get("q"), q.Get("ok") == "1"
 	case ActReqWithdraw:
 		p.Step, p.Ref = q.Get("a"), q.Get("ref")
 		p.Num, _ = strconv.Atoi(q.Get("n"))

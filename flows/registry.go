@@ -42,7 +42,7 @@ type Feature struct {
 var features []*Feature
 
 func init() {
-	features = []*Feature{faqFeature, handoffFeature, optOutFeature, requestFeature}
+	features = []*Feature{faqFeature, handoffFeature, optOutFeature, requestFeature, feedbackFeature}
 }
 
 // Features returns the registry (for tests and documentation).

@@ -73,6 +73,12 @@ func onText(st State, in Input) Result {
 	if lang, ok := languageRequest(in.Text); ok {
 		return switchLang(st, lang)
 	}
+	return recordQuestion(answerTyped(st, in), in)
+}
+
+// answerTyped answers a typed message outside any flow: by its intent, through the feature that
+// answers it, else the menu or an honest miss.
+func answerTyped(st State, in Input) Result {
 	if (in.Intent.Name == "optout" || in.Intent.Name == "disclosure") && asksForRequestKind(in.Text) {
 		// A request kind named (利用停止, 削除, 開示, …) and no marketing channel: a personal-data
 		// request, not an opt-out of marketing, whichever of the two the classifier chose.

@@ -58,6 +58,8 @@ type Console struct {
 	// Retention is the sweeper behind the admin's page of retention periods (nil: the page answers
 	// 503).
 	Retention RetentionDesk
+	// Review is the review inbox, where staff teach the bot (nil: the page answers 503).
+	Review ReviewDesk
 
 	Sessions    SessionStore     // logins (console_session.go)
 	Accounts    AccountStore     // one staff account: login, settings (console_auth.go)
@@ -214,6 +216,7 @@ func (h *Console) Register(e *gin.Engine) {
 
 	authed.GET("/marketing", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.marketingPage)
 	h.registerOptOuts(authed)
+	h.registerReview(authed)
 	h.registerRequests(g)
 }
 

@@ -91,7 +91,8 @@ func (s *Store) Sweeps(ctx context.Context, limit int) ([]retention.Report, erro
 
 // Sweep implements retention.Target for the kinds the store keeps on its own:
 //
-//	transcript     lines whose time is past (daily partitions dropped whole on the embedded engine)
+//	transcript     lines whose time is past (daily partitions dropped whole on the embedded engine),
+//	               and the questions and review items that copy them
 //	steps          steps by their event's time, deliveries by theirs (likewise)
 //	conversations  checkpoints not written since the cutoff (the processor forgets them first)
 //	escalations    closed or cancelled escalations, by when they closed (or were made, if cancelled)
@@ -103,7 +104,12 @@ func (s *Store) Sweep(ctx context.Context, kind flows.DataKind, cutoff time.Time
 	before := bson.D{{Key: "$lt", Value: cutoff}}
 	switch kind {
 	case flows.DataTranscript:
-		return s.transcript.sweep(ctx, cutoff)
+		n, err := s.transcript.sweep(ctx, cutoff)
+		if err != nil {
+			return n, err
+		}
+		m, err := s.sweepInsight(ctx, cutoff)
+		return n + m, err
 	case flows.DataSteps:
 		n, err := s.steps.sweep(ctx, cutoff)
 		if err != nil {

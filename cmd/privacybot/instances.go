@@ -36,6 +36,7 @@ func runDesk(ctx context.Context, a *app, st *store.Store, instance string, log 
 	if st.SharedInbox() {
 		wg.Go(func() { a.requests.RunShared(ctx, st, instance, sharedEvery) })
 		wg.Go(func() { runCatchUp(ctx, a, log) })
+		wg.Go(func() { a.insight.classifier.Run(ctx, sharedEvery) }) // phrases taught on another instance
 	}
 	wg.Wait()
 }

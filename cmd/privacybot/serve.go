@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/insight"
 	"github.com/enemane/privacybot/bot/outbox"
 	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/bot/retention"
@@ -125,14 +126,6 @@ func serve(_ []string) error {
 	return nil
 }
 
-// classifier adapts the intent model to the pipeline.
-func classifier(m *nlu.Model) func(string) flows.Intent {
-	return func(text string) flows.Intent {
-		r := m.Classify(text)
-		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic}
-	}
-}
-
 // tuneGC sets the collector for this server unless GOGC / GOMEMLIMIT say otherwise. Its live heap is
 // small (about 35 MB) and the garbage under load is short-lived, so with Go's default GOGC=100 the
 // collector ran so often that answers at 1,500 events/s waited seconds (measured: answer p99 3.5 s at
@@ -161,6 +154,8 @@ type app struct {
 	requests *request.Service
 	// sweeper enforces the retention periods.
 	sweeper *retention.Sweeper
+	// insight is the classifier in service, the recorder of questions and the review inbox.
+	insight *deskInsight
 	// registry holds every metric of /metrics (the program's own, not Prometheus's global default).
 	registry *prometheus.Registry
 }
@@ -213,11 +208,13 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.insight = wireInsight(st, model, line, a.requests, log)
+	console.Review = a.insight.inbox // the review inbox
 	pcfg := bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log, Hours: hours,
-		Classify: classifier(model),
-		Effects:  bot.EffectSinks{handoffs, mkt.consents, a.requests},
-		Handoff:  handoffs, OnTranscript: handoffs.TranscriptGrew,
+		Classify: a.insight.classify, QuestionRef: insight.QuestionKey,
+		Effects: bot.EffectSinks{handoffs, mkt.consents, a.requests, a.insight.recorder},
+		Handoff: handoffs, OnTranscript: handoffs.TranscriptGrew,
 		Requests: a.requests, RequestFee: cfg.Requests.FeeText, Retention: cfg.Retention, Metrics: metrics,
 	}
 	if st.SharedInbox() {

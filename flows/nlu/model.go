@@ -121,7 +121,7 @@ func Train(taught []Example) (*Model, error) {
 		}
 		exs = append(exs, example{t.Intent, t.Text})
 	}
-	m, err := train(exs)
+	m, err := train(exs, len(exs)-len(taught))
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,9 @@ func readExamples(r io.Reader, name string) ([]example, error) {
 	return out, nil
 }
 
-func train(exs []example) (*Model, error) {
+// train builds a model from exs, of which the first nBase are the shipped training phrases and the
+// rest were taught (see fit).
+func train(exs []example, nBase int) (*Model, error) {
 	lx, err := loadLexicon()
 	if err != nil {
 		return nil, fmt.Errorf("nlu: tokenizer: %w", err)
@@ -199,7 +201,7 @@ func train(exs []example) (*Model, error) {
 			m.post[e.i] = append(m.post[e.i], posting{int32(i), e.v})
 		}
 	}
-	m.fit(len(df))
+	m.fit(len(df), nBase)
 	return m, nil
 }
 
@@ -244,8 +246,13 @@ var (
 )
 
 // fit trains the softmax regression with AdaGrad on shuffled examples (fixed seed: the model is the
-// same on every start).
-func (m *Model) fit(nFeat int) {
+// same on every start). Only the first nBase documents (the shipped phrases) are shuffled; the taught
+// ones follow them in every epoch, in their own fixed order. So the shipped phrases are seen in the
+// same order whatever was taught, and a taught phrase moves the model by its own gradient steps
+// only: a shuffle of all documents would reorder everything at each phrase taught, and messages
+// near a decision boundary anywhere could change answer (measured: one taught phrase about smart
+// meters turned a complaint in a blind set into a policy answer).
+func (m *Model) fit(nFeat, nBase int) {
 	epochs, rate, l2 := fitEpochs, fitRate, fitL2
 	k := len(m.classes)
 	m.w = make([]float32, nFeat*k)
@@ -259,7 +266,7 @@ func (m *Model) fit(nFeat int) {
 	rng := rand.New(rand.NewPCG(4, 13))
 	p := make([]float32, k)
 	for ep := 0; ep < epochs; ep++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		rng.Shuffle(nBase, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, d := range order {
 			x := m.docs[d]
 			m.scores(x, p)

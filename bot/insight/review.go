@@ -1,0 +1,99 @@
+package insight
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Why a question is in the review inbox.
+const (
+	ReasonUnanswered = "unanswered" // the bot did not understand it ("none")
+	ReasonUnsure     = "unsure"     // answered, with a confidence below the threshold
+	ReasonNotHelped  = "not_helped" // the customer said the answer did not help
+)
+
+// Status of an item of the review inbox.
+const (
+	StatusOpen    = "open"
+	StatusTaught  = "taught"  // staff assigned it an intent (amend)
+	StatusIgnored = "ignored" // staff saw nothing to teach
+)
+
+// Item is a question in the review inbox.
+type Item struct {
+	Key      string    `bson:"_id"` // the question's key
+	Question Question  `bson:"q"`
+	Reasons  []string  `bson:"reasons"`
+	Status   string    `bson:"status"`
+	At       time.Time `bson:"at"` // when it came into the inbox (its question's time)
+	// TaughtID is the phrase taught from it (StatusTaught).
+	TaughtID  string    `bson:"taught,omitempty"`
+	By        string    `bson:"by,omitempty"` // who decided (staff ID)
+	DecidedAt time.Time `bson:"decidedAt,omitzero"`
+}
+
+// Taught is a phrase staff taught: training data from the next retraining on, until reverted.
+type Taught struct {
+	ID     string    `bson:"_id"`
+	Text   string    `bson:"text"` // checked for personal data before it was stored
+	Intent string    `bson:"intent"`
+	Topic  string    `bson:"topic,omitempty"`
+	Lang   string    `bson:"lang"`
+	Items  []string  `bson:"items"` // the review items it was taught from
+	By     string    `bson:"by"`
+	At     time.Time `bson:"at"`
+	// Reverted is set when staff took the phrase back; it is then no longer trained on.
+	Reverted   bool      `bson:"reverted,omitempty"`
+	RevertedBy string    `bson:"revertedBy,omitempty"`
+	RevertedAt time.Time `bson:"revertedAt,omitzero"`
+}
+
+// Decision is staff's verdict on review items.
+type Decision struct {
+	Status   string // StatusTaught, StatusIgnored, or StatusOpen (an amend reverted)
+	TaughtID string
+	By       string
+	At       time.Time
+}
+
+// ReviewStore keeps the review inbox and the taught phrases (implemented by the store).
+type ReviewStore interface {
+	// AddToReview puts it in the inbox; when an item of its key is there, only the reason is added.
+	AddToReview(ctx context.Context, it Item) error
+	// ReviewItems returns the items of a status, newest first, at most limit.
+	ReviewItems(ctx context.Context, status string, limit int) ([]Item, error)
+	// ReviewItem loads one item; found is false when there is none.
+	ReviewItem(ctx context.Context, key string) (it Item, found bool, err error)
+	// DecideReview sets the decision on the items of keys.
+	DecideReview(ctx context.Context, keys []string, d Decision) error
+	// AddTaught stores a taught phrase.
+	AddTaught(ctx context.Context, t Taught) error
+	// TaughtPhrases returns every taught phrase, reverted ones included, oldest first.
+	TaughtPhrases(ctx context.Context) ([]Taught, error)
+	// RevertTaught marks a phrase reverted; ErrNotFound when there is none, ErrReverted when it was.
+	RevertTaught(ctx context.Context, id, by string, at time.Time) error
+}
+
+// Errors of the review inbox.
+var (
+	ErrNotFound = errors.New("insight: not found")
+	ErrReverted = errors.New("insight: already reverted")
+	// ErrPII: the phrase to teach holds personal data (PIIError says which kinds).
+	ErrPII = errors.New("insight: the phrase holds personal data")
+	// ErrBadTeach: no phrase, an unknown intent, or a topic of another intent.
+	ErrBadTeach = errors.New("insight: nothing to teach")
+	// ErrDecided: an item was decided by someone else meanwhile.
+	ErrDecided = errors.New("insight: already decided")
+)
+
+// PIIError is ErrPII with the kinds found and the phrase masked.
+type PIIError struct {
+	Kinds  []string
+	Masked string
+}
+
+func (e *PIIError) Error() string { return ErrPII.Error() }
+
+// Unwrap makes errors.Is(err, ErrPII) true.
+func (e *PIIError) Unwrap() error { return ErrPII }

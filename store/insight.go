@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/insight"
+)
+
+// The desk's insight (bot/insight):
+//
+//	questions     every typed question and how it was answered; _id time-ordered, so the dashboard's
+//	              range of time is a range of _id (the only index the embedded engine serves)
+//	review        the review inbox: copies of the questions staff are to look at (small)
+//	nlu_taught    the phrases staff taught (checked for personal data; small)
+//
+// Questions and review items copy the customer's words: they go with the transcript's period and
+// with the customer's erasure.
+const (
+	colQuestions = "questions"
+	colReview    = "review"
+	colTaught    = "nlu_taught"
+)
+
+var (
+	_ insight.QuestionStore = (*Store)(nil)
+	_ insight.ReviewStore   = (*Store)(nil)
+)
+
+// RecordQuestion implements insight.QuestionStore (group-committed: one per typed question).
+func (s *Store) RecordQuestion(ctx context.Context, q insight.Question) error {
+	errs, err := s.collAppender(colQuestions).insert(ctx, q)
+	if err != nil {
+		return err
+	}
+	if errs[0] != nil && !errors.Is(errs[0], bot.ErrDuplicate) {
+		return errs[0]
+	}
+	return nil
+}
+
+// Question implements insight.QuestionStore.
+func (s *Store) Question(ctx context.Context, key string) (insight.Question, bool, error) {
+	var q insight.Question
+	err := s.db.Collection(colQuestions).FindOne(ctx, byID(key)).Decode(&q)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return q, false, nil
+	}
+	return q, err == nil, err
+}
+
+// SetFeedback implements insight.QuestionStore: the first verdict stands.
+func (s *Store) SetFeedback(ctx context.Context, key, feedback string, at time.Time) error {
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colQuestions).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: key}, {Key: "fb", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "fb", Value: feedback}, {Key: "fbAt", Value: at}}}})
+	return err
+}
+
+// Questions implements insight.QuestionStore: a range of _id.
+func (s *Store) Questions(ctx context.Context, from, to time.Time) ([]insight.Question, error) {
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: insight.KeyAt(from)}, {Key: "$lt", Value: insight.KeyAt(to)}}}}
+	cur, err := s.db.Collection(colQuestions).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := []insight.Question{}
+	return out, cur.All(ctx, &out)
+}
+
+// AddToReview implements insight.ReviewStore: an insert, or the reason added to the item there.
+func (s *Store) AddToReview(ctx context.Context, it insight.Item) error {
+	defer s.lockWrites()()
+	c := s.db.Collection(colReview)
+	_, err := c.InsertOne(ctx, it)
+	if !mongo.IsDuplicateKeyError(err) {
+		return err
+	}
+	_, err = c.UpdateOne(ctx, byID(it.Key), bson.D{
+		{Key: "$addToSet", Value: bson.D{{Key: "reasons", Value: bson.D{{Key: "$each", Value: it.Reasons}}}}},
+		{Key: "$set", Value: bson.D{{Key: "q.fb", Value: it.Question.Feedback}, {Key: "q.fbAt", Value: it.Question.FeedbackAt}}},
+	})
+	return err
+}
+
+// ReviewItems implements insight.ReviewStore (a scan of a small collection).
+func (s *Store) ReviewItems(ctx context.Context, status string, limit int) ([]insight.Item, error) {
+	cur, err := s.db.Collection(colReview).Find(ctx, bson.D{{Key: "status", Value: status}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	out := []insight.Item{}
+	return out, cur.All(ctx, &out)
+}
+
+// ReviewItem implements insight.ReviewStore.
+func (s *Store) ReviewItem(ctx context.Context, key string) (insight.Item, bool, error) {
+	var it insight.Item
+	err := s.db.Collection(colReview).FindOne(ctx, byID(key)).Decode(&it)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return it, false, nil
+	}
+	return it, err == nil, err
+}
+
+// DecideReview implements insight.ReviewStore.
+func (s *Store) DecideReview(ctx context.Context, keys []string, d insight.Decision) error {
+	set := bson.D{{Key: "status", Value: d.Status}, {Key: "by", Value: d.By}, {Key: "decidedAt", Value: d.At}}
+	update := bson.D{{Key: "$set", Value: set}}
+	if d.TaughtID != "" {
+		set = append(set, bson.E{Key: "taught", Value: d.TaughtID})
+		update = bson.D{{Key: "$set", Value: set}}
+	} else {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "taught", Value: ""}}})
+	}
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colReview).UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}}, update)
+	return err
+}
+
+// AddTaught implements insight.ReviewStore.
+func (s *Store) AddTaught(ctx context.Context, t insight.Taught) error {
+	defer s.lockWrites()()
+	_, err := s.db.Collection(colTaught).InsertOne(ctx, t)
+	return err
+}
+
+// TaughtPhrases implements insight.ReviewStore (every instance reads it every few seconds: a small
+// collection).
+func (s *Store) TaughtPhrases(ctx context.Context) ([]insight.Taught, error) {
+	cur, err := s.db.Collection(colTaught).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := []insight.Taught{}
+	return out, cur.All(ctx, &out)
+}
+
+// RevertTaught implements insight.ReviewStore.
+func (s *Store) RevertTaught(ctx context.Context, id, by string, at time.Time) error {
+	unlock := s.lockWrites()
+	res, err := s.db.Collection(colTaught).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "reverted", Value: bson.D{{Key: "$ne", Value: true}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "reverted", Value: true}, {Key: "revertedBy", Value: by}, {Key: "revertedAt", Value: at}}}})
+	unlock()
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	n, err := s.db.Collection(colTaught).CountDocuments(ctx, byID(id))
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return insight.ErrNotFound
+	}
+	return insight.ErrReverted
+}
+
+// sweepInsight deletes the questions asked and the review items that came in before cutoff (the
+// transcript's period: they copy it).
+func (s *Store) sweepInsight(ctx context.Context, cutoff time.Time) (int64, error) {
+	n, err := s.deleteWhere(ctx, colQuestions, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: insight.KeyAt(cutoff)}}}})
+	if err != nil {
+		return n, err
+	}
+	m, err := s.deleteWhere(ctx, colReview, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
+	return n + m, err
+}
+
+// eraseInsight deletes a customer's questions and review items.
+func (s *Store) eraseInsight(ctx context.Context, userID string, counts map[string]int64) error {
+	for coll, field := range map[string]string{colQuestions: "user", colReview: "q.user"} {
+		unlock := s.lockWrites()
+		res, err := s.db.Collection(coll).DeleteMany(ctx, bson.D{{Key: field, Value: userID}})
+		unlock()
+		if err != nil {
+			return fmt.Errorf("erase %s: %w", coll, err)
+		}
+		counts[coll] = res.DeletedCount
+	}
+	return nil
+}
