@@ -21,7 +21,7 @@ func question(at time.Time, event, user, text, intent string) insight.Question {
 // the transcript's period and a customer's erasure take both away.
 func TestInsightCollections(t *testing.T) {
 	for name, open := range map[string]func(t *testing.T) *Store{
-		"embedded": func(t *testing.T) *Store { s, _ := openEmbedded(t); return s },
+		"embedded":     func(t *testing.T) *Store { s, _ := openEmbedded(t); return s },
 		"MongoDB mode": openTest,
 	} {
 		t.Run(name, func(t *testing.T) {
