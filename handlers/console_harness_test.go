@@ -16,6 +16,7 @@ import (
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/account"
+	"github.com/enemane/privacybot/bot/insight"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/handlers"
 	"github.com/enemane/privacybot/linesim"
@@ -73,7 +74,9 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 	clk := &testClock{}
 	// Every part named (the server passes the store as Store; the opt-out tests do too).
 	con := &handlers.Console{Chats: ho, Live: ho.Hub(), Sessions: h.st, Accounts: h.st, Directory: h.st, Canned: h.st,
-		Audit: h.st, Transcripts: h.st, Search: h.st, Log: quietLog(), HashCost: 4, Now: clk.Now}
+		Audit: h.st, Transcripts: h.st, Search: h.st, Log: quietLog(), HashCost: 4, Now: clk.Now,
+		Review: &insight.Inbox{Store: h.st, Classifier: insight.NewClassifier(baseModel, h.st, quietLog()), Now: clk.Now,
+			Names: func(context.Context, string) []string { return []string{"山田 花子"} }}}
 	router := handlers.NewRouter(quietLog(), handlers.Routes{
 		Callback: &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: ho.Tap(h.proc), Log: quietLog(), Now: time.Now},
 		Health:   &handlers.Health{Store: h.st},

@@ -23,8 +23,11 @@ import (
 	"github.com/enemane/privacybot/store"
 )
 
-// classify is the production intent model.
-var classify func(string) flows.Intent
+// classify is the production intent model, baseModel the model itself (loaded once).
+var (
+	classify  func(string) flows.Intent
+	baseModel *nlu.Model
+)
 
 // engineURI is the embedded engine shared by the tests of this package; each test gets its own
 // database. engineDir holds its files.
@@ -44,6 +47,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	baseModel = model
 	classify = func(text string) flows.Intent {
 		r := model.Classify(text)
 		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic}

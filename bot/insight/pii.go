@@ -24,7 +24,7 @@ const (
 const Mask = "＊＊＊"
 
 var (
-	emailRe = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}.\-]+\.[\p{L}]{2,}`)
+	emailRe = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 	// phoneRe matches Japanese numbers (0X-XXXX-XXXX, 090…, 0120…), +81 and other international
 	// numbers, with hyphens, spaces, dots or parentheses between the groups, and any other run of ten
 	// or more digits (an account or a customer number is no better in training data).
