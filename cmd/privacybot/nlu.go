@@ -17,7 +17,12 @@ type nluLine struct {
 	Intent     string  `json:"intent"`
 	Confidence float64 `json:"confidence"`
 	Topic      string  `json:"topic"`
-	Lang       string  `json:"lang"`
+	// Also lists further topics the message asks about; Guess and GuessConf are the model's own best
+	// intent before its checks (what the review inbox shows when the answer is "none").
+	Also      []string `json:"also,omitempty"`
+	Guess     string   `json:"guess"`
+	GuessConf float64  `json:"guessConfidence"`
+	Lang      string   `json:"lang"`
 }
 
 // runNLU is the "nlu" subcommand.
@@ -57,7 +62,7 @@ func classifyLines(m *nlu.Model, in io.Reader, out io.Writer) error {
 	enc.SetEscapeHTML(false)
 	for sc.Scan() {
 		r := m.Classify(sc.Text())
-		if err := enc.Encode(nluLine{Text: sc.Text(), Intent: r.Intent, Confidence: r.Confidence, Topic: r.Topic, Lang: r.Lang}); err != nil {
+		if err := enc.Encode(nluLine{Text: sc.Text(), Intent: r.Intent, Confidence: r.Confidence, Topic: r.Topic, Also: r.Also, Guess: r.Guess, GuessConf: r.GuessConf, Lang: r.Lang}); err != nil {
 			return err
 		}
 	}
