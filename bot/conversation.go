@@ -9,20 +9,37 @@ import (
 	"github.com/enemane/privacybot/flows"
 )
 
-// conversation returns the customer's cached conversation, loading the checkpoint (and, the first time,
-// the profile language) on a miss.
+// Profile lookups: the language of a customer's LINE profile is read at first contact, at every
+// follow (adding or unblocking the account is when a customer is likeliest to have changed phones or
+// settings), and again at the first event after profileMaxAge, since LINE tells nobody when a profile
+// changes: a customer who switched their phone to English is answered in English within the hour
+// instead of never. A failed lookup is tried again at an event after profileRetry, not at every
+// event (each try can wait 3 s for LINE).
+const (
+	profileMaxAge = time.Hour
+	profileRetry  = time.Minute
+)
+
+// conversation returns the customer's cached conversation, loading the checkpoint on a miss, and
+// reading the profile language when it is due (see profileMaxAge).
 func (p *Processor) conversation(ctx context.Context, ev Event) (Conversation, error) {
+	now := p.cfg.Now()
 	p.mu.Lock()
 	e, cached := p.convs[ev.UserID]
 	var conv Conversation
+	var tried time.Time
 	if cached {
-		conv = e.conv
+		conv, tried = e.conv, e.profileTried
 	}
 	p.mu.Unlock()
-	// The profile language is read at first contact and again at every follow (adding or unblocking
-	// the account is when a customer is likeliest to have changed phones or settings).
-	refresh := ev.Kind == EventFollow
-	if cached && !refresh {
+	due := func(c Conversation) bool {
+		if ev.Kind == EventUnfollow {
+			return false
+		}
+		stale := c.ProfileLang == "" || now.Sub(c.ProfileAt) >= profileMaxAge
+		return ev.Kind == EventFollow || (stale && now.Sub(tried) >= profileRetry)
+	}
+	if cached && !due(conv) {
 		return conv, nil
 	}
 	found := cached
@@ -35,24 +52,33 @@ func (p *Processor) conversation(ctx context.Context, ev Event) (Conversation, e
 			conv = Conversation{UserID: ev.UserID}
 		}
 	}
-	dirty := false
-	if (conv.ProfileLang == "" || refresh) && ev.Kind != EventUnfollow {
+	dirty, failed := false, false
+	if due(conv) {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		tag, err := p.cfg.Messenger.ProfileLanguage(pctx, ev.UserID)
 		cancel()
 		if err != nil {
-			p.log.Warn("profile lookup failed; answering in Japanese", "err", err)
-		} else if lang := flows.ParseLang(tag); lang != conv.ProfileLang {
-			conv.ProfileLang, dirty = lang, true
+			failed = true
+			p.log.Warn("profile lookup failed; answering in the language known", "err", err)
+		} else {
+			if lang := flows.ParseLang(tag); lang != conv.ProfileLang {
+				conv.ProfileLang, dirty = lang, true
+			}
+			conv.ProfileAt = now
 		}
 	}
 	p.mu.Lock()
-	if e, ok := p.convs[ev.UserID]; ok {
-		e.conv.ProfileLang = conv.ProfileLang
-		e.dirty = e.dirty || dirty
-		conv = e.conv
+	entry, ok := p.convs[ev.UserID]
+	if ok {
+		entry.conv.ProfileLang, entry.conv.ProfileAt = conv.ProfileLang, conv.ProfileAt
+		entry.dirty = entry.dirty || dirty
+		conv = entry.conv
 	} else {
-		p.convs[ev.UserID] = &convEntry{conv: conv, dirty: dirty, stored: found}
+		entry = &convEntry{conv: conv, dirty: dirty, stored: found}
+		p.convs[ev.UserID] = entry
+	}
+	if failed {
+		entry.profileTried = now
 	}
 	p.mu.Unlock()
 	return conv, nil

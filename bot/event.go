@@ -123,7 +123,9 @@ type Conversation struct {
 	Seq         int64       `bson:"seq"`
 	State       flows.State `bson:"state"`
 	ProfileLang flows.Lang  `bson:"profileLang,omitempty"`
-	UpdatedAt   time.Time   `bson:"updatedAt"`
+	// ProfileAt is when the profile language was last read from LINE (see profileMaxAge).
+	ProfileAt time.Time `bson:"profileAt,omitzero"`
+	UpdatedAt time.Time `bson:"updatedAt"`
 }
 
 // Lang is the language to answer in: the one chosen in the chat, else the profile's, else Japanese.

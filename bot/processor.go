@@ -84,6 +84,8 @@ type convEntry struct {
 	conv   Conversation
 	dirty  bool
 	stored bool // a checkpoint exists in the store
+	// profileTried is when a profile lookup last failed (see profileRetry).
+	profileTried time.Time
 }
 
 // Start resumes whatever the inbox still holds (events acknowledged before a crash or a stop) and starts

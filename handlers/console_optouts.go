@@ -331,13 +331,8 @@ func (h *Console) optoutList(c *gin.Context) {
 
 // --- CSV ---
 
-// optoutCSV is the API's CSV export (WriteOptOutCSV) behind the console's session instead of a token.
+// optoutCSV is the API's CSV export (serveOptOutCSV) behind the console's session instead of a token.
 func (h *Console) optoutCSV(c *gin.Context) {
 	h.audit(c, "optout.csv", "", "")
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="optouts-`+h.Now().UTC().Format("20060102")+`.csv"`)
-	c.Status(http.StatusOK)
-	if err := WriteOptOutCSV(c.Writer, h.Consents); err != nil {
-		_ = c.Error(err)
-	}
+	serveOptOutCSV(c, h.Now(), h.Consents)
 }

@@ -38,6 +38,13 @@ type optoutConsole struct {
 
 func newOptoutConsole(t *testing.T) *optoutConsole {
 	t.Helper()
+	return newOptoutConsoleAt(t, nil)
+}
+
+// newOptoutConsoleAt is newOptoutConsole with the console's and the API's clock (nil: time.Now). Logins
+// last long enough for any clock.
+func newOptoutConsoleAt(t *testing.T, now func() time.Time) *optoutConsole {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	st, err := store.Open(ctx, store.Config{URI: engineURI, Database: fmt.Sprintf("o%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1)), Log: quietLog()})
@@ -72,9 +79,12 @@ func newOptoutConsole(t *testing.T) *optoutConsole {
 	if o.token, err = tokens.Add(ctx, "crm", account.ScopeMarketing); err != nil {
 		t.Fatal(err)
 	}
-	con := (&handlers.Console{Consents: o.consents, Log: quietLog(), HashCost: 4}).UseBackend(st)
+	con := (&handlers.Console{Consents: o.consents, Log: quietLog(), HashCost: 4, Now: now}).UseBackend(st)
+	if now != nil {
+		con.SessionTTL = 50 * 365 * 24 * time.Hour
+	}
 	srv := httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{Console: con,
-		Marketing: &handlers.Marketing{Tokens: tokens, Consents: o.consents, Webhooks: wh}}))
+		Marketing: &handlers.Marketing{Tokens: tokens, Consents: o.consents, Webhooks: wh, Now: now}}))
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -360,10 +370,14 @@ func TestOptOutHistoryPage(t *testing.T) {
 	}
 }
 
+// TestOptOutConsoleCSV: the console's CSV is the API's, byte for byte: formulas neutralised, phone
+// numbers as they are, times and the file name's date in Japan time.
 func TestOptOutConsoleCSV(t *testing.T) {
-	o := newOptoutConsole(t)
+	downloaded := time.Date(2026, 12, 4, 16, 30, 0, 0, time.UTC) // 01:30 on the 5th in Japan
+	o := newOptoutConsoleAt(t, func() time.Time { return downloaded })
 	for i, name := range []string{"=HYPERLINK(\"http://evil\")", "+1+1", "-2", "@SUM(A1)", "\tTab", "岡山 花子"} {
-		o.record(consent.Record{ID: fmt.Sprintf("f%d", i), Channels: flows.ChanMail, Name: name, Phone: "+819012345678"})
+		o.record(consent.Record{ID: fmt.Sprintf("f%d", i), Channels: flows.ChanMail, Name: name, Phone: "+819012345678",
+			At: downloaded.Add(-time.Hour)})
 	}
 	mkt := o.login("mkt@x.example")
 	req, _ := http.NewRequest(http.MethodGet, o.bot.URL+"/console/optouts.csv", nil)
@@ -374,7 +388,7 @@ func TestOptOutConsoleCSV(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
-		!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") {
+		res.Header.Get("Content-Disposition") != `attachment; filename="optouts-20261205.csv"` {
 		t.Fatalf("CSV: %d %v", res.StatusCode, res.Header)
 	}
 	if !bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")) {
@@ -393,8 +407,9 @@ func TestOptOutConsoleCSV(t *testing.T) {
 			t.Errorf("formula not neutralised: %q", r[1])
 		}
 	}
-	if rows[6][1] != "岡山 花子" || rows[6][2] != "'+819012345678" {
-		t.Errorf("row %q", rows[6])
+	if r := rows[6]; r[1] != "岡山 花子" || r[2] != "+819012345678" || r[8] != "2026-12-05T00:30:00+09:00" ||
+		r[len(r)-1] != "090-1234-5678" {
+		t.Errorf("row %q", r)
 	}
 	if !o.auditActions(t)["optout.csv"] {
 		t.Error("the CSV download is not audited")

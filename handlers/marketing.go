@@ -45,7 +45,8 @@ type DeliveryLister interface {
 type Marketing struct {
 	Tokens   TokenVerifier
 	Consents ConsentReader
-	Webhooks DeliveryLister // nil: no webhook configured
+	Webhooks DeliveryLister   // nil: no webhook configured
+	Now      func() time.Time // the clock that dates the CSV's file name; nil: time.Now
 }
 
 // Register mounts the API under /api/v1.
@@ -249,19 +250,29 @@ func (m *Marketing) Deliveries(c *gin.Context) {
 }
 
 // CSV answers GET /api/v1/optouts.csv: everyone who has opted out of at least one channel, one row
-// each, streamed (constant memory whatever the size). UTF-8 with a BOM so that Excel reads Japanese;
-// every cell is quoted and neutralised against formula injection (see appendCell).
+// each, streamed (constant memory whatever the size).
 func (m *Marketing) CSV(c *gin.Context) {
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
+	serveOptOutCSV(c, now, m.Consents)
+}
+
+// serveOptOutCSV sends the opt-out CSV as optouts-YYYYMMDD.csv, the day of now in Japan.
+func serveOptOutCSV(c *gin.Context, now time.Time, consents ConsentReader) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="optouts-`+time.Now().UTC().Format("20060102")+`.csv"`)
+	c.Header("Content-Disposition", `attachment; filename="optouts-`+now.In(tokyo).Format("20060102")+`.csv"`)
 	c.Status(http.StatusOK)
-	if err := WriteOptOutCSV(c.Writer, m.Consents); err != nil {
+	if err := WriteOptOutCSV(c.Writer, consents); err != nil {
 		// Headers are gone; the truncated body is all the client can be told.
 		_ = c.Error(err)
 	}
 }
 
-// WriteOptOutCSV writes the current opt-out list as CSV to w.
+// WriteOptOutCSV writes the current opt-out list as CSV to w: UTF-8 with a BOM (Excel reads Japanese),
+// CRLF, every cell quoted and formula-safe (appendCell), times in Japan time (appendTime), phone as
+// stored (E.164) and phone_domestic, last, as dialled in Japan (docs/marketing.md says why).
 func WriteOptOutCSV(w interface{ Write([]byte) (int, error) }, consents ConsentReader) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	row := make([]byte, 0, 1024)
@@ -270,7 +281,7 @@ func WriteOptOutCSV(w interface{ Write([]byte) (int, error) }, consents ConsentR
 	for _, ch := range flows.ChannelList() {
 		header = append(header, "stop_"+ch.Name())
 	}
-	header = append(header, "updated_at")
+	header = append(header, "updated_at", "phone_domestic")
 	for i, h := range header {
 		row = appendCell(row, h, i == 0)
 	}
@@ -297,15 +308,14 @@ func WriteOptOutCSV(w interface{ Write([]byte) (int, error) }, consents ConsentR
 		row = append(row, '"')
 		for _, ch := range s.Channels {
 			if ch.OptedOut {
-				row = append(row, ',', '"')
-				row = ch.At.UTC().AppendFormat(row, time.RFC3339)
-				row = append(row, '"')
+				row = appendTime(row, ch.At)
 			} else {
 				row = appendCell(row, "", false)
 			}
 		}
+		row = appendTime(row, s.UpdatedAt)
 		row = append(row, ',', '"')
-		row = s.UpdatedAt.UTC().AppendFormat(row, time.RFC3339)
+		row = appendDomesticPhone(row, s.Phone)
 		row = append(row, '"', '\r', '\n')
 		if _, err := bw.Write(row); err != nil {
 			return err
@@ -322,14 +332,48 @@ func WriteOptOutCSV(w interface{ Write([]byte) (int, error) }, consents ConsentR
 	return bw.Flush()
 }
 
-// appendCell appends one quoted CSV cell. A value starting with = + - @, a tab or a carriage return
-// gets a leading apostrophe, so that spreadsheet programs never read it as a formula.
+// appendTime appends a cell with t in Japan time, RFC 3339 with the offset (2026-12-05T01:30:00+09:00).
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, ',', '"')
+	b = t.In(tokyo).AppendFormat(b, time.RFC3339)
+	return append(b, '"')
+}
+
+// appendDomesticPhone appends a Japanese E.164 number as dialled in Japan, with hyphens (text to a
+// spreadsheet): 090-1234-5678 (also 080, 070, 050, 020), 0800-123-4567, 0120-123-456 (0570, 0990),
+// 03-1234-5678 (06), else 086-239-7675. Area codes of 2 to 5 digits are not looked up: the digits are
+// exact, the first hyphen may differ from the directory's. Anything else appends nothing.
+func appendDomesticPhone(b []byte, e164 string) []byte {
+	rest, ok := strings.CutPrefix(e164, "+81")
+	if !ok || len(rest) < 9 || len(rest) > 10 || strings.Trim(rest, "0123456789") != "" {
+		return b
+	}
+	n, first, last := 1+len(rest), 3, 4 // n digits: "0" + rest
+	switch {
+	case n == 11 && strings.HasPrefix(rest, "800"):
+		first = 4
+	case n == 11:
+	case strings.HasPrefix(rest, "120"), strings.HasPrefix(rest, "570"), strings.HasPrefix(rest, "990"):
+		first, last = 4, 3
+	case rest[0] == '3' || rest[0] == '6':
+		first = 2
+	}
+	b = append(b, '0')
+	b = append(b, rest[:first-1]...)
+	b = append(b, '-')
+	b = append(b, rest[first-1:n-1-last]...)
+	b = append(b, '-')
+	return append(b, rest[n-1-last:]...)
+}
+
+// appendCell appends one quoted CSV cell. A value a spreadsheet could read as a formula (formulaLed)
+// gets a leading apostrophe; everything else, a phone number in E.164 among it, is written as it is.
 func appendCell(b []byte, v string, first bool) []byte {
 	if !first {
 		b = append(b, ',')
 	}
 	b = append(b, '"')
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+	if formulaLed(v) {
 		b = append(b, '\'')
 	}
 	for i := 0; i < len(v); i++ {
@@ -339,4 +383,17 @@ func appendCell(b []byte, v string, first bool) []byte {
 		b = append(b, v[i])
 	}
 	return append(b, '"')
+}
+
+// formulaLed reports whether v starts like a formula (OWASP CSV injection: = + - @, tab or CR first)
+// and is not a phone number in E.164 (a plus and 7 to 15 digits, the first not 0, nothing else), which
+// holds no function, reference or operator. A plus and anything else stays neutralised: Excel works
+// +81-90-1234-5678 out as a sum. Domestic forms (090-1234-5678, (086) 239-7675) start with a digit or
+// "(" and are never touched.
+func formulaLed(v string) bool {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return false
+	}
+	e164 := v[0] == '+' && len(v) >= 8 && len(v) <= 16 && v[1] != '0' && strings.Trim(v[1:], "0123456789") == ""
+	return !e164
 }
