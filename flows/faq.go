@@ -139,9 +139,15 @@ func ParseFAQPostback(data string) (topicID string, ok bool) {
 	return p.Topic, true
 }
 
-// FAQReplies answers a classified question: the cited answer plus related topics as quick replies, or
-// ok=false when the intent is not a faq intent. The classifier's topic is used when it belongs to the
-// same policy item; otherwise the item's default topic answers.
+// maxFAQAnswers is how many topics one message is answered with (LINE takes five messages a reply;
+// three answers leave room for what a step may add and are as much as a phone screen shows).
+const maxFAQAnswers = 3
+
+// FAQReplies answers a classified question, or ok=false when the intent is not a faq intent. The
+// classifier's topic is used when it belongs to the same policy item, otherwise the item's default
+// topic answers; the further topics the message asked about in the same breath (Intent.Also) follow,
+// each its own message, up to maxFAQAnswers in all. Only the last answer carries quick replies: LINE
+// shows those of the last message only, and a chip for a topic just answered would only repeat it.
 func FAQReplies(in Input) (replies []Reply, ok bool) {
 	item, ok := FAQItem(in.Intent.Name)
 	if !ok {
@@ -153,13 +159,35 @@ func FAQReplies(in Input) (replies []Reply, ok bool) {
 			return nil, false
 		}
 	}
-	return topicAnswer(t, in), true
+	topics := []FAQTopic{t}
+	for _, id := range in.Intent.Also {
+		a, found := faqTopic(id)
+		if !found || a.Item != item || slices.ContainsFunc(topics, func(o FAQTopic) bool { return o.ID == a.ID }) {
+			continue
+		}
+		if topics = append(topics, a); len(topics) == maxFAQAnswers {
+			break
+		}
+	}
+	for i, tp := range topics {
+		r := topicAnswer(tp, in)
+		if i < len(topics)-1 {
+			r[0].Choices = nil
+		} else if len(topics) > 1 {
+			r[0].Choices = slices.DeleteFunc(r[0].Choices, func(c Choice) bool {
+				id, _ := ParseFAQPostback(c.Postback)
+				return slices.ContainsFunc(topics, func(o FAQTopic) bool { return o.ID == id })
+			})
+		}
+		replies = append(replies, r...)
+	}
+	return replies, true
 }
 
 // FAQTopicReplies answers one topic by ID (used when the customer taps a related-topic quick reply;
-// postback data "do=faq&topic=<ID>"), with what the input tells (the retention periods), so that a
-// tapped topic is answered as the typed question is. The ID FAQMenuTopic gives the list of policy
-// items.
+// postback data "do=faq&topic=<ID>"), with what the input tells (the retention periods, the desk's
+// fee and answer days), so that a tapped topic is answered as the typed question is. The ID
+// FAQMenuTopic gives the list of policy items.
 func FAQTopicReplies(topicID string, in Input) ([]Reply, bool) {
 	if topicID == FAQMenuTopic {
 		return FAQMenuReplies(), true
@@ -188,12 +216,29 @@ func FAQMenuReplies() []Reply {
 // customer to the window of item 12.
 const retentionTopic = "13.retention"
 
-// topicAnswer is the answer to one topic for this input: topicReplies, with the retention periods in
-// force as the data of the retention topic's answer.
+// The topics whose answers use the desk's terms (Input.Desk): the fee (REQUEST_FEE_TEXT) and the
+// days within which a request is answered (REQUEST_DUE_DAYS). Without them (a tapped topic in a test,
+// a pipeline without the request desk) the answers keep to what the policy says: it sets neither.
+const (
+	feeTopic    = "5.fee"
+	resultTopic = "5.result"
+)
+
+// topicAnswer is the answer to one topic for this input: topicReplies, with what the input tells as
+// its data: the retention periods in force, the desk's fee, the days a request is answered in.
 func topicAnswer(t FAQTopic, in Input) []Reply {
 	replies := topicReplies(t)
-	if t.ID == retentionTopic {
+	switch t.ID {
+	case retentionTopic:
 		replies[0].Data = retentionData(in.Retention)
+	case feeTopic:
+		if in.Desk.Fee != "" {
+			replies[0].Data = map[string]string{"Fee": in.Desk.Fee}
+		}
+	case resultTopic:
+		if in.Desk.DueDays > 0 {
+			replies[0].Data = map[string]string{"Days": itoa(in.Desk.DueDays)}
+		}
 	}
 	return replies
 }

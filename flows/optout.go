@@ -143,9 +143,20 @@ func optOutStatus(st State) Reply {
 		{LabelID: lblMenu, Postback: act(ActMenu)}}}
 }
 
+// OptStatusTopic is the topic the classifier gives an opt-out or opt-in message that asks what is
+// stopped now rather than asking to stop something (「今って何を停止してるんだっけ？」, "check my
+// unsubscribe settings"); it is nlu.TopicOptStatus. The classifier decides, from the whole message,
+// so that a request that merely mentions a setting (「配信設定でメールを止めて」) still starts the flow.
+const OptStatusTopic = "optout.status"
+
+// asksOptStatus reports whether a classified message asks what is stopped now.
+func asksOptStatus(in Input) bool {
+	return in.Kind == InputText && (in.Intent.Name == "optout" || in.Intent.Name == "optin") && in.Intent.Topic == OptStatusTopic
+}
+
 // onOptText starts a flow from a classified message: "optout"/"optin", or a question about the state.
 func onOptText(st State, in Input) Result {
-	if asksOptStatus(in.Text) {
+	if asksOptStatus(in) {
 		st.Misses = 0
 		return Result{State: st, Replies: []Reply{optOutStatus(st)}}
 	}
@@ -186,6 +197,8 @@ func stepOptOut(st State, in Input, p Postback) Result {
 	case InputText:
 		if isCancelWord(in.Text) {
 			action = "cancel"
+		} else if asksOptStatus(in) {
+			action = "status" // as the status button: the state, then the question again
 		}
 	default:
 		return Result{State: st, Replies: []Reply{reprompt(st)}}
@@ -370,18 +383,6 @@ func isYesWord(text string) bool {
 	case "はい", "確定", "確定します", "お願いします", "おねがいします", "ok", "yes", "confirm", "done", "完了",
 		"選択完了", "以上", "それで", "それでお願いします":
 		return true
-	}
-	return false
-}
-
-// asksOptStatus recognises "what have I opted out of?" in a message classified as opt-out or opt-in.
-func asksOptStatus(text string) bool {
-	t := strings.ToLower(norm.NFKC.String(text))
-	for _, w := range []string{"状況", "状態", "設定", "何を停止", "なにを停止", "どれを", "どの連絡", "確認したい",
-		"確認させて", "what have i", "what did i", "status", "which ", "currently"} {
-		if strings.Contains(t, w) {
-			return true
-		}
 	}
 	return false
 }

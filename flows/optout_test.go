@@ -149,7 +149,7 @@ func TestOptOutFlowTable(t *testing.T) {
 			wantIDs: []string{msgInNothing}, noEffects: true},
 		{name: "what have I opted out of",
 			start:   State{OptOut: OptOutData{Out: ChanSurvey}},
-			ins:     []Input{ooIntent("配信停止の状況を確認したい", "optout")},
+			ins:     []Input{{Kind: InputText, Text: "配信停止の状況を確認したい", Intent: Intent{Name: "optout", Topic: OptStatusTopic}, Now: ooT0}},
 			wantIDs: []string{msgOptStatus}, wantOut: ChanSurvey, noEffects: true},
 		{name: "status with nothing stopped",
 			ins:     []Input{ooPb("do=optstatus")},

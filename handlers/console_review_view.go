@@ -28,6 +28,13 @@ type reviewTargetGroup struct {
 // reviewOtherIntents are the intents that are not a policy item, in the order offered.
 var reviewOtherIntents = []string{"optout", "optin", "disclosure", "complaint", "human", "menu", nlu.None}
 
+// reviewIntentIDs name the intents that are not a policy item.
+var reviewIntentIDs = map[string]string{
+	"optout": "console.review.intent_optout", "optin": "console.review.intent_optin",
+	"disclosure": "console.review.intent_disclosure", "complaint": "console.review.intent_complaint",
+	"human": "console.review.intent_human", "menu": "console.review.intent_menu", nlu.None: "console.review.intent_none",
+}
+
 // reviewTargets lists every intent and topic staff can teach, policy items first.
 func (w *words) reviewTargets() []reviewTargetGroup {
 	items := reviewTargetGroup{Label: w.T("console.review.targets_policy")}
@@ -58,8 +65,8 @@ func (w *words) intentName(intent string) string {
 			}
 		}
 	}
-	if s, ok := w.lookup("console.review.intent_" + intent); ok {
-		return s
+	if id, ok := reviewIntentIDs[intent]; ok {
+		return w.T(id)
 	}
 	return intent
 }

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 	baseModel = model
 	classify = func(text string) flows.Intent {
 		r := model.Classify(text)
-		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic}
+		return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic, Also: r.Also, Guess: r.Guess, GuessConf: r.GuessConf}
 	}
 	code := m.Run()
 	e.Stop()

@@ -16,6 +16,7 @@ import (
 	"github.com/line/line-bot-sdk-go/v8/linebot/messaging_api"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/insight"
 	"github.com/enemane/privacybot/flows"
 	"github.com/enemane/privacybot/flows/nlu"
 	"github.com/enemane/privacybot/linesim"
@@ -301,7 +302,7 @@ func TestRichMenuTapsStartTheirFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	classify := classifier(model)
+	classify := (&deskInsight{classifier: insight.NewClassifier(model, nil, nil)}).classify
 	rend, err := bot.NewRenderer(map[string]string{"PolicyURL": "https://example.jp/privacy/"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package nlu
 
 import (
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -117,7 +118,7 @@ func TestClassifyConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 50 {
-				if got := m.Classify("クッキーを無効にできますか"); got != want {
+				if got := m.Classify("クッキーを無効にできますか"); !reflect.DeepEqual(got, want) { // Result holds a slice (Also)
 					t.Errorf("concurrent Classify = %+v, want %+v", got, want)
 					return
 				}
