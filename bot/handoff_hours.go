@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,4 +162,74 @@ func (b BusinessHours) FormatNext(t time.Time, lang flows.Lang) string {
 	}
 	jw := [...]string{"日", "月", "火", "水", "木", "金", "土"}[n.Weekday()]
 	return fmt.Sprintf("%d月%d日（%s）%d:%02d", n.Month(), n.Day(), jw, n.Hour(), n.Minute())
+}
+
+// Open is how long staff answer between from and to: the parts of the opening windows (holidays
+// excepted) that fall in [from, to), as the dashboard counts response and resolution times. Always-open
+// hours count the wall time; open hours with holidays only count every day but the holidays. It is 0
+// when to is not after from. Windows that overlap (a day named in two clauses) count once.
+func (b BusinessHours) Open(from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	if !b.set && len(b.holidays) == 0 {
+		return to.Sub(from)
+	}
+	loc := b.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	f := from.In(loc)
+	var total time.Duration
+	for y, m, d := f.Date(); ; d++ {
+		day := time.Date(y, m, d, 0, 0, 0, 0, loc)
+		if !day.Before(to) {
+			return total
+		}
+		if b.holidays[day.Format(time.DateOnly)] {
+			continue
+		}
+		spans := []window{{0, 24 * 60}}
+		if b.set {
+			spans = mergeWindows(b.windows[day.Weekday()])
+		}
+		for _, w := range spans {
+			// time.Date normalises the minutes: 24:00 is the next midnight, and a day whose clock
+			// changes still counts the hours the clock shows.
+			total += overlap(time.Date(y, m, d, 0, w.from, 0, 0, loc), time.Date(y, m, d, 0, w.to, 0, 0, loc), from, to)
+		}
+	}
+}
+
+// mergeWindows returns a day's windows in order with overlapping ones joined.
+func mergeWindows(ws []window) []window {
+	if len(ws) < 2 {
+		return ws
+	}
+	s := append([]window(nil), ws...)
+	slices.SortFunc(s, func(a, b window) int { return a.from - b.from })
+	out := s[:1]
+	for _, w := range s[1:] {
+		last := &out[len(out)-1]
+		if w.from <= last.to {
+			last.to = max(last.to, w.to)
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// overlap is how much of [a, b) lies in [from, to).
+func overlap(a, b, from, to time.Time) time.Duration {
+	if a.Before(from) {
+		a = from
+	}
+	if b.After(to) {
+		b = to
+	}
+	if !b.After(a) {
+		return 0
+	}
+	return b.Sub(a)
 }

@@ -60,6 +60,8 @@ type Console struct {
 	Retention RetentionDesk
 	// Review is the review inbox, where staff teach the bot (nil: the page answers 503).
 	Review ReviewDesk
+	// Dashboard is the figures page of admins and agents (nil: the page answers 503).
+	Dashboard *Dashboard
 
 	Sessions    SessionStore     // logins (console_session.go)
 	Accounts    AccountStore     // one staff account: login, settings (console_auth.go)
@@ -217,6 +219,7 @@ func (h *Console) Register(e *gin.Engine) {
 	authed.GET("/marketing", h.requireRole(account.RoleAdmin, account.RoleMarketing), h.marketingPage)
 	h.registerOptOuts(authed)
 	h.registerReview(authed)
+	h.registerDashboard(authed)
 	h.registerRequests(g)
 }
 

@@ -21,7 +21,7 @@ import (
 // lookup index, and the unique indexes; on MongoDB the indexes, TTL indexes included.
 func (s *Store) prepare(ctx context.Context, cfg Config) error {
 	if s.embedded == nil {
-		for _, p := range []*partitioned{s.steps, s.deliveries, s.transcript} {
+		for _, p := range s.partitions() {
 			p.single = newAppender(s.db.Collection(p.name), p.maxBatch, s.lockWrites)
 		}
 		if err := s.moveBucketsToShared(ctx); err != nil {
@@ -38,7 +38,7 @@ func (s *Store) prepare(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []*partitioned{s.steps, s.deliveries, s.transcript} {
+	for _, p := range s.partitions() {
 		p.load(names)
 		if slices.Contains(names, p.name) {
 			if err := s.partitionLegacy(ctx, p); err != nil {
@@ -48,16 +48,17 @@ func (s *Store) prepare(ctx context.Context, cfg Config) error {
 	}
 	known := []string{colConsentHistory, colEscalations, colOutbox, colOutboxFailed, colAPITokens, colStaff,
 		colSessions, colCanned, colRequests, colDocuments, colPackageFiles, colCounters, colLeases, colSweeps,
-		colQuestions, colReview, colTaught}
+		colReview, colTaught}
 	for shard := range s.convShards {
 		known = append(known, fmt.Sprintf("%s_%02d", colConversations, shard))
 	}
 	for _, n := range names {
-		if !noLookups(n) && !slices.Contains(known, n) && !strings.HasPrefix(n, colSteps) && !strings.HasPrefix(n, colDeliveries) {
+		if !noLookups(n) && !slices.Contains(known, n) && !strings.HasPrefix(n, colSteps) && !strings.HasPrefix(n, colDeliveries) &&
+			!strings.HasPrefix(n, colQuestions) {
 			known = append(known, n) // a collection of an older version, or one this list forgot
 		}
 	}
-	for _, p := range []*partitioned{s.steps, s.deliveries} {
+	for _, p := range []*partitioned{s.steps, s.deliveries, s.questions} {
 		for _, c := range p.colls() {
 			known = append(known, c.Name())
 		}
@@ -113,7 +114,7 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		// The review inbox by status; the insight's erasure and retention.
 		idx[colReview] = []mongo.IndexModel{{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}}},
 			{Keys: bson.D{{Key: "q.user", Value: 1}}}, {Keys: bson.D{{Key: "at", Value: 1}}}}
-		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
+		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}, {Keys: bson.D{{Key: "at", Value: 1}}}}
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or
 	// more indexes that already exist, i.e. on the second start.

@@ -202,7 +202,7 @@ func (s *Store) EraseCustomer(ctx context.Context, userID string) (map[string]in
 	}
 	counts := map[string]int64{}
 	byUser := bson.D{{Key: "user", Value: userID}}
-	for _, p := range []*partitioned{s.transcript, s.steps, s.deliveries} {
+	for _, p := range []*partitioned{s.transcript, s.steps, s.deliveries, s.questions} {
 		n, err := p.deleteMany(ctx, byUser)
 		if err != nil {
 			return counts, fmt.Errorf("erase %s: %w", p.name, err)
@@ -246,7 +246,7 @@ func (s *Store) EraseCustomer(ctx context.Context, userID string) (map[string]in
 		return counts, err
 	}
 	counts[colEscalations] = n
-	return counts, s.eraseInsight(ctx, userID, counts)
+	return counts, s.eraseReview(ctx, userID, counts)
 }
 
 func (s *Store) updateMany(ctx context.Context, coll string, filter, update bson.D) (int64, error) {

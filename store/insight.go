@@ -17,7 +17,8 @@ import (
 // The desk's insight (bot/insight):
 //
 //	questions     every typed question and how it was answered; _id time-ordered, so the dashboard's
-//	              range of time is a range of _id (the only index the embedded engine serves)
+//	              range of time is a range of _id; on the embedded engine in daily partitions like the
+//	              transcript's (a range there reads only the days it covers)
 //	review        the review inbox: copies of the questions staff are to look at (small)
 //	nlu_taught    the phrases staff taught (checked for personal data; small)
 //
@@ -34,9 +35,10 @@ var (
 	_ insight.ReviewStore   = (*Store)(nil)
 )
 
-// RecordQuestion implements insight.QuestionStore (group-committed: one per typed question).
+// RecordQuestion implements insight.QuestionStore (group-committed: one per typed question), in the
+// day of the question's time.
 func (s *Store) RecordQuestion(ctx context.Context, q insight.Question) error {
-	errs, err := s.collAppender(colQuestions).insert(ctx, q)
+	errs, err := s.questions.insert(ctx, []time.Time{q.At}, q)
 	if err != nil {
 		return err
 	}
@@ -46,10 +48,21 @@ func (s *Store) RecordQuestion(ctx context.Context, q insight.Question) error {
 	return nil
 }
 
+// questionColl is the collection that holds the question of key: on the embedded engine the day its
+// key starts with (keys begin with the question's UTC time), else the one collection.
+func (s *Store) questionColl(key string) *mongo.Collection {
+	if s.questions.split() {
+		if t, err := time.Parse("20060102", key[:min(len(key), 8)]); err == nil {
+			return s.db.Collection(s.questions.dayName(dayOf(t)))
+		}
+	}
+	return s.db.Collection(colQuestions)
+}
+
 // Question implements insight.QuestionStore.
 func (s *Store) Question(ctx context.Context, key string) (insight.Question, bool, error) {
 	var q insight.Question
-	err := s.db.Collection(colQuestions).FindOne(ctx, byID(key)).Decode(&q)
+	err := s.questionColl(key).FindOne(ctx, byID(key)).Decode(&q)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return q, false, nil
 	}
@@ -59,21 +72,46 @@ func (s *Store) Question(ctx context.Context, key string) (insight.Question, boo
 // SetFeedback implements insight.QuestionStore: the first verdict stands.
 func (s *Store) SetFeedback(ctx context.Context, key, feedback string, at time.Time) error {
 	defer s.lockWrites()()
-	_, err := s.db.Collection(colQuestions).UpdateOne(ctx,
+	_, err := s.questionColl(key).UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: key}, {Key: "fb", Value: bson.D{{Key: "$exists", Value: false}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "fb", Value: feedback}, {Key: "fbAt", Value: at}}}})
 	return err
 }
 
-// Questions implements insight.QuestionStore: a range of _id.
+// Questions implements insight.QuestionStore: a range of _id, read on the embedded engine only in
+// the days it covers (the engine scans a collection for a range, so a day's is all it reads).
 func (s *Store) Questions(ctx context.Context, from, to time.Time) ([]insight.Question, error) {
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: insight.KeyAt(from)}, {Key: "$lt", Value: insight.KeyAt(to)}}}}
-	cur, err := s.db.Collection(colQuestions).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, err
-	}
+	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
 	out := []insight.Question{}
-	return out, cur.All(ctx, &out)
+	for _, c := range s.questionColls(from, to) {
+		cur, err := c.Find(ctx, filter, sorted)
+		if err != nil {
+			return nil, err
+		}
+		var day []insight.Question
+		if err := cur.All(ctx, &day); err != nil {
+			return nil, err
+		}
+		out = append(out, day...)
+	}
+	return out, nil
+}
+
+// questionColls are the collections that may hold questions of [from, to), oldest first.
+func (s *Store) questionColls(from, to time.Time) []*mongo.Collection {
+	if !s.questions.split() {
+		return []*mongo.Collection{s.db.Collection(colQuestions)}
+	}
+	var out []*mongo.Collection
+	first, last := dayOf(from), dayOf(to.Add(-time.Millisecond))
+	colls := s.questions.colls()
+	for i := len(colls) - 1; i >= 0; i-- { // colls is newest first
+		if d, ok := s.questions.dayOfName(colls[i].Name()); ok && d >= first && d <= last {
+			out = append(out, colls[i])
+		}
+	}
+	return out
 }
 
 // AddToReview implements insight.ReviewStore: an insert (group-committed: every miss is one, so on
@@ -172,9 +210,10 @@ func (s *Store) RevertTaught(ctx context.Context, id, by string, at time.Time) e
 }
 
 // sweepInsight deletes the questions asked and the review items that came in before cutoff (the
-// transcript's period: they copy it).
+// transcript's period: they copy it). On the embedded engine a day of questions goes whole once it
+// is wholly past, as the transcript's days do.
 func (s *Store) sweepInsight(ctx context.Context, cutoff time.Time) (int64, error) {
-	n, err := s.deleteWhere(ctx, colQuestions, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: insight.KeyAt(cutoff)}}}})
+	n, err := s.questions.sweep(ctx, cutoff)
 	if err != nil {
 		return n, err
 	}
@@ -182,16 +221,14 @@ func (s *Store) sweepInsight(ctx context.Context, cutoff time.Time) (int64, erro
 	return n + m, err
 }
 
-// eraseInsight deletes a customer's questions and review items.
-func (s *Store) eraseInsight(ctx context.Context, userID string, counts map[string]int64) error {
-	for coll, field := range map[string]string{colQuestions: "user", colReview: "q.user"} {
-		unlock := s.lockWrites()
-		res, err := s.db.Collection(coll).DeleteMany(ctx, bson.D{{Key: field, Value: userID}})
-		unlock()
-		if err != nil {
-			return fmt.Errorf("erase %s: %w", coll, err)
-		}
-		counts[coll] = res.DeletedCount
+// eraseReview deletes a customer's review items (their questions go with the journal's erasure).
+func (s *Store) eraseReview(ctx context.Context, userID string, counts map[string]int64) error {
+	unlock := s.lockWrites()
+	res, err := s.db.Collection(colReview).DeleteMany(ctx, bson.D{{Key: "q.user", Value: userID}})
+	unlock()
+	if err != nil {
+		return fmt.Errorf("erase %s: %w", colReview, err)
 	}
+	counts[colReview] = res.DeletedCount
 	return nil
 }

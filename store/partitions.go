@@ -254,6 +254,12 @@ func (p *partitioned) close() {
 	}
 }
 
+// partitions are the collections kept in daily partitions on the embedded engine: the journal's
+// three and the questions.
+func (s *Store) partitions() []*partitioned {
+	return []*partitioned{s.steps, s.deliveries, s.transcript, s.questions}
+}
+
 // colInbox is the inbox's logical name (its physical collections are the buckets, inbox_<unix>).
 const colInbox = "inbox"
 
@@ -261,7 +267,7 @@ const colInbox = "inbox"
 // "steps", a checkpoint shard ("conversations_07") "conversations", an inbox bucket "inbox"; any
 // other name is its own.
 func (s *Store) logicalName(name string) string {
-	for _, p := range []*partitioned{s.steps, s.deliveries, s.transcript} {
+	for _, p := range s.partitions() {
 		if _, ok := p.dayOfName(name); ok {
 			return p.name
 		}

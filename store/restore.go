@@ -124,6 +124,8 @@ func (w *restorer) journal(name string) *partitioned {
 		return w.s.deliveries
 	case colTranscript:
 		return w.s.transcript
+	case colQuestions:
+		return w.s.questions
 	}
 	return nil
 }

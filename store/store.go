@@ -56,7 +56,10 @@ type Store struct {
 	log      *slog.Logger
 
 	steps, deliveries, transcript *partitioned
-	buckets                       inboxBuckets
+	// questions (bot/insight) are partitioned like the journal: they grow with every typed question
+	// and go with the transcript's period.
+	questions *partitioned
+	buckets   inboxBuckets
 	// groupCommits are the group-commit queues of whole collections on MongoDB (the shared inbox,
 	// the customers' leases: collAppender), by collection; guarded by buckets.mu.
 	groupCommits map[string]*appender
@@ -139,6 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.steps = newPartitioned(s, colSteps, "eventAt", 1000, true)
 	s.deliveries = newPartitioned(s, colDeliveries, "at", 1000, true)
 	s.transcript = newPartitioned(s, colTranscript, "at", 2000, false)
+	s.questions = newPartitioned(s, colQuestions, "at", 1000, true)
 	if err := s.Ping(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("store unreachable: %w", err)
@@ -185,7 +189,7 @@ func (s *Store) Close(ctx context.Context) {
 	}
 	s.bg.Wait()
 	s.closeInbox()
-	for _, p := range []*partitioned{s.steps, s.deliveries, s.transcript} {
+	for _, p := range s.partitions() {
 		if p != nil {
 			p.close()
 		}

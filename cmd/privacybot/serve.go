@@ -245,6 +245,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	}
 	a.sweeper = wireRetention(cfg, st, a, log)
 	console.Retention = a.sweeper // the admin's page of retention periods and sweeps
+	wireDashboard(cfg, console, st, mkt.consents, a.requests, hours)
 	state := &stateCollector{a: a}
 	sctx, cancelSweeps := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelSweeps()
