@@ -65,6 +65,12 @@ func maskPII(text string, names []string) (string, []string) {
 			s = m
 		}
 	}
+	if len(kinds) == 0 {
+		return text, nil // nothing masked: the words as the customer wrote them
+	}
+	for strings.Contains(s, Mask+Mask) { // a name masked part by part reads as one
+		s = strings.ReplaceAll(s, Mask+Mask, Mask)
+	}
 	slices.Sort(kinds)
 	return s, kinds
 }
@@ -77,6 +83,9 @@ func nameParts(names []string) []string {
 		n = strings.TrimSpace(norm.NFKC.String(n))
 		if utf8.RuneCountInString(n) >= 2 {
 			out = append(out, n)
+			if joined := strings.Join(strings.Fields(n), ""); joined != n {
+				out = append(out, joined) // 「山田 花子」 written 「山田花子」
+			}
 		}
 		for _, p := range strings.FieldsFunc(n, func(r rune) bool { return r == ' ' || r == '　' || r == '・' }) {
 			if utf8.RuneCountInString(p) >= 2 && !slices.Contains(out, p) {
