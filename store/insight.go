@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -83,20 +84,36 @@ func (s *Store) SetFeedback(ctx context.Context, key, feedback string, at time.T
 func (s *Store) Questions(ctx context.Context, from, to time.Time) ([]insight.Question, error) {
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: insight.KeyAt(from)}, {Key: "$lt", Value: insight.KeyAt(to)}}}}
 	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	colls := s.questionColls(from, to)
+	days := make([][]insight.Question, len(colls))
+	errs := make([]error, len(colls))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, questionReaders)
+	for i, c := range colls {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cur, err := c.Find(ctx, filter, sorted)
+			if err == nil {
+				err = cur.All(ctx, &days[i])
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
 	out := []insight.Question{}
-	for _, c := range s.questionColls(from, to) {
-		cur, err := c.Find(ctx, filter, sorted)
-		if err != nil {
-			return nil, err
+	for i := range colls {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		var day []insight.Question
-		if err := cur.All(ctx, &day); err != nil {
-			return nil, err
-		}
-		out = append(out, day...)
+		out = append(out, days[i]...)
 	}
 	return out, nil
 }
+
+// questionReaders is how many days of questions are read at once: a year is 365 collections on the
+// embedded engine, and each read waits mostly on its round trip.
+const questionReaders = 8
 
 // questionColls are the collections that may hold questions of [from, to), oldest first.
 func (s *Store) questionColls(from, to time.Time) []*mongo.Collection {
