@@ -45,6 +45,49 @@ func newBrowser(t *testing.T, w, h int, timeout time.Duration) (context.Context,
 	return ctx, func() { cancel(); cancelR(); cancelA() }
 }
 
+// browserPage is one chromium tab of a test; each method fails the test on an error.
+type browserPage struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// openPage starts chromium (see newBrowser) and returns its tab and the function that closes it.
+func openPage(t *testing.T, w, h int, timeout time.Duration) (*browserPage, func()) {
+	t.Helper()
+	ctx, closeBrowser := newBrowser(t, w, h, timeout)
+	return &browserPage{t: t, ctx: ctx}, closeBrowser
+}
+
+// run carries out actions; what names them in a failure.
+func (p *browserPage) run(what string, acts ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, acts...); err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression whose value is a string.
+func (p *browserPage) eval(expr string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		p.t.Fatalf("%s: %v", expr, err)
+	}
+	return s
+}
+
+// shot saves a screenshot of the whole page to path.
+func (p *browserPage) shot(path string) {
+	p.t.Helper()
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
 // consoleLogin is the browser actions that log a staff member (password testPassword) in to the
 // console at base and wait for its navigation.
 func consoleLogin(base, email string) []chromedp.Action[chromedp.Void] {

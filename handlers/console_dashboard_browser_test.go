@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,32 +14,9 @@ import (
 // screenshot of the days goes to /tmp/dashboard-ja.png (of the months to /tmp/dashboard-ja-month.png).
 func TestDashboardInBrowser(t *testing.T) {
 	h := newDashboardConsole(t, seedDashboard)
-	ctx, closeBrowser := newBrowser(t, 1366, 900, 90*time.Second)
+	page, closeBrowser := openPage(t, 1366, 900, 90*time.Second)
 	defer closeBrowser()
-	run := func(what string, acts ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return s
-	}
-	shot := func(path string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	run, eval, shot := page.run, page.eval, page.shot
 	run("log in", consoleLogin(h.bot.URL, "admin@x.example")...)
 	run("open the dashboard", chromedp.Click(chromedp.CSS(`nav a[href="/console/dashboard"]`)), chromedp.WaitVisible(chromedp.CSS(`.dash-tiles`)))
 	if got := eval(`document.querySelector('.dash-periods .current').textContent`); got != "週別" {

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,32 +19,9 @@ func TestReviewInboxInBrowser(t *testing.T) {
 	h.addStaff("agent@x.example", "佐藤", account.RoleAgent)
 	seedReview(t, h, "開示請求の手数料はいくらですか", "開示請求の手数料っていくら？", "スマートメーターの情報はどこまで見られてるの",
 		"山田花子です。090-1234-5678に電話ください")
-	ctx, closeBrowser := newBrowser(t, 1366, 900, 60*time.Second)
+	page, closeBrowser := openPage(t, 1366, 900, 60*time.Second)
 	defer closeBrowser()
-	run := func(what string, acts ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, acts...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return s
-	}
-	shot := func(path string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	run, eval, shot := page.run, page.eval, page.shot
 	run("log in", consoleLogin(h.bot.URL, "agent@x.example")...)
 	run("open the inbox", chromedp.Click(chromedp.CSS(`nav a[href="/console/review"]`)), chromedp.WaitVisible(chromedp.CSS(`.review .group`)))
 	if got := eval(`[...document.querySelectorAll('.review .group')].map(g => g.dataset.count).join(',')`); got != "2,1,1" {
