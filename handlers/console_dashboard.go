@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/enemane/privacybot/bot"
 	"github.com/enemane/privacybot/bot/account"
@@ -31,8 +32,9 @@ type Dashboard struct {
 	// Now is the dashboard's clock (nil: the console's).
 	Now func() time.Time
 
-	mu    sync.Mutex
-	cache map[insight.Period]dashCached
+	mu     sync.Mutex
+	cache  map[insight.Period]dashCached
+	flight singleflight.Group
 }
 
 type dashCached struct {
@@ -54,19 +56,26 @@ func (d *Dashboard) figures(ctx context.Context, p insight.Period, now time.Time
 	if ok && ttl > 0 && now.Sub(c.at) < ttl && !now.Before(c.at) {
 		return c.f, nil
 	}
-	w := insight.NewWindow(p, now, tokyo, 0)
-	recs, err := d.Source.DashboardRecords(ctx, w.From(), w.To())
+	// Staff opening the page together share one computation (it reads every record of the period).
+	v, err, _ := d.flight.Do(string(p), func() (any, error) {
+		w := insight.NewWindow(p, now, tokyo, 0)
+		recs, err := d.Source.DashboardRecords(ctx, w.From(), w.To())
+		if err != nil {
+			return insight.Figures{}, err
+		}
+		f := insight.Compute(recs, w, now, d.Hours)
+		d.mu.Lock()
+		if d.cache == nil {
+			d.cache = map[insight.Period]dashCached{}
+		}
+		d.cache[p] = dashCached{f: f, at: now}
+		d.mu.Unlock()
+		return f, nil
+	})
 	if err != nil {
 		return insight.Figures{}, err
 	}
-	f := insight.Compute(recs, w, now, d.Hours)
-	d.mu.Lock()
-	if d.cache == nil {
-		d.cache = map[insight.Period]dashCached{}
-	}
-	d.cache[p] = dashCached{f: f, at: now}
-	d.mu.Unlock()
-	return f, nil
+	return v.(insight.Figures), nil
 }
 
 // dashNow is the time the dashboard counts at.

@@ -76,7 +76,7 @@ func newConsoleHarness(t *testing.T, hours bot.BusinessHours) *consoleHarness {
 	con := &handlers.Console{Chats: ho, Live: ho.Hub(), Sessions: h.st, Accounts: h.st, Directory: h.st, Canned: h.st,
 		Audit: h.st, Transcripts: h.st, Search: h.st, Log: quietLog(), HashCost: 4, Now: clk.Now,
 		Review: &insight.Inbox{Store: h.st, Classifier: insight.NewClassifier(baseModel, h.st, quietLog()), Now: clk.Now,
-			Names: func(context.Context, string) []string { return []string{"山田 花子"} }}}
+			Names: func(context.Context, string) ([]string, error) { return []string{"山田 花子"}, nil }}}
 	router := handlers.NewRouter(quietLog(), handlers.Routes{
 		Callback: &handlers.Callback{Secret: testSecret, Inbox: h.st, Dispatch: ho.Tap(h.proc), Log: quietLog(), Now: time.Now},
 		Health:   &handlers.Health{Store: h.st},

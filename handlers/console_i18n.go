@@ -119,7 +119,7 @@ var codeKinds = map[string][]string{
 	"notice":        {"queued", "joined"},
 	"action":        append(append(auditActions, requestAuditActions...), reviewAuditActions...),
 	"review_reason": {"unanswered", "unsure", "not_helped"},
-	"pii":           {"phone", "email", "name"},
+	"pii":           {"phone", "email", "name", "postal"},
 }
 
 // auditActions are the actions the console writes to the audit log (shown in words, the code on hover).

@@ -16,7 +16,7 @@ import (
 // ReviewDesk is what the review inbox needs (*insight.Inbox): the open questions grouped, the
 // decided ones, the taught phrases, and the decisions.
 type ReviewDesk interface {
-	Open(ctx context.Context) ([]insight.Group, error)
+	Open(ctx context.Context) (groups []insight.Group, more bool, err error)
 	Decided(ctx context.Context, limit int) ([]insight.Item, error)
 	Proposal(ctx context.Context, it insight.Item) (string, []string)
 	Teach(ctx context.Context, keys []string, intent, topic, text, by string) (insight.Taught, error)
@@ -67,6 +67,7 @@ type reviewRefusal struct {
 	Target, Text  string
 	Kinds         []string
 	InvalidTarget bool
+	NamesUnknown  bool // the customer's names could not be read: try again later
 }
 
 func (h *Console) renderReview(c *gin.Context, status int, refused *reviewRefusal) {
@@ -87,10 +88,11 @@ func (h *Console) renderReview(c *gin.Context, status int, refused *reviewRefusa
 	switch tab {
 	case "open":
 		var groups []insight.Group
-		if groups, err = h.Review.Open(ctx); err == nil {
-			data["Total"] = countItems(groups)
+		var more bool
+		if groups, more, err = h.Review.Open(ctx); err == nil {
+			data["Total"], data["TotalMore"] = countItems(groups), more
 			data["Groups"] = w.reviewGroups(ctx, h.Review, groups[:min(len(groups), reviewGroupsShown)], refused)
-			data["More"] = len(groups) > reviewGroupsShown
+			data["More"] = more || len(groups) > reviewGroupsShown
 		}
 	case "done":
 		var items []insight.Item
@@ -107,11 +109,14 @@ func (h *Console) renderReview(c *gin.Context, status int, refused *reviewRefusa
 		internalError(c, err)
 		return
 	}
-	if refused != nil {
+	switch {
+	case refused == nil:
+	case refused.InvalidTarget:
+		data["Problem"] = w.T("console.review.problem_bad")
+	case refused.NamesUnknown:
+		data["Problem"] = w.T("console.review.problem_names")
+	default:
 		data["Problem"] = w.T("console.review.problem_pii", "Kinds", w.piiKinds(refused.Kinds))
-		if refused.InvalidTarget {
-			data["Problem"] = w.T("console.review.problem_bad")
-		}
 	}
 	c.Status(status)
 	h.render(c, "review", data)
@@ -138,12 +143,13 @@ func reviewKeys(c *gin.Context) []string {
 
 // reviewTeach teaches the chosen intent (and topic) with the phrase as staff left it. A phrase with
 // personal data is refused: the form comes back with the data masked, for staff to check and send.
+// The writes are not cut short when staff leave the page (a teach is several writes).
 func (h *Console) reviewTeach(c *gin.Context) {
 	keys := reviewKeys(c)
 	target := c.PostForm("target")
 	intent, topic, _ := strings.Cut(target, "|")
 	text := c.PostForm("text")
-	t, err := h.Review.Teach(c.Request.Context(), keys, intent, topic, text, h.me(c).Email)
+	t, err := h.Review.Teach(context.WithoutCancel(c.Request.Context()), keys, intent, topic, text, h.me(c).Email)
 	var pii *insight.PIIError
 	switch {
 	case errors.As(err, &pii):
@@ -153,62 +159,70 @@ func (h *Console) reviewTeach(c *gin.Context) {
 	case errors.Is(err, insight.ErrBadTeach):
 		h.renderReview(c, http.StatusUnprocessableEntity, &reviewRefusal{Keys: keys, Target: target, Text: text, InvalidTarget: true})
 		return
+	case errors.Is(err, insight.ErrNamesUnknown):
+		h.Log.Warn("review: the customer's names could not be read; teaching refused", "err", err)
+		h.renderReview(c, http.StatusServiceUnavailable, &reviewRefusal{Keys: keys, Target: target, Text: text, NamesUnknown: true})
+		return
 	case errors.Is(err, insight.ErrDecided), errors.Is(err, insight.ErrNotFound):
 		h.reviewBack(c, "open", "e", "decided")
 		return
-	case err != nil && t.ID == "":
+	case errors.Is(err, insight.ErrRetrain):
+		// Taught and stored; the next sync retrains (every instance syncs every few seconds).
+		h.Log.Error("review: model not retrained after teaching", "err", err)
+	case err != nil:
 		internalError(c, err)
 		return
-	case err != nil:
-		// Taught and stored; the retraining failed and the next sync retries it.
-		h.Log.Error("review: model not retrained after teaching", "err", err)
 	}
 	h.audit(c, "review.teach", t.ID, "intent="+intent+" topic="+topic+" items="+strings.Join(keys, ","))
 	h.reviewBack(c, "open", "m", "taught")
 }
 
 func (h *Console) reviewIgnore(c *gin.Context) {
+	h.reviewDecide(c, "open", "review.ignore", "ignored", h.Review.Ignore)
+}
+
+func (h *Console) reviewReopen(c *gin.Context) {
+	h.reviewDecide(c, "done", "review.reopen", "reopened", h.Review.Reopen)
+}
+
+// reviewDecide carries out ignore or reopen on the form's items, audits what changed and returns to
+// tab with a notice.
+func (h *Console) reviewDecide(c *gin.Context, tab, action, flash string, decide func(context.Context, []string, string) error) {
 	keys := reviewKeys(c)
-	switch err := h.Review.Ignore(c.Request.Context(), keys, h.me(c).Email); {
-	case errors.Is(err, insight.ErrDecided), errors.Is(err, insight.ErrNotFound):
-		h.reviewBack(c, "open", "e", "decided")
+	switch err := decide(context.WithoutCancel(c.Request.Context()), keys, h.me(c).Email); {
+	case errors.Is(err, insight.ErrBadTeach):
+		h.reviewBack(c, tab, "e", "bad")
+		return
+	case errors.Is(err, insight.ErrDecided):
+		// Some were decided by someone else meanwhile; the others changed.
+		h.audit(c, action, strings.Join(keys, ","), "partly: some were decided meanwhile")
+		h.reviewBack(c, tab, "e", "decided")
 		return
 	case err != nil:
 		internalError(c, err)
 		return
 	}
-	h.audit(c, "review.ignore", strings.Join(keys, ","), "")
-	h.reviewBack(c, "open", "m", "ignored")
-}
-
-func (h *Console) reviewReopen(c *gin.Context) {
-	keys := reviewKeys(c)
-	if len(keys) == 0 {
-		h.reviewBack(c, "done", "e", "bad")
-		return
-	}
-	if err := h.Review.Reopen(c.Request.Context(), keys, h.me(c).Email); err != nil {
-		internalError(c, err)
-		return
-	}
-	h.audit(c, "review.reopen", strings.Join(keys, ","), "")
-	h.reviewBack(c, "done", "m", "reopened")
+	h.audit(c, action, strings.Join(keys, ","), "")
+	h.reviewBack(c, tab, "m", flash)
 }
 
 func (h *Console) reviewRevert(c *gin.Context) {
 	id := c.PostForm("id")
-	t, err := h.Review.Revert(c.Request.Context(), id, h.me(c).Email)
-	switch {
-	case errors.Is(err, insight.ErrReverted), errors.Is(err, insight.ErrNotFound):
+	t, err := h.Review.Revert(context.WithoutCancel(c.Request.Context()), id, h.me(c).Email)
+	if errors.Is(err, insight.ErrReverted) || t.ID == "" && errors.Is(err, insight.ErrNotFound) {
 		h.reviewBack(c, "taught", "e", "reverted")
 		return
-	case err != nil && t.ID == "":
+	}
+	if t.ID != "" { // reverted by this request, whatever failed after
+		h.audit(c, "review.revert", id, "intent="+t.Intent+" topic="+t.Topic)
+	}
+	switch {
+	case errors.Is(err, insight.ErrRetrain):
+		h.Log.Error("review: model not retrained after a revert", "err", err)
+	case err != nil:
 		internalError(c, err)
 		return
-	case err != nil:
-		h.Log.Error("review: model not retrained after a revert", "err", err)
 	}
-	h.audit(c, "review.revert", id, "intent="+t.Intent+" topic="+t.Topic)
 	h.reviewBack(c, "taught", "m", "reverted")
 }
 

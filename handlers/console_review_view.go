@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/enemane/privacybot/bot/insight"
 	"github.com/enemane/privacybot/flows"
@@ -147,12 +148,21 @@ func (w *words) reviewGroups(ctx context.Context, desk ReviewDesk, groups []insi
 		if g.Guess != "" && g.Guess != nlu.None {
 			v.Target = g.Guess + "|"
 		}
-		text, kinds := desk.Proposal(ctx, g.Items[0])
-		v.Text, v.Masked = text, w.piiKinds(kinds)
-		if refused != nil && slices.Equal(refused.Keys, v.Keys) {
-			v.Target, v.Text = refused.Target, refused.Text
-		}
 		out = append(out, v)
+	}
+	// The proposals, at once: each may ask LINE for a customer's name.
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() {
+			text, kinds := desk.Proposal(ctx, groups[i].Items[0])
+			out[i].Text, out[i].Masked = text, w.piiKinds(kinds)
+		})
+	}
+	wg.Wait()
+	for i := range out {
+		if refused != nil && slices.Equal(refused.Keys, out[i].Keys) {
+			out[i].Target, out[i].Text = refused.Target, refused.Text
+		}
 	}
 	return out
 }

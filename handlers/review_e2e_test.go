@@ -40,7 +40,7 @@ func newReviewHarness(t *testing.T) (*harness, *reviewDesk) {
 	rec.Questions, rec.Review = h.st, h.st
 	d.classifier = insight.NewClassifier(base, h.st, quietLog())
 	d.inbox = &insight.Inbox{Store: h.st, Classifier: d.classifier,
-		Names: func(context.Context, string) []string { return []string{"テスト 太郎"} }}
+		Names: func(context.Context, string) ([]string, error) { return []string{"テスト 太郎"}, nil }}
 	return h, d
 }
 
@@ -66,7 +66,7 @@ func TestReviewTeachRetrainsThePipeline(t *testing.T) {
 
 	a := u.say(miss)
 	mustNotCite(t, miss, a)
-	groups, err := d.inbox.Open(ctx)
+	groups, _, err := d.inbox.Open(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestReviewTeachRetrainsThePipeline(t *testing.T) {
 	if !strings.Contains(sorry.all(), "お役に立てず申し訳ありません") || chip(t, sorry, "担当者と話す").Data == "" {
 		t.Fatalf("after 'not helpful': %+v", sorry)
 	}
-	groups, _ = d.inbox.Open(ctx)
+	groups, _, _ = d.inbox.Open(ctx)
 	var unhelped *insight.Item
 	for _, g := range groups {
 		for i, it := range g.Items {

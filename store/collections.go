@@ -113,8 +113,8 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
 		// The review inbox by status; the insight's erasure and retention.
 		idx[colReview] = []mongo.IndexModel{{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}}},
-			{Keys: bson.D{{Key: "q.user", Value: 1}}}, {Keys: bson.D{{Key: "at", Value: 1}}}}
-		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}, {Keys: bson.D{{Key: "at", Value: 1}}}}
+			{Keys: bson.D{{Key: "q.user", Value: 1}}}}
+		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or
 	// more indexes that already exist, i.e. on the second start.
@@ -155,7 +155,8 @@ func ttlIndexes(policy []flows.Period) []ttlIndex {
 		after := p.Approx() + ttlBackstop
 		switch p.Kind {
 		case flows.DataTranscript:
-			out = append(out, ttlIndex{colTranscript, "at", after})
+			// The questions and review items copy the transcript's words and go with it.
+			out = append(out, ttlIndex{colTranscript, "at", after}, ttlIndex{colQuestions, "at", after}, ttlIndex{colReview, "at", after})
 		case flows.DataSteps:
 			out = append(out, ttlIndex{colSteps, "eventAt", after}, ttlIndex{colDeliveries, "at", after})
 		case flows.DataAudit:

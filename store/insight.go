@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -80,10 +81,11 @@ func (s *Store) SetFeedback(ctx context.Context, key, feedback string, at time.T
 }
 
 // Questions implements insight.QuestionStore: a range of _id, read on the embedded engine only in
-// the days it covers (the engine scans a collection for a range, so a day's is all it reads).
+// the days it covers (the engine scans a collection for a range, so a day's is all it reads),
+// without the customers' words (the figures need none).
 func (s *Store) Questions(ctx context.Context, from, to time.Time) ([]insight.Question, error) {
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: insight.KeyAt(from)}, {Key: "$lt", Value: insight.KeyAt(to)}}}}
-	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "text", Value: 0}})
 	colls := s.questionColls(from, to)
 	days := make([][]insight.Question, len(colls))
 	errs := make([]error, len(colls))
@@ -132,7 +134,8 @@ func (s *Store) questionColls(from, to time.Time) []*mongo.Collection {
 }
 
 // AddToReview implements insight.ReviewStore: an insert (group-committed: every miss is one, so on
-// a busy day this is on the hot path), or the reason added to the item there.
+// a busy day this is on the hot path), or the reason added to the item there. A customer's "not
+// helpful" after staff ignored the item brings it back to the inbox: it is new evidence.
 func (s *Store) AddToReview(ctx context.Context, it insight.Item) error {
 	errs, err := s.collAppender(colReview).insert(ctx, it)
 	if err != nil {
@@ -141,18 +144,31 @@ func (s *Store) AddToReview(ctx context.Context, it insight.Item) error {
 	if !errors.Is(errs[0], bot.ErrDuplicate) {
 		return errs[0]
 	}
+	update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: "reasons", Value: bson.D{{Key: "$each", Value: it.Reasons}}}}}}
+	if it.Question.Feedback != "" {
+		update = append(update, bson.E{Key: "$set", Value: bson.D{{Key: "q.fb", Value: it.Question.Feedback}, {Key: "q.fbAt", Value: it.Question.FeedbackAt}}})
+	}
 	defer s.lockWrites()()
-	_, err = s.db.Collection(colReview).UpdateOne(ctx, byID(it.Key), bson.D{
-		{Key: "$addToSet", Value: bson.D{{Key: "reasons", Value: bson.D{{Key: "$each", Value: it.Reasons}}}}},
-		{Key: "$set", Value: bson.D{{Key: "q.fb", Value: it.Question.Feedback}, {Key: "q.fbAt", Value: it.Question.FeedbackAt}}},
-	})
+	c := s.db.Collection(colReview)
+	res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: it.Key}, {Key: "reasons", Value: bson.D{{Key: "$nin", Value: it.Reasons}}}}, update)
+	if err != nil || res.ModifiedCount == 0 || !slices.Contains(it.Reasons, insight.ReasonNotHelped) {
+		return err // a reason it had already (a step applied again) changes nothing
+	}
+	_, err = c.UpdateOne(ctx, bson.D{{Key: "_id", Value: it.Key}, {Key: "status", Value: insight.StatusIgnored}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: insight.StatusOpen}}},
+			{Key: "$unset", Value: bson.D{{Key: "by", Value: ""}, {Key: "decidedAt", Value: ""}}}})
 	return err
 }
 
-// ReviewItems implements insight.ReviewStore (a scan of a small collection).
+// ReviewItems implements insight.ReviewStore (a scan of a small collection): open items by their
+// questions' time, decided ones by the time of the decision, newest first.
 func (s *Store) ReviewItems(ctx context.Context, status string, limit int) ([]insight.Item, error) {
+	order := bson.D{{Key: "_id", Value: -1}} // open: the newest questions first
+	if status != insight.StatusOpen {
+		order = bson.D{{Key: "decidedAt", Value: -1}, {Key: "_id", Value: -1}} // decided: the latest decisions first
+	}
 	cur, err := s.db.Collection(colReview).Find(ctx, bson.D{{Key: "status", Value: status}},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit)))
+		options.Find().SetSort(order).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, err
 	}
@@ -170,19 +186,27 @@ func (s *Store) ReviewItem(ctx context.Context, key string) (insight.Item, bool,
 	return it, err == nil, err
 }
 
-// DecideReview implements insight.ReviewStore.
-func (s *Store) DecideReview(ctx context.Context, keys []string, d insight.Decision) error {
+// DecideReview implements insight.ReviewStore: one conditional update (on MongoDB atomic per item,
+// so of two staff deciding one item one wins; on FerretDB one process is safe, the console's
+// decisions being rare and the items then checked again by status).
+func (s *Store) DecideReview(ctx context.Context, keys []string, cur insight.Current, d insight.Decision) (int, error) {
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}, {Key: "status", Value: cur.Status}}
+	if cur.TaughtID != "" {
+		filter = append(filter, bson.E{Key: "taught", Value: cur.TaughtID})
+	}
 	set := bson.D{{Key: "status", Value: d.Status}, {Key: "by", Value: d.By}, {Key: "decidedAt", Value: d.At}}
 	update := bson.D{{Key: "$set", Value: set}}
 	if d.TaughtID != "" {
-		set = append(set, bson.E{Key: "taught", Value: d.TaughtID})
-		update = bson.D{{Key: "$set", Value: set}}
+		update = bson.D{{Key: "$set", Value: append(set, bson.E{Key: "taught", Value: d.TaughtID})}}
 	} else {
 		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "taught", Value: ""}}})
 	}
 	defer s.lockWrites()()
-	_, err := s.db.Collection(colReview).UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}}, update)
-	return err
+	res, err := s.db.Collection(colReview).UpdateMany(ctx, filter, update)
+	if err != nil {
+		return 0, err
+	}
+	return int(res.ModifiedCount), nil
 }
 
 // AddTaught implements insight.ReviewStore.
@@ -208,7 +232,8 @@ func (s *Store) RevertTaught(ctx context.Context, id, by string, at time.Time) e
 	unlock := s.lockWrites()
 	res, err := s.db.Collection(colTaught).UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: id}, {Key: "reverted", Value: bson.D{{Key: "$ne", Value: true}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "reverted", Value: true}, {Key: "revertedBy", Value: by}, {Key: "revertedAt", Value: at}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "reverted", Value: true}, {Key: "revertedBy", Value: by}, {Key: "revertedAt", Value: at}}},
+			{Key: "$unset", Value: bson.D{{Key: "text", Value: ""}}}})
 	unlock()
 	if err != nil {
 		return err

@@ -46,8 +46,11 @@ func TestInsightCollections(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 2 || got[0].EventID != "e1" || got[1].EventID != "e2" || got[0].Text != "開示にお金はかかりますか" {
-				t.Fatalf("questions of the day: %+v", got)
+			if len(got) != 2 || got[0].EventID != "e1" || got[1].EventID != "e2" || got[0].Text != "" || got[0].Intent != "none" {
+				t.Fatalf("questions of the day (without their words): %+v", got)
+			}
+			if q, found, err := s.Question(ctx, qs[1].Key); err != nil || !found || q.Text != "開示にお金はかかりますか" {
+				t.Fatalf("one question: %+v %v %v", q, found, err)
 			}
 			if err := s.SetFeedback(ctx, qs[2].Key, insight.FeedbackNotHelped, day.Add(3*time.Hour)); err != nil {
 				t.Fatal(err)
@@ -80,13 +83,29 @@ func TestInsightCollections(t *testing.T) {
 			if len(open) != 2 || open[0].Key != qs[2].Key || !slices.Equal(open[1].Reasons, []string{insight.ReasonUnanswered, insight.ReasonNotHelped}) {
 				t.Fatalf("open items (newest first, reasons added once): %+v", open)
 			}
-			if err := s.DecideReview(ctx, []string{qs[1].Key}, insight.Decision{Status: insight.StatusTaught, TaughtID: "t1", By: "a@example.jp", At: day}); err != nil {
-				t.Fatal(err)
+			if n, err := s.DecideReview(ctx, []string{qs[1].Key, qs[2].Key}, insight.Current{Status: insight.StatusOpen},
+				insight.Decision{Status: insight.StatusTaught, TaughtID: "t1", By: "a@example.jp", At: day}); err != nil || n != 2 {
+				t.Fatalf("decided %d: %v", n, err)
+			}
+			// Decided already: a second decision expecting them open changes nothing.
+			if n, err := s.DecideReview(ctx, []string{qs[1].Key}, insight.Current{Status: insight.StatusOpen},
+				insight.Decision{Status: insight.StatusIgnored, By: "c@example.jp", At: day}); err != nil || n != 0 {
+				t.Fatalf("second decision changed %d: %v", n, err)
+			}
+			// Give qs[2] back: only items taught with t1 are.
+			if n, err := s.DecideReview(ctx, []string{qs[2].Key}, insight.Current{Status: insight.StatusTaught, TaughtID: "t9"},
+				insight.Decision{Status: insight.StatusOpen, At: day}); err != nil || n != 0 {
+				t.Fatalf("another phrase's items changed %d: %v", n, err)
+			}
+			if n, err := s.DecideReview(ctx, []string{qs[2].Key}, insight.Current{Status: insight.StatusTaught, TaughtID: "t1"},
+				insight.Decision{Status: insight.StatusOpen, At: day}); err != nil || n != 1 {
+				t.Fatalf("given back %d: %v", n, err)
 			}
 			if it, found, _ := s.ReviewItem(ctx, qs[1].Key); !found || it.Status != insight.StatusTaught || it.TaughtID != "t1" || it.By != "a@example.jp" {
 				t.Fatalf("decided item: %+v", it)
 			}
-			if err := s.DecideReview(ctx, []string{qs[1].Key}, insight.Decision{Status: insight.StatusOpen, By: "b@example.jp", At: day}); err != nil {
+			if _, err := s.DecideReview(ctx, []string{qs[1].Key}, insight.Current{Status: insight.StatusTaught},
+				insight.Decision{Status: insight.StatusOpen, By: "b@example.jp", At: day}); err != nil {
 				t.Fatal(err)
 			}
 			if it, _, _ := s.ReviewItem(ctx, qs[1].Key); it.Status != insight.StatusOpen || it.TaughtID != "" {
@@ -145,5 +164,37 @@ func TestInsightCollections(t *testing.T) {
 				t.Fatalf("after U2's erasure: %+v", left)
 			}
 		})
+	}
+}
+
+// A customer's "not helpful" on an item staff ignored brings it back to the inbox; the same step
+// applied again (a redelivery) changes nothing, and a later reason without a verdict keeps it.
+func TestReviewItemReasons(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	q := question(at, "e1", "U1", "答えが違う", "faq.3")
+	unsure := insight.Item{Key: q.Key, Question: q, Reasons: []string{insight.ReasonUnsure}, Status: insight.StatusOpen, At: at}
+	if err := s.AddToReview(ctx, unsure); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DecideReview(ctx, []string{q.Key}, insight.Current{Status: insight.StatusOpen},
+		insight.Decision{Status: insight.StatusIgnored, By: "a@example.jp", At: at}); err != nil || n != 1 {
+		t.Fatalf("ignore: %d %v", n, err)
+	}
+	q.Feedback, q.FeedbackAt = insight.FeedbackNotHelped, at.Add(time.Minute)
+	unhelped := insight.Item{Key: q.Key, Question: q, Reasons: []string{insight.ReasonNotHelped}, Status: insight.StatusOpen, At: at}
+	for range 2 {
+		if err := s.AddToReview(ctx, unhelped); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddToReview(ctx, unsure); err != nil { // the question's step applied again
+		t.Fatal(err)
+	}
+	it, _, err := s.ReviewItem(ctx, q.Key)
+	if err != nil || it.Status != insight.StatusOpen || it.Question.Feedback != insight.FeedbackNotHelped ||
+		!slices.Equal(it.Reasons, []string{insight.ReasonUnsure, insight.ReasonNotHelped}) || it.By != "" {
+		t.Fatalf("item: %+v %v", it, err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,7 +69,13 @@ func (c *Classifier) Sync(ctx context.Context) (bool, error) {
 	var ex []nlu.Example
 	var live []Taught
 	for _, t := range all {
-		if !t.Reverted {
+		switch {
+		case t.Reverted:
+		case !slices.Contains(nlu.Intents, t.Intent) || strings.TrimSpace(t.Text) == "":
+			// Taught for an intent this version no longer has: left out, so that one phrase cannot
+			// keep all the others out of service. Named by ID only (the text is a customer's words).
+			c.log.Warn("taught phrase left out: its intent is unknown to this version", "taught", t.ID, "intent", t.Intent)
+		default:
 			ex = append(ex, nlu.Example{Intent: t.Intent, Topic: t.Topic, Text: t.Text})
 			live = append(live, t)
 		}

@@ -20,10 +20,11 @@ func TestTaughtPhrasesReachEveryInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(ctx)
-	base, err := nlu.Load()
+	baseOnce.Do(func() { baseModel, err = nlu.Load() })
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := baseModel
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	one, two := insight.NewClassifier(base, st, quiet), insight.NewClassifier(base, st, quiet)
 	const phrase = "うちの家の間取り図ってまだ持ってますか"

@@ -3,6 +3,7 @@ package insight
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -26,8 +27,9 @@ type Inbox struct {
 	Store      ReviewStore
 	Classifier *Classifier
 	// Names returns the names the customer is known by (their LINE display name, the names on their
-	// requests), which a taught phrase must not hold. Nil: names are not checked.
-	Names func(ctx context.Context, userID string) []string
+	// requests), which a taught phrase must not hold; an error when they cannot be read now. Nil:
+	// names are not checked.
+	Names func(ctx context.Context, userID string) ([]string, error)
 	Now   func() time.Time
 }
 
@@ -38,11 +40,11 @@ type Group struct {
 }
 
 // Open returns the open items grouped by similarity: the groups with the most items first, then the
-// newest.
-func (b *Inbox) Open(ctx context.Context) ([]Group, error) {
+// newest. It reads the newest inboxLimit open items; more is set when there may be older ones.
+func (b *Inbox) Open(ctx context.Context) (groups []Group, more bool, err error) {
 	items, err := b.Store.ReviewItems(ctx, StatusOpen, inboxLimit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	texts := make([]string, len(items))
 	for i, it := range items {
@@ -64,7 +66,7 @@ func (b *Inbox) Open(ctx context.Context) ([]Group, error) {
 		out = append(out, g)
 	}
 	slices.SortStableFunc(out, func(a, b Group) int { return len(b.Items) - len(a.Items) })
-	return out, nil
+	return out, len(items) == inboxLimit, nil
 }
 
 // Decided returns the items decided most recently (taught or ignored), newest first.
@@ -81,14 +83,19 @@ func (b *Inbox) Decided(ctx context.Context, limit int) ([]Item, error) {
 	return out[:min(len(out), limit)], nil
 }
 
-// Proposal is the phrase the inbox proposes to teach for an item: its text with personal data masked.
+// Proposal is the phrase the inbox proposes to teach for an item: its text with personal data masked
+// (the names known; a name that cannot be read now is checked again when the phrase is taught).
 func (b *Inbox) Proposal(ctx context.Context, it Item) (string, []string) {
-	return MaskPII(it.Question.Text, b.names(ctx, it.Question.UserID))
+	names, _ := b.names(ctx, it.Question.UserID)
+	return MaskPII(it.Question.Text, names)
 }
 
 // Teach stores text as a phrase of intent (and topic, for a policy item) taught from the items of
 // keys, marks them taught and retrains the model in service. The phrase is refused (a *PIIError)
-// when it holds personal data of the items' customers, a phone number or an e-mail address.
+// when it holds personal data of the items' customers, a phone number or an e-mail address, and
+// while their names cannot be read (ErrNamesUnknown). The items are claimed first: of two staff
+// deciding one item, the second gets ErrDecided and nothing of theirs is stored. A retraining that
+// failed is ErrRetrain (the phrase is taught; the next sync retrains).
 func (b *Inbox) Teach(ctx context.Context, keys []string, intent, topic, text, by string) (Taught, error) {
 	text = strings.TrimSpace(text)
 	if len(keys) == 0 || text == "" || !slices.Contains(nlu.Intents, intent) || !topicFits(intent, topic) {
@@ -100,55 +107,88 @@ func (b *Inbox) Teach(ctx context.Context, keys []string, intent, topic, text, b
 	}
 	var names []string
 	for _, it := range items {
-		names = append(names, b.names(ctx, it.Question.UserID)...)
+		more, err := b.names(ctx, it.Question.UserID)
+		if err != nil {
+			return Taught{}, fmt.Errorf("%w: %v", ErrNamesUnknown, err)
+		}
+		names = append(names, more...)
 	}
 	if masked, kinds := MaskPII(text, names); len(kinds) > 0 {
 		return Taught{}, &PIIError{Kinds: kinds, Masked: masked}
 	}
 	t := Taught{ID: newID(), Text: text, Intent: intent, Topic: topic, Lang: items[0].Question.Lang,
 		Items: keys, By: by, At: b.now()}
-	if err := b.Store.AddTaught(ctx, t); err != nil {
+	claimed := Current{Status: StatusTaught, TaughtID: t.ID}
+	n, err := b.Store.DecideReview(ctx, keys, Current{Status: StatusOpen}, Decision{Status: StatusTaught, TaughtID: t.ID, By: by, At: t.At})
+	if err == nil && n < len(keys) {
+		err = ErrDecided
+	}
+	if err == nil {
+		err = b.Store.AddTaught(ctx, t)
+	}
+	if err != nil {
+		// Give back what was claimed: the items are open again, as if nothing had been taught.
+		if _, uerr := b.Store.DecideReview(ctx, keys, claimed, Decision{Status: StatusOpen, By: by, At: t.At}); uerr != nil {
+			return Taught{}, errors.Join(err, uerr)
+		}
 		return Taught{}, err
 	}
-	if err := b.Store.DecideReview(ctx, keys, Decision{Status: StatusTaught, TaughtID: t.ID, By: by, At: t.At}); err != nil {
-		return t, err
+	if _, err := b.Classifier.Sync(ctx); err != nil {
+		return t, fmt.Errorf("%w: %v", ErrRetrain, err)
 	}
-	_, err = b.Classifier.Sync(ctx)
-	return t, err
+	return t, nil
 }
 
-// Ignore marks the items of keys ignored: nothing to teach.
+// Ignore marks the items of keys ignored: nothing to teach. ErrDecided when some were decided by
+// someone else meanwhile (the others are ignored).
 func (b *Inbox) Ignore(ctx context.Context, keys []string, by string) error {
-	if _, err := b.openItems(ctx, keys); err != nil {
-		return err
-	}
-	return b.Store.DecideReview(ctx, keys, Decision{Status: StatusIgnored, By: by, At: b.now()})
+	return b.decide(ctx, keys, Current{Status: StatusOpen}, Decision{Status: StatusIgnored, By: by, At: b.now()})
 }
 
-// Reopen puts ignored items back in the inbox.
+// Reopen puts ignored items back in the inbox (ErrDecided for items that are not ignored).
 func (b *Inbox) Reopen(ctx context.Context, keys []string, by string) error {
-	return b.Store.DecideReview(ctx, keys, Decision{Status: StatusOpen, By: by, At: b.now()})
+	return b.decide(ctx, keys, Current{Status: StatusIgnored}, Decision{Status: StatusOpen, By: by, At: b.now()})
+}
+
+func (b *Inbox) decide(ctx context.Context, keys []string, cur Current, d Decision) error {
+	if len(keys) == 0 {
+		return ErrBadTeach
+	}
+	n, err := b.Store.DecideReview(ctx, keys, cur, d)
+	if err == nil && n < len(keys) {
+		return ErrDecided
+	}
+	return err
 }
 
 // Revert takes a taught phrase back: it is no longer trained on (the model in service is retrained
-// now), and the items it was taught from are open again.
+// now), its text is deleted, and the items still taught with it are open again. Reverting a phrase
+// already reverted finishes what an interrupted revert left (the items) and says ErrReverted. The
+// returned phrase has an ID whenever this call reverted it, even if what follows failed.
 func (b *Inbox) Revert(ctx context.Context, id, by string) (Taught, error) {
-	if err := b.Store.RevertTaught(ctx, id, by, b.now()); err != nil {
-		return Taught{}, err
+	reverted := b.Store.RevertTaught(ctx, id, by, b.now())
+	if reverted != nil && !errors.Is(reverted, ErrReverted) {
+		return Taught{}, reverted // nothing changed
 	}
+	// From here the phrase is reverted: the Taught returned names it whatever else fails.
+	t := Taught{ID: id, Reverted: true}
 	all, err := b.Store.TaughtPhrases(ctx)
 	if err != nil {
-		return Taught{}, err
+		return t, err
 	}
-	i := slices.IndexFunc(all, func(t Taught) bool { return t.ID == id })
-	if i < 0 {
-		return Taught{}, ErrNotFound
+	if i := slices.IndexFunc(all, func(x Taught) bool { return x.ID == id }); i >= 0 {
+		t = all[i]
 	}
-	if err := b.Store.DecideReview(ctx, all[i].Items, Decision{Status: StatusOpen, By: by, At: b.now()}); err != nil {
-		return all[i], err
+	if _, err := b.Store.DecideReview(ctx, t.Items, Current{Status: StatusTaught, TaughtID: id}, Decision{Status: StatusOpen, By: by, At: b.now()}); err != nil {
+		return t, err
 	}
-	_, err = b.Classifier.Sync(ctx)
-	return all[i], err
+	if reverted != nil {
+		return t, reverted
+	}
+	if _, err := b.Classifier.Sync(ctx); err != nil {
+		return t, fmt.Errorf("%w: %v", ErrRetrain, err)
+	}
+	return t, nil
 }
 
 // Taught returns the taught phrases, newest first.
@@ -176,9 +216,9 @@ func (b *Inbox) openItems(ctx context.Context, keys []string) ([]Item, error) {
 	return out, nil
 }
 
-func (b *Inbox) names(ctx context.Context, user string) []string {
+func (b *Inbox) names(ctx context.Context, user string) ([]string, error) {
 	if b.Names == nil {
-		return nil
+		return nil, nil
 	}
 	return b.Names(ctx, user)
 }

@@ -18,22 +18,35 @@ const (
 	PIIPhone = "phone"
 	PIIEmail = "email"
 	PIIName  = "name"
+	// PIIPostal is a postal code: where an address starts.
+	PIIPostal = "postal"
 )
 
 // Mask is what stands where personal data was: no letters or digits, so it adds no word to the model.
 const Mask = "＊＊＊"
 
 var (
-	emailRe = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
-	// phoneRe matches Japanese numbers (0X-XXXX-XXXX, 090…, 0120…), +81 and other international
-	// numbers, with hyphens, spaces, dots or parentheses between the groups, and any other run of ten
-	// or more digits (an account or a customer number is no better in training data).
-	phoneRe = regexp.MustCompile(`(?:\+\d{1,3}[\s\-.]?)?\(?0?\d{1,4}\)?[\s\-.]?\d{1,4}[\s\-.]\d{3,4}|\d{10,}|\+\d{9,}`)
+	// digitDash is a dash between two digits, with any spaces around it: besides "-", the long vowel
+	// mark a Japanese IME types for "-" in kana mode (ー, ｰ), the minus sign, and the hyphens and
+	// dashes NFKC leaves as they are. maskPII makes it a plain "-" so that numbers are seen whole.
+	digitDash = regexp.MustCompile(`(\d)\s*[-ーｰ−‐‑‒–—―－]\s*(\d)`)
+	emailRe   = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+	// phoneRe matches a run of digits with the separators phone numbers are written with (hyphens,
+	// spaces, dots, parentheses; see dashes), optionally after a +: Japanese numbers (0X-XXXX-XXXX,
+	// 090…, 03(1234)5678, 0120…), +81 and other international numbers, and any other long number (an
+	// account or a customer number is no better in training data). maskPII counts its digits.
+	phoneRe = regexp.MustCompile(`\+?\(?\d[\d\s\-.()]*\d`)
+	// postalRe matches a postal code (〒123-4567, 123-4567): the start of an address.
+	postalRe = regexp.MustCompile(`〒\s*\d{3}-?\d{4}|\b\d{3}-\d{4}\b`)
+	// latinName matches a name part written in Latin letters only: such a part is looked for as a
+	// whole word, and only from three letters on ("Li" must not mask "LINE").
+	latinName = regexp.MustCompile(`^[A-Za-z'\-]+$`)
 )
 
-// FindPII returns the kinds of personal data in text: phone numbers, e-mail addresses and the given
-// names (the customer's name as LINE or the customer's own requests give it; each part of a name of
-// two characters or more counts on its own). Sorted, each kind once.
+// FindPII returns the kinds of personal data in text: phone numbers (and other long numbers), postal
+// codes, e-mail addresses and the given names (the customer's name as LINE or the customer's own
+// requests give it; each part of a name of two characters or more counts on its own, three letters
+// and a whole word for Latin script). Sorted, each kind once.
 func FindPII(text string, names []string) []string {
 	_, kinds := maskPII(text, names)
 	return kinds
@@ -45,6 +58,9 @@ func MaskPII(text string, names []string) (string, []string) { return maskPII(te
 
 func maskPII(text string, names []string) (string, []string) {
 	s := norm.NFKC.String(text)
+	for range 2 { // twice: neighbouring matches overlap ("1-2-3")
+		s = digitDash.ReplaceAllString(s, "$1-$2")
+	}
 	var kinds []string
 	found := func(k string) {
 		if !slices.Contains(kinds, k) {
@@ -53,14 +69,17 @@ func maskPII(text string, names []string) (string, []string) {
 	}
 	s = emailRe.ReplaceAllStringFunc(s, func(string) string { found(PIIEmail); return Mask })
 	s = phoneRe.ReplaceAllStringFunc(s, func(m string) string {
-		if countDigits(m) < 8 {
-			return m // a date, an amount or a policy item ("5-1-2"), not a number anyone answers
+		if n := countDigits(m); n < 10 && !(n >= 8 && strings.HasPrefix(m, "0") && strings.ContainsAny(m, "-()")) {
+			// A date (2026-12-05, 20261205), an amount or a policy item ("5-1-2"): not a number anyone
+			// answers. Eight or nine digits count only as a grouped number starting with 0 (03-123-4567).
+			return m
 		}
 		found(PIIPhone)
 		return Mask
 	})
+	s = postalRe.ReplaceAllStringFunc(s, func(string) string { found(PIIPostal); return Mask })
 	for _, part := range nameParts(names) {
-		if m := replaceFold(s, part); m != s {
+		if m := replaceName(s, part); m != s {
 			found(PIIName)
 			s = m
 		}
@@ -88,7 +107,11 @@ func nameParts(names []string) []string {
 			}
 		}
 		for _, p := range strings.FieldsFunc(n, func(r rune) bool { return r == ' ' || r == '　' || r == '・' }) {
-			if utf8.RuneCountInString(p) >= 2 && !slices.Contains(out, p) {
+			min := 2
+			if latinName.MatchString(p) {
+				min = 3
+			}
+			if utf8.RuneCountInString(p) >= min && !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 		}
@@ -97,10 +120,14 @@ func nameParts(names []string) []string {
 	return out
 }
 
-// replaceFold replaces every occurrence of part in s, ignoring case.
-func replaceFold(s, part string) string {
-	re := regexp.MustCompile(`(?i)` + regexp.QuoteMeta(part))
-	return re.ReplaceAllLiteralString(s, Mask)
+// replaceName replaces every occurrence of a name part in s, ignoring case; a part in Latin letters
+// only as a whole word.
+func replaceName(s, part string) string {
+	pat := `(?i)` + regexp.QuoteMeta(part)
+	if latinName.MatchString(part) {
+		pat = `(?i)\b` + regexp.QuoteMeta(part) + `\b`
+	}
+	return regexp.MustCompile(pat).ReplaceAllLiteralString(s, Mask)
 }
 
 func countDigits(s string) int {

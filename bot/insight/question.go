@@ -62,6 +62,6 @@ type QuestionStore interface {
 	Question(ctx context.Context, key string) (q Question, found bool, err error)
 	// SetFeedback records the customer's verdict on a question; the first verdict stands.
 	SetFeedback(ctx context.Context, key, feedback string, at time.Time) error
-	// Questions returns the questions asked in [from, to), oldest first.
+	// Questions returns the questions asked in [from, to), oldest first, without their Text.
 	Questions(ctx context.Context, from, to time.Time) ([]Question, error)
 }

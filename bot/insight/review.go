@@ -57,6 +57,14 @@ type Decision struct {
 	At       time.Time
 }
 
+// Current is what a decision expects of the items it changes: their status and, when set, the
+// phrase they were taught with. An item that is no longer so (someone else decided it meanwhile) is
+// left as it is.
+type Current struct {
+	Status   string
+	TaughtID string
+}
+
 // ReviewStore keeps the review inbox and the taught phrases (implemented by the store).
 type ReviewStore interface {
 	// AddToReview puts it in the inbox; when an item of its key is there, only the reason is added.
@@ -65,13 +73,15 @@ type ReviewStore interface {
 	ReviewItems(ctx context.Context, status string, limit int) ([]Item, error)
 	// ReviewItem loads one item; found is false when there is none.
 	ReviewItem(ctx context.Context, key string) (it Item, found bool, err error)
-	// DecideReview sets the decision on the items of keys.
-	DecideReview(ctx context.Context, keys []string, d Decision) error
+	// DecideReview sets the decision on those items of keys that are as cur says, and returns how
+	// many it changed.
+	DecideReview(ctx context.Context, keys []string, cur Current, d Decision) (int, error)
 	// AddTaught stores a taught phrase.
 	AddTaught(ctx context.Context, t Taught) error
 	// TaughtPhrases returns every taught phrase, reverted ones included, oldest first.
 	TaughtPhrases(ctx context.Context) ([]Taught, error)
-	// RevertTaught marks a phrase reverted; ErrNotFound when there is none, ErrReverted when it was.
+	// RevertTaught marks a phrase reverted and deletes its text (a phrase taken back is no longer
+	// kept); ErrNotFound when there is none, ErrReverted when it was.
 	RevertTaught(ctx context.Context, id, by string, at time.Time) error
 }
 
@@ -85,6 +95,12 @@ var (
 	ErrBadTeach = errors.New("insight: nothing to teach")
 	// ErrDecided: an item was decided by someone else meanwhile.
 	ErrDecided = errors.New("insight: already decided")
+	// ErrRetrain wraps the failure of the retraining after a phrase was taught or reverted: the
+	// change is stored and the next sync retrains.
+	ErrRetrain = errors.New("insight: stored, but the model in service was not retrained")
+	// ErrNamesUnknown: the customer's names could not be read, so a phrase cannot be checked for
+	// them; teaching waits until they can.
+	ErrNamesUnknown = errors.New("insight: the customer's names could not be read")
 )
 
 // PIIError is ErrPII with the kinds found and the phrase masked.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/enemane/privacybot/bot"
@@ -31,22 +32,11 @@ func wireInsight(st *store.Store, base *nlu.Model, line *bot.LINE, requests *req
 	if _, err := c.Sync(ctx); err != nil {
 		log.Warn("taught phrases not read at start; serving the model without them", "err", err)
 	}
-	names := func(ctx context.Context, user string) []string {
-		var out []string
-		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		if n, err := line.ProfileName(pctx, user); err == nil && n != "" {
-			out = append(out, n)
-		}
-		for _, r := range requests.ForUser(user) {
-			out = append(out, r.Name, r.RepName)
-		}
-		return out
-	}
+	names := &customerNames{profile: line.ProfileName, requests: requests}
 	return &deskInsight{
 		classifier: c,
 		recorder:   &insight.Recorder{Questions: st, Review: st},
-		inbox:      &insight.Inbox{Store: st, Classifier: c, Names: names, Now: time.Now},
+		inbox:      &insight.Inbox{Store: st, Classifier: c, Names: names.of, Now: time.Now},
 	}
 }
 
@@ -55,4 +45,50 @@ func (d *deskInsight) classify(text string) flows.Intent {
 	r := d.classifier.Classify(text)
 	return flows.Intent{Name: r.Intent, Confidence: r.Confidence, Topic: r.Topic, Also: r.Also,
 		Guess: r.Guess, GuessConf: r.GuessConf}
+}
+
+// customerNames are the names a customer is known by, which a taught phrase must not hold: their LINE
+// display name (read from LINE, kept 10 minutes: the review page proposes a phrase for every group)
+// and the names on their requests.
+type customerNames struct {
+	profile  func(ctx context.Context, userID string) (string, error)
+	requests *request.Service
+
+	mu    sync.Mutex
+	cache map[string]cachedName
+}
+
+type cachedName struct {
+	name string
+	at   time.Time
+}
+
+// nameTTL is how long a display name read from LINE is used.
+const nameTTL = 10 * time.Minute
+
+// of implements insight.Inbox.Names: an error when LINE cannot tell the display name now.
+func (n *customerNames) of(ctx context.Context, user string) ([]string, error) {
+	var out []string
+	for _, r := range n.requests.ForUser(user) {
+		out = append(out, r.Name, r.RepName)
+	}
+	n.mu.Lock()
+	c, ok := n.cache[user]
+	n.mu.Unlock()
+	if !ok || time.Since(c.at) > nameTTL {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		name, err := n.profile(pctx, user)
+		cancel()
+		if err != nil {
+			return out, err
+		}
+		c = cachedName{name: name, at: time.Now()}
+		n.mu.Lock()
+		if n.cache == nil || len(n.cache) > 10000 {
+			n.cache = map[string]cachedName{}
+		}
+		n.cache[user] = c
+		n.mu.Unlock()
+	}
+	return append(out, c.name), nil
 }

@@ -27,17 +27,19 @@ func runOutbox(ctx context.Context, a *app, st *store.Store, instance string) {
 	a.outbox.RunShared(ctx, st, instance, sharedEvery)
 }
 
-// runDesk runs the request service's fetcher and digest and, on MongoDB, what keeps this instance
-// current with the others: the request index (and the documents an instance that died left
-// unfetched), the consent index and the open escalations.
+// runDesk runs the request service's fetcher and digest, the sync of the taught phrases and, on
+// MongoDB, what keeps this instance current with the others: the request index (and the documents an
+// instance that died left unfetched), the consent index and the open escalations.
 func runDesk(ctx context.Context, a *app, st *store.Store, instance string, log *slog.Logger) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.requests.Run(ctx) })
 	if st.SharedInbox() {
 		wg.Go(func() { a.requests.RunShared(ctx, st, instance, sharedEvery) })
 		wg.Go(func() { runCatchUp(ctx, a, log) })
-		wg.Go(func() { a.insight.classifier.Run(ctx, sharedEvery) }) // phrases taught on another instance
 	}
+	// The taught phrases: another instance's teaching, and a retraining that failed here, are taken up
+	// at the next sync.
+	wg.Go(func() { a.insight.classifier.Run(ctx, sharedEvery) })
 	wg.Wait()
 }
 

@@ -202,12 +202,13 @@ func (m *Model) taughtTopic(x sparse, intent string) (string, bool) {
 	}
 	nx := vecNorm(x)
 	best, topic := float32(taughtSim), ""
-	for d, t := range m.docTopic {
+	for _, dt := range m.docTopic { // in document order: of two as similar, the first (in Train's order) wins
+		d := dt.doc
 		if m.classes[m.docCls[d]] != intent {
 			continue
 		}
-		if s := dot(x, m.docs[d]) / (nx * m.docNorm[d]); s >= best {
-			best, topic = s, t
+		if s := dot(x, m.docs[d]) / (nx * m.docNorm[d]); s > best || (s == best && topic == "") {
+			best, topic = s, dt.topic
 		}
 	}
 	return topic, topic != ""

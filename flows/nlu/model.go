@@ -56,8 +56,14 @@ type Model struct {
 	docCls  []int
 	post    [][]posting // feature -> training documents holding it
 	docNorm []float32
-	// docTopic is the topic staff gave a taught phrase, by training document index.
-	docTopic map[int]string
+	// docTopic lists the taught phrases given a topic, in document order.
+	docTopic []docTopic
+}
+
+// docTopic is the topic staff gave a taught phrase (training document doc).
+type docTopic struct {
+	doc   int
+	topic string
 }
 
 // posting is one training document's weight for a feature.
@@ -111,13 +117,13 @@ func Train(taught []Example) (*Model, error) {
 	slices.SortFunc(taught, func(a, b Example) int {
 		return strings.Compare(a.Intent+"\x00"+a.Topic+"\x00"+a.Text, b.Intent+"\x00"+b.Topic+"\x00"+b.Text)
 	})
-	topics := map[int]string{}
+	var topics []docTopic
 	for _, t := range taught {
 		if !slices.Contains(Intents, t.Intent) || strings.TrimSpace(t.Text) == "" {
 			return nil, fmt.Errorf("nlu: taught phrase %q: want a known intent and text, got %q", t.Text, t.Intent)
 		}
 		if t.Topic != "" {
-			topics[len(exs)] = t.Topic
+			topics = append(topics, docTopic{len(exs), t.Topic})
 		}
 		exs = append(exs, example{t.Intent, t.Text})
 	}
@@ -249,7 +255,7 @@ var (
 // same on every start). Only the first nBase documents (the shipped phrases) are shuffled; the taught
 // ones follow them in every epoch, in their own fixed order. So the shipped phrases are seen in the
 // same order whatever was taught, and a taught phrase moves the model by its own gradient steps
-// only: a shuffle of all documents would reorder everything at each phrase taught, and messages
+// (and the small shift its words make in the document frequencies) only: a shuffle of all documents would reorder everything at each phrase taught, and messages
 // near a decision boundary anywhere could change answer (measured: one taught phrase about smart
 // meters turned a complaint in a blind set into a policy answer).
 func (m *Model) fit(nFeat, nBase int) {
