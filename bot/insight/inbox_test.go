@@ -58,8 +58,12 @@ func TestInboxDecisionsRace(t *testing.T) {
 		inbox, st, keys := inboxOn(t, nil, "うちの家の間取り図ってまだ持ってますか", "間取り図はまだ保管されてますか")
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
-		wg.Go(func() { _, errs[0] = inbox.Teach(ctx, keys, "faq.13", "", "うちの家の間取り図ってまだ持ってますか", "a@example.jp") })
-		wg.Go(func() { _, errs[1] = inbox.Teach(ctx, keys, "faq.2", "", "間取り図はまだ保管されてますか", "b@example.jp") })
+		wg.Go(func() {
+			_, errs[0] = inbox.Teach(ctx, keys, "faq.13", "", "うちの家の間取り図ってまだ持ってますか", "a@example.jp")
+		})
+		wg.Go(func() {
+			_, errs[1] = inbox.Teach(ctx, keys, "faq.2", "", "間取り図はまだ保管されてますか", "b@example.jp")
+		})
 		wg.Go(func() { errs[2] = inbox.Ignore(ctx, keys[:1], "c@example.jp") })
 		wg.Wait()
 		won := 0

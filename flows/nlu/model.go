@@ -255,9 +255,10 @@ var (
 // same on every start). Only the first nBase documents (the shipped phrases) are shuffled; the taught
 // ones follow them in every epoch, in their own fixed order. So the shipped phrases are seen in the
 // same order whatever was taught, and a taught phrase moves the model by its own gradient steps
-// (and the small shift its words make in the document frequencies) only: a shuffle of all documents would reorder everything at each phrase taught, and messages
-// near a decision boundary anywhere could change answer (measured: one taught phrase about smart
-// meters turned a complaint in a blind set into a policy answer).
+// (and the small shift its words make in the document frequencies) only: a shuffle of all
+// documents would reorder everything at each phrase taught, and messages near a decision boundary
+// anywhere could change answer (measured: one taught phrase about smart meters turned a complaint
+// in a blind set into a policy answer).
 func (m *Model) fit(nFeat, nBase int) {
 	epochs, rate, l2 := fitEpochs, fitRate, fitL2
 	k := len(m.classes)
