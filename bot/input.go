@@ -1,6 +1,10 @@
 package bot
 
-import "github.com/enemane/privacybot/flows"
+import (
+	"unicode"
+
+	"github.com/enemane/privacybot/flows"
+)
 
 // input is what a step is told about an event: its kind and content (a text classified, a photo's
 // reference, a postback's data), the moment, the answer's language, business hours, the customer's
@@ -43,4 +47,38 @@ func (p *Processor) input(ev Event, lang flows.Lang) flows.Input {
 		in.Kind = flows.InputInternal
 	}
 	return in
+}
+
+// answerLang is the language to answer ev in: the one chosen in the chat; else, for a text written
+// plainly in the other language than the profile's, that language (an English-profile customer who
+// writes in Japanese is answered in Japanese, and the other way round); else the profile's. "Plainly":
+// any Japanese script makes a text Japanese; a text without any is English only from three words on,
+// so that 「OK」 or "menu" from a Japanese customer stays Japanese. The chat's choice is not changed.
+func answerLang(conv Conversation, ev Event) flows.Lang {
+	lang := conv.Lang()
+	if conv.State.Lang != "" || ev.Kind != EventMessage || ev.MessageType != "text" {
+		return lang
+	}
+	words, japanese := 0, false
+	inWord := false
+	for _, r := range ev.Text {
+		switch {
+		case unicode.In(r, unicode.Hiragana, unicode.Katakana, unicode.Han):
+			japanese = true
+		case r < unicode.MaxASCII && unicode.IsLetter(r):
+			if !inWord {
+				words++
+			}
+			inWord = true
+			continue
+		}
+		inWord = false
+	}
+	switch {
+	case japanese:
+		return flows.Ja
+	case words >= 3:
+		return flows.En
+	}
+	return lang
 }

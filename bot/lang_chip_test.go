@@ -173,13 +173,15 @@ func TestMenusOfferTheOtherLanguageThroughThePipeline(t *testing.T) {
 	for _, p := range []struct {
 		user, tag string
 		lang      flows.Lang
-	}{{"Uen", "en-US", flows.En}, {"Uja", "ja", flows.Ja}} {
+		says      [3]string // in the profile's language: the menu, two messages not understood
+	}{{"Uen", "en-US", flows.En, [3]string{"menu", "what is the weather today", "how are stocks doing"}},
+		{"Uja", "ja", flows.Ja, [3]string{"メニュー", "今日の天気は", "株価は"}}} {
 		user, lang := p.user, p.lang
 		c.m.set(user, p.tag, false)
 		wantMenu(t, user+" first contact", c.follow(user, false), lang)
-		wantMenu(t, user+" menu typed", c.text(user, "メニュー"), lang)
-		wantMenu(t, user+" a message not understood", c.text(user, "今日の天気は"), lang)
-		wantMenu(t, user+" a second one (staff offered)", c.text(user, "株価は"), lang)
+		wantMenu(t, user+" menu typed", c.text(user, p.says[0]), lang)
+		wantMenu(t, user+" a message not understood", c.text(user, p.says[1]), lang)
+		wantMenu(t, user+" a second one (staff offered)", c.text(user, p.says[2]), lang)
 		wantMenu(t, user+" a sticker", c.send(Event{Kind: EventMessage, Type: "message", UserID: user, MessageType: "sticker"}), lang)
 		wantMenu(t, user+" the menu chip", c.tap(user, "do=menu"), lang)
 
@@ -219,20 +221,38 @@ func TestLanguageChipWhenTheProfileIsUnknownOrChanges(t *testing.T) {
 	c := newLangChat(t)
 	c.m.set("Ufail", "en", true)
 	wantMenu(t, "profile lookup failed at first contact", c.follow("Ufail", false), flows.Ja)
-	wantMenu(t, "profile still unreadable", c.text("Ufail", "メニュー"), flows.Ja)
+	wantMenu(t, "profile still unreadable", c.text("Ufail", "menu"), flows.Ja)
 	c.m.set("Ufail", "en", false)
-	wantNoOwnChip(t, "profile readable again, within a minute of the failure", c.text("Ufail", "メニュー"))
+	wantNoOwnChip(t, "profile readable again, within a minute of the failure", c.text("Ufail", "menu"))
 	c.advance(profileRetry)
-	wantMenu(t, "a minute after the failure", c.text("Ufail", "メニュー"), flows.En)
+	wantMenu(t, "a minute after the failure", c.text("Ufail", "menu"), flows.En)
 
 	c.m.set("Uchg", "ja", false)
 	wantMenu(t, "Japanese profile", c.follow("Uchg", false), flows.Ja)
 	c.m.set("Uchg", "en", false) // changed on the phone: LINE tells the bot nothing
-	wantMenu(t, "profile changed, no follow yet", c.text("Uchg", "メニュー"), flows.Ja)
+	wantMenu(t, "profile changed, no follow yet", c.text("Uchg", "menu"), flows.Ja)
 	wantMenu(t, "follow after the change", c.follow("Uchg", true), flows.En)
-	wantMenu(t, "and after it", c.text("Uchg", "メニュー"), flows.En)
+	wantMenu(t, "and after it", c.text("Uchg", "menu"), flows.En)
 	c.m.set("Uchg", "ja", false)
 	wantMenu(t, "changed back, within the hour", c.text("Uchg", "menu"), flows.En)
 	c.advance(profileMaxAge)
 	wantMenu(t, "an hour after the last lookup", c.text("Uchg", "menu"), flows.Ja)
+}
+
+// TestAnswerInTheLanguageWritten: a customer who has not chosen a language in the chat is answered in
+// the language of what they write when it is plainly the other one (Japanese script; an English
+// sentence of three words or more), and offered the profile's; a short Latin word keeps the
+// profile's language, and a choice made in the chat wins over both.
+func TestAnswerInTheLanguageWritten(t *testing.T) {
+	c := newLangChat(t)
+	c.m.set("Uen", "en", false)
+	c.m.set("Uja", "ja", false)
+	wantMenu(t, "English profile", c.follow("Uen", false), flows.En)
+	wantMenu(t, "English profile writing Japanese", c.text("Uen", "メニュー"), flows.Ja)
+	wantMenu(t, "and a short word again", c.text("Uen", "menu"), flows.En)
+	wantMenu(t, "Japanese profile", c.follow("Uja", false), flows.Ja)
+	wantMenu(t, "a short Latin word", c.text("Uja", "menu"), flows.Ja)
+	wantMenu(t, "an English sentence", c.text("Uja", "show me the menu"), flows.En)
+	wantMenu(t, "chose Japanese in the chat", c.tap("Uen", "do=lang&l=ja"), flows.Ja)
+	wantMenu(t, "then writes English", c.text("Uen", "show me the menu"), flows.Ja)
 }

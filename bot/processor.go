@@ -270,10 +270,13 @@ func (p *Processor) handle(ctx context.Context, ev Event) error {
 	if err != nil {
 		return err
 	}
-	in := p.input(ev, conv.Lang())
+	lang := answerLang(conv, ev)
+	in := p.input(ev, lang)
 	res := p.cfg.Step(conv.State, in)
 	conv.State = res.State
-	lang := conv.Lang()
+	if conv.State.Lang != "" {
+		lang = conv.State.Lang // chosen in the chat (now, or before)
+	}
 	var out []Message
 	if ev.Kind != EventUnfollow {
 		out, err = p.cfg.Renderer.Render(lang, res.Replies)

@@ -178,9 +178,9 @@ func TestRetentionAnswerTellsThePeriodsInForce(t *testing.T) {
 				}
 				for _, want := range map[flows.Lang][]string{
 					flows.Ja: {"期間を過ぎた情報は遅滞なく消去", "配信停止のお申し出は、有効な間は上記の期間にかかわらず保存します",
-						"法令などで保存が義務づけられている情報は、その定めに従って保存します"},
-					flows.En: {"we erase it without delay", "An opt-out stays on record for as long as it is in force",
-						"If a law requires us to keep some information longer, we keep it as the law says"},
+						"法令などで保存が義務づけられている情報は、その定めに従って保存します", "開示等の請求（第5項）としてお申し出いただけます"},
+					flows.En: {"erase it without delay", "An opt-out stays on record for as long as it is in force",
+						"unless a law requires us to keep it longer", "as a personal-data request (item 5)"},
 				}[lang] {
 					if !strings.Contains(answer, want) {
 						t.Errorf("the answer lacks %q:\n%s", want, answer)
@@ -216,8 +216,8 @@ func containsWord(s, want string) bool {
 func TestRetentionAnswerWithoutPeriodsRefersToTheWindow(t *testing.T) {
 	r := renderer(t)
 	want := map[flows.Lang]string{
-		flows.Ja: "当社は個人情報ごとに保存期間を定め、期間を過ぎた情報は遅滞なく消去します。ただし、法令などで保存が義務づけられている場合は、その定めに従って保存します。個々の情報の保存期間は、第12項の窓口（TEL 086-239-7675）へお問い合わせください。",
-		flows.En: "We set a retention period for personal information and erase it without delay once that period is over, unless a law requires us to keep it longer. For the period of a particular piece of information, please ask our privacy desk (item 12, tel 086-239-7675).",
+		flows.Ja: "当社は個人情報ごとに保存期間を定め、期間を過ぎた情報は遅滞なく消去します。ただし、法令などで保存が義務づけられている情報は、その定めに従って保存します。\nご契約や工事の記録など、個々の情報の保存期間は、第12項の窓口（TEL 086-239-7675）へお問い合わせください。保存している情報の削除・消去をご希望の場合は、開示等の請求（第5項）としてお申し出いただけます。",
+		flows.En: "We set a retention period for each kind of personal information and erase it without delay once that period is over, unless a law requires us to keep it longer.\nFor the period of a particular piece of information, such as your contract or installation records, please ask our privacy desk (item 12, tel 086-239-7675). If you would like information we hold deleted, you can ask for that as a personal-data request (item 5).",
 	}
 	for _, tc := range []struct {
 		name    string

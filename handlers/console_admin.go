@@ -109,6 +109,7 @@ func (h *Console) updateStaff(c *gin.Context) {
 			c.Redirect(http.StatusSeeOther, "/console/staff?e=input")
 			return
 		}
+		st.OneTime = false // a password an admin sets lasts (local mode's printed one was for one login)
 		detail += " password changed"
 	}
 	if err := h.Accounts.SaveStaff(c.Request.Context(), st); err != nil {

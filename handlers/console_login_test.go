@@ -168,4 +168,14 @@ func TestOneTimePasswordOpensOneSession(t *testing.T) {
 	if !h.auditActions(t)["login.one_time_password_used"] {
 		t.Fatal("the use of the one-time password is not audited")
 	}
+	// A password the admin then sets on the staff page lasts: it logs in again and again.
+	const lasting = "a lasting password 2026"
+	if code, loc := c.act("/console/staff/update", url.Values{"email": {"admin@localhost"}, "role": {account.RoleAdmin}, "password": {lasting}}); code != http.StatusSeeOther || loc != "/console/staff?m=updated" {
+		t.Fatalf("setting a password: %d %s", code, loc)
+	}
+	for i := range 2 {
+		if code := h.loginTry(t, "admin@localhost", lasting, nil); code != http.StatusSeeOther {
+			t.Fatalf("login %d with the password set: %d", i+1, code)
+		}
+	}
 }

@@ -74,6 +74,9 @@ func (w *words) intentName(intent string) string {
 
 // topicName names a knowledge-base topic (its title), or "" for none or an unknown one.
 func (w *words) topicName(id string) string {
+	if id == nlu.TopicOptStatus {
+		return w.T("console.review.topic_optout_status")
+	}
 	for _, t := range flows.FAQTopics() {
 		if t.ID == id {
 			return w.T(t.TitleID())
@@ -101,9 +104,12 @@ type reviewGroupView struct {
 	Count  int
 	Guess  string
 	Rows   []reviewRow
-	Target string // the choice preselected
-	Text   string // the phrase to teach, personal data masked
-	Masked string // which kinds of personal data were masked, in words ("" none)
+	// Target is the choice preselected: none, unless staff sent the form and it came back (a guess
+	// preselected would make a wrong teach one click away).
+	Target  string
+	Text    string // the phrase to teach, personal data masked
+	Masked  string // which kinds of personal data were masked, in words ("" none)
+	Refused bool   // the form came back: the page scrolls to it
 }
 
 func (w *words) reviewRow(it insight.Item) reviewRow {
@@ -145,9 +151,6 @@ func (w *words) reviewGroups(ctx context.Context, desk ReviewDesk, groups []insi
 			v.Keys = append(v.Keys, it.Key)
 			v.Rows = append(v.Rows, w.reviewRow(it))
 		}
-		if g.Guess != "" && g.Guess != nlu.None {
-			v.Target = g.Guess + "|"
-		}
 		out = append(out, v)
 	}
 	// The proposals, at once: each may ask LINE for a customer's name.
@@ -161,7 +164,7 @@ func (w *words) reviewGroups(ctx context.Context, desk ReviewDesk, groups []insi
 	wg.Wait()
 	for i := range out {
 		if refused != nil && slices.Equal(refused.Keys, out[i].Keys) {
-			out[i].Target, out[i].Text = refused.Target, refused.Text
+			out[i].Target, out[i].Text, out[i].Refused = refused.Target, refused.Text, true
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot"
+	"github.com/enemane/privacybot/bot/consent"
 	"github.com/enemane/privacybot/bot/insight"
 	"github.com/enemane/privacybot/bot/request"
 	"github.com/enemane/privacybot/flows"
@@ -25,14 +26,14 @@ type deskInsight struct {
 // wireInsight trains the model with the phrases staff taught so far and builds the review inbox.
 // A store that cannot give the taught phrases leaves the base model in service (logged); the next
 // sync tries again.
-func wireInsight(st *store.Store, base *nlu.Model, line *bot.LINE, requests *request.Service, log *slog.Logger) *deskInsight {
+func wireInsight(st *store.Store, base *nlu.Model, line *bot.LINE, requests *request.Service, consents *consent.Consents, log *slog.Logger) *deskInsight {
 	c := insight.NewClassifier(base, st, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := c.Sync(ctx); err != nil {
 		log.Warn("taught phrases not read at start; serving the model without them", "err", err)
 	}
-	names := &customerNames{profile: line.ProfileName, requests: requests}
+	names := &customerNames{profile: line.ProfileName, requests: requests, consents: consents}
 	return &deskInsight{
 		classifier: c,
 		recorder:   &insight.Recorder{Questions: st, Review: st},
@@ -48,11 +49,12 @@ func (d *deskInsight) classify(text string) flows.Intent {
 }
 
 // customerNames are the names a customer is known by, which a taught phrase must not hold: their LINE
-// display name (read from LINE, kept 10 minutes: the review page proposes a phrase for every group)
-// and the names on their requests.
+// display name (read from LINE, kept 10 minutes: the review page proposes a phrase for every group),
+// the names on their requests and the names they gave when they opted out in the chat.
 type customerNames struct {
 	profile  func(ctx context.Context, userID string) (string, error)
 	requests *request.Service
+	consents *consent.Consents
 
 	mu    sync.Mutex
 	cache map[string]cachedName
@@ -69,8 +71,15 @@ const nameTTL = 10 * time.Minute
 // of implements insight.Inbox.Names: an error when LINE cannot tell the display name now.
 func (n *customerNames) of(ctx context.Context, user string) ([]string, error) {
 	var out []string
-	for _, r := range n.requests.ForUser(user) {
-		out = append(out, r.Name, r.RepName)
+	if n.requests != nil {
+		for _, r := range n.requests.ForUser(user) {
+			out = append(out, r.Name, r.RepName)
+		}
+	}
+	if n.consents != nil {
+		for _, r := range n.consents.History(consent.LINESubject(user)) {
+			out = append(out, r.Name)
+		}
 	}
 	n.mu.Lock()
 	c, ok := n.cache[user]

@@ -208,7 +208,7 @@ func wire(cfg config, st *store.Store, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.insight = wireInsight(st, model, line, a.requests, log)
+	a.insight = wireInsight(st, model, line, a.requests, mkt.consents, log)
 	console.Review = a.insight.inbox // the review inbox
 	pcfg := bot.Config{
 		Journal: st, Messenger: line, Renderer: rend, Step: flows.Step, Log: log, Hours: hours,

@@ -186,9 +186,14 @@ func (m *Model) Classify(text string) Result {
 // optStatusResult is the reading of a question about what is stopped now: the opt-out intent with
 // TopicOptStatus, whatever the model made of it (opt-in, or nothing sure; Guess still tells).
 func optStatusResult(res Result, conf float32) Result {
-	res.Intent, res.Topic, res.Confidence = "optout", TopicOptStatus, float64(conf)
+	// The rule is the evidence (see optStatus): the answer is as sure as a confident model's, and
+	// does not go to the review inbox as unsure.
+	res.Intent, res.Topic, res.Confidence = "optout", TopicOptStatus, max(float64(conf), statusConfidence)
 	return res
 }
+
+// statusConfidence is the confidence of an answer the status rule decided.
+const statusConfidence = 0.9
 
 // taughtSim is how similar a message must be to a phrase staff taught with a topic for that topic to
 // answer it.
