@@ -100,10 +100,10 @@ type reviewReason struct{ Code, Label string }
 
 // reviewGroupView is a group of alike questions and its teach form.
 type reviewGroupView struct {
-	Keys   []string
-	Count  int
-	Guess  string
-	Rows   []reviewRow
+	Keys  []string
+	Count int
+	Guess string
+	Rows  []reviewRow
 	// Target is the choice preselected: none, unless staff sent the form and it came back (a guess
 	// preselected would make a wrong teach one click away).
 	Target  string
