@@ -20,12 +20,9 @@ func seedReview(t *testing.T, h *consoleHarness, texts ...string) []string {
 	for i, text := range texts {
 		at := time.Now().Add(time.Duration(i-len(texts)) * time.Minute)
 		q := insight.Question{Key: insight.QuestionKey(at, "ev"+text), EventID: "ev" + text, UserID: "Ucustomer", At: at,
-			Lang: "ja", Text: text, Intent: "none", Guess: "faq.5", GuessConf: 0.31, Answer: "miss.first"}
+			Lang: "ja", Text: text, Intent: "none", Guess: "faq.5", GuessConf: 0.31, Answer: "miss.first",
+			Review: insight.StatusOpen, Reasons: []string{insight.ReasonUnanswered}}
 		if err := h.st.RecordQuestion(context.Background(), q); err != nil {
-			t.Fatal(err)
-		}
-		if err := h.st.AddToReview(context.Background(), insight.Item{Key: q.Key, Question: q,
-			Reasons: []string{insight.ReasonUnanswered}, Status: insight.StatusOpen, At: at}); err != nil {
 			t.Fatal(err)
 		}
 		keys = append(keys, q.Key)

@@ -48,7 +48,7 @@ func (s *Store) prepare(ctx context.Context, cfg Config) error {
 	}
 	known := []string{colConsentHistory, colEscalations, colOutbox, colOutboxFailed, colAPITokens, colStaff,
 		colSessions, colCanned, colRequests, colDocuments, colPackageFiles, colCounters, colLeases, colSweeps,
-		colReview, colTaught}
+		colTaught}
 	for shard := range s.convShards {
 		known = append(known, fmt.Sprintf("%s_%02d", colConversations, shard))
 	}
@@ -111,10 +111,9 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 			{Keys: bson.D{{Key: "recv", Value: 1}}}}
 		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "until", Value: 1}}}}
 		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
-		// The review inbox by status; the insight's erasure and retention.
-		idx[colReview] = []mongo.IndexModel{{Keys: bson.D{{Key: "status", Value: 1}, {Key: "_id", Value: -1}}},
-			{Keys: bson.D{{Key: "q.user", Value: 1}}}}
-		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}}}
+		// The questions: a customer's erasure, the review inbox by status.
+		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}},
+			{Keys: bson.D{{Key: "review", Value: 1}, {Key: "_id", Value: -1}}}}
 	}
 	// One index per call: the embedded engine (FerretDB 1.24) panics on a createIndexes listing two or
 	// more indexes that already exist, i.e. on the second start.
@@ -155,8 +154,8 @@ func ttlIndexes(policy []flows.Period) []ttlIndex {
 		after := p.Approx() + ttlBackstop
 		switch p.Kind {
 		case flows.DataTranscript:
-			// The questions and review items copy the transcript's words and go with it.
-			out = append(out, ttlIndex{colTranscript, "at", after}, ttlIndex{colQuestions, "at", after}, ttlIndex{colReview, "at", after})
+			// The questions copy the transcript's words and go with it.
+			out = append(out, ttlIndex{colTranscript, "at", after}, ttlIndex{colQuestions, "at", after})
 		case flows.DataSteps:
 			out = append(out, ttlIndex{colSteps, "eventAt", after}, ttlIndex{colDeliveries, "at", after})
 		case flows.DataAudit:

@@ -28,8 +28,7 @@ import (
 //	consent_history  subject "line:<user>"                  read; kept (proof, and never contact again)
 //	requests         by "user"                              kept (how the company answered)
 //	package_files    by request: sealed bytes               kept with the request
-//	questions        typed questions, by "user" (copies)     erased
-//	review           review inbox items, by "q.user"        erased
+//	questions        typed questions, by "user" (copies)     erased (the review inbox with them)
 //	nlu_taught       phrases staff taught (no personal data) kept
 //	inbox_*          events still to be processed           left alone
 //	audit            staff actions                          kept
@@ -187,7 +186,7 @@ func collectFields(v reflect.Value, prefix string, out map[string]string) {
 }
 
 // EraseCustomer implements request.Holdings. It deletes the customer's transcript, steps,
-// deliveries, conversation checkpoint, questions and review items, deletes the sealed bytes of their identity documents
+// deliveries, conversation checkpoint and questions, deletes the sealed bytes of their identity documents
 // (status request.DocDeleted; the metadata stays) and blanks the texts of their escalations (the
 // customer's name and description; IDs, codes, times and status stay, and the version moves on so
 // that no writer holding the old texts can put them back). The consent history, the request records,
@@ -246,7 +245,7 @@ func (s *Store) EraseCustomer(ctx context.Context, userID string) (map[string]in
 		return counts, err
 	}
 	counts[colEscalations] = n
-	return counts, s.eraseReview(ctx, userID, counts)
+	return counts, nil
 }
 
 func (s *Store) updateMany(ctx context.Context, coll string, filter, update bson.D) (int64, error) {

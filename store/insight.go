@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -21,14 +20,13 @@ import (
 //	questions     every typed question and how it was answered; _id time-ordered, so the dashboard's
 //	              range of time is a range of _id; on the embedded engine in daily partitions like the
 //	              transcript's (a range there reads only the days it covers)
-//	review        the review inbox: copies of the questions staff are to look at (small)
+//	              and, on each, its place in the review inbox (one write per question)
 //	nlu_taught    the phrases staff taught (checked for personal data; small)
 //
-// Questions and review items copy the customer's words: they go with the transcript's period and
-// with the customer's erasure.
+// Questions copy the customer's words: they go with the transcript's period and with the customer's
+// erasure.
 const (
 	colQuestions = "questions"
-	colReview    = "review"
 	colTaught    = "nlu_taught"
 )
 
@@ -133,80 +131,100 @@ func (s *Store) questionColls(from, to time.Time) []*mongo.Collection {
 	return out
 }
 
-// AddToReview implements insight.ReviewStore: an insert (group-committed: every miss is one, so on
-// a busy day this is on the hot path), or the reason added to the item there. A customer's "not
-// helpful" after staff ignored the item brings it back to the inbox: it is new evidence.
-func (s *Store) AddToReview(ctx context.Context, it insight.Item) error {
-	errs, err := s.collAppender(colReview).insert(ctx, it)
-	if err != nil {
-		return err
-	}
-	if !errors.Is(errs[0], bot.ErrDuplicate) {
-		return errs[0]
-	}
-	update := bson.D{{Key: "$addToSet", Value: bson.D{{Key: "reasons", Value: bson.D{{Key: "$each", Value: it.Reasons}}}}}}
-	if it.Question.Feedback != "" {
-		update = append(update, bson.E{Key: "$set", Value: bson.D{{Key: "q.fb", Value: it.Question.Feedback}, {Key: "q.fbAt", Value: it.Question.FeedbackAt}}})
-	}
+// MarkForReview implements insight.ReviewStore: two conditional updates of the question (rare: a
+// customer's tap on 「役に立たなかった」).
+func (s *Store) MarkForReview(ctx context.Context, key, reason string) error {
 	defer s.lockWrites()()
-	c := s.db.Collection(colReview)
-	res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: it.Key}, {Key: "reasons", Value: bson.D{{Key: "$nin", Value: it.Reasons}}}}, update)
-	if err != nil || res.ModifiedCount == 0 || !slices.Contains(it.Reasons, insight.ReasonNotHelped) {
-		return err // a reason it had already (a step applied again) changes nothing
+	c := s.questionColl(key)
+	res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "reasons", Value: bson.D{{Key: "$ne", Value: reason}}}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "reasons", Value: reason}}}})
+	if err != nil || res.ModifiedCount == 0 {
+		return err // gone, or the reason is there already (a step applied again)
 	}
-	_, err = c.UpdateOne(ctx, bson.D{{Key: "_id", Value: it.Key}, {Key: "status", Value: insight.StatusIgnored}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: insight.StatusOpen}}},
+	_, err = c.UpdateOne(ctx, bson.D{{Key: "_id", Value: key},
+		{Key: "review", Value: bson.D{{Key: "$nin", Value: bson.A{insight.StatusOpen, insight.StatusTaught}}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "review", Value: insight.StatusOpen}}},
 			{Key: "$unset", Value: bson.D{{Key: "by", Value: ""}, {Key: "decidedAt", Value: ""}}}})
 	return err
 }
 
-// ReviewItems implements insight.ReviewStore (a scan of a small collection): open items by their
-// questions' time, decided ones by the time of the decision, newest first.
+// ReviewItems implements insight.ReviewStore. On the embedded engine it reads the days of the window
+// newest first (a scan of each), open items stopping at limit; on MongoDB one query on the review
+// index.
 func (s *Store) ReviewItems(ctx context.Context, status string, limit int) ([]insight.Item, error) {
+	open := status == insight.StatusOpen
 	order := bson.D{{Key: "_id", Value: -1}} // open: the newest questions first
-	if status != insight.StatusOpen {
+	if !open {
 		order = bson.D{{Key: "decidedAt", Value: -1}, {Key: "_id", Value: -1}} // decided: the latest decisions first
 	}
-	cur, err := s.db.Collection(colReview).Find(ctx, bson.D{{Key: "status", Value: status}},
-		options.Find().SetSort(order).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, err
+	from := time.Now().Add(-insight.ReviewWindow)
+	filter := bson.D{{Key: "review", Value: status}, {Key: "_id", Value: bson.D{{Key: "$gte", Value: insight.KeyAt(from)}}}}
+	colls := s.questionColls(from, time.Now().Add(48*time.Hour))
+	slices.Reverse(colls) // newest day first
+	var qs []insight.Question
+	for _, c := range colls {
+		cur, err := c.Find(ctx, filter, options.Find().SetSort(order).SetLimit(int64(limit)))
+		if err != nil {
+			return nil, err
+		}
+		var day []insight.Question
+		if err := cur.All(ctx, &day); err != nil {
+			return nil, err
+		}
+		qs = append(qs, day...)
+		if open && len(qs) >= limit {
+			break
+		}
 	}
-	out := []insight.Item{}
-	return out, cur.All(ctx, &out)
+	if !open {
+		slices.SortStableFunc(qs, func(a, b insight.Question) int { return b.DecidedAt.Compare(a.DecidedAt) })
+	}
+	out := make([]insight.Item, 0, min(len(qs), limit))
+	for _, q := range qs[:min(len(qs), limit)] {
+		out = append(out, insight.ItemOf(q))
+	}
+	return out, nil
 }
 
 // ReviewItem implements insight.ReviewStore.
 func (s *Store) ReviewItem(ctx context.Context, key string) (insight.Item, bool, error) {
-	var it insight.Item
-	err := s.db.Collection(colReview).FindOne(ctx, byID(key)).Decode(&it)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return it, false, nil
+	q, found, err := s.Question(ctx, key)
+	if err != nil || !found || q.Review == "" {
+		return insight.Item{}, false, err
 	}
-	return it, err == nil, err
+	return insight.ItemOf(q), true, nil
 }
 
-// DecideReview implements insight.ReviewStore: one conditional update (on MongoDB atomic per item,
-// so of two staff deciding one item one wins; on FerretDB one process is safe, the console's
-// decisions being rare and the items then checked again by status).
+// DecideReview implements insight.ReviewStore: one conditional update per day the keys fall in (on
+// MongoDB one, atomic per question, so of two staff deciding one question one wins; on the embedded
+// engine the write turn makes it so).
 func (s *Store) DecideReview(ctx context.Context, keys []string, cur insight.Current, d insight.Decision) (int, error) {
-	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: keys}}}, {Key: "status", Value: cur.Status}}
-	if cur.TaughtID != "" {
-		filter = append(filter, bson.E{Key: "taught", Value: cur.TaughtID})
-	}
-	set := bson.D{{Key: "status", Value: d.Status}, {Key: "by", Value: d.By}, {Key: "decidedAt", Value: d.At}}
+	set := bson.D{{Key: "review", Value: d.Status}, {Key: "by", Value: d.By}, {Key: "decidedAt", Value: d.At}}
 	update := bson.D{{Key: "$set", Value: set}}
 	if d.TaughtID != "" {
 		update = bson.D{{Key: "$set", Value: append(set, bson.E{Key: "taught", Value: d.TaughtID})}}
 	} else {
 		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "taught", Value: ""}}})
 	}
-	defer s.lockWrites()()
-	res, err := s.db.Collection(colReview).UpdateMany(ctx, filter, update)
-	if err != nil {
-		return 0, err
+	byColl := map[string][]string{}
+	for _, k := range keys {
+		name := s.questionColl(k).Name()
+		byColl[name] = append(byColl[name], k)
 	}
-	return int(res.ModifiedCount), nil
+	defer s.lockWrites()()
+	n := 0
+	for name, ks := range byColl {
+		filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ks}}}, {Key: "review", Value: cur.Status}}
+		if cur.TaughtID != "" {
+			filter = append(filter, bson.E{Key: "taught", Value: cur.TaughtID})
+		}
+		res, err := s.db.Collection(name).UpdateMany(ctx, filter, update)
+		if err != nil {
+			return n, err
+		}
+		n += int(res.ModifiedCount)
+	}
+	return n, nil
 }
 
 // AddTaught implements insight.ReviewStore.
@@ -251,26 +269,9 @@ func (s *Store) RevertTaught(ctx context.Context, id, by string, at time.Time) e
 	return insight.ErrReverted
 }
 
-// sweepInsight deletes the questions asked and the review items that came in before cutoff (the
-// transcript's period: they copy it). On the embedded engine a day of questions goes whole once it
-// is wholly past, as the transcript's days do.
+// sweepInsight deletes the questions asked before cutoff (the transcript's period: they copy it),
+// the review inbox with them. On the embedded engine a day of questions goes whole once it is wholly
+// past, as the transcript's days do.
 func (s *Store) sweepInsight(ctx context.Context, cutoff time.Time) (int64, error) {
-	n, err := s.questions.sweep(ctx, cutoff)
-	if err != nil {
-		return n, err
-	}
-	m, err := s.deleteWhere(ctx, colReview, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: cutoff}}}})
-	return n + m, err
-}
-
-// eraseReview deletes a customer's review items (their questions go with the journal's erasure).
-func (s *Store) eraseReview(ctx context.Context, userID string, counts map[string]int64) error {
-	unlock := s.lockWrites()
-	res, err := s.db.Collection(colReview).DeleteMany(ctx, bson.D{{Key: "q.user", Value: userID}})
-	unlock()
-	if err != nil {
-		return fmt.Errorf("erase %s: %w", colReview, err)
-	}
-	counts[colReview] = res.DeletedCount
-	return nil
+	return s.questions.sweep(ctx, cutoff)
 }

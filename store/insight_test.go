@@ -16,6 +16,12 @@ func question(at time.Time, event, user, text, intent string) insight.Question {
 		Text: text, Intent: intent, Answer: "x"}
 }
 
+// missed is q as recorded when the bot did not understand it: in the review inbox.
+func missed(q insight.Question) insight.Question {
+	q.Review, q.Reasons = insight.StatusOpen, []string{insight.ReasonUnanswered}
+	return q
+}
+
 // The questions, the review inbox and the taught phrases on both store layouts: a range of time is a
 // range of keys, a question is recorded once, the first verdict stands, the inbox adds reasons, and
 // the transcript's period and a customer's erasure take both away.
@@ -27,10 +33,10 @@ func TestInsightCollections(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
 			ctx := context.Background()
-			day := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+			day := time.Now().UTC().Truncate(24 * time.Hour).Add(-48 * time.Hour) // within the review window
 			qs := []insight.Question{
 				question(day.Add(-time.Hour), "e0", "U1", "前日の質問", "faq.1"),
-				question(day.Add(time.Hour), "e1", "U1", "開示にお金はかかりますか", "none"),
+				missed(question(day.Add(time.Hour), "e1", "U1", "開示にお金はかかりますか", "none")),
 				question(day.Add(2*time.Hour), "e2", "U2", "個人情報って何", "faq.1"),
 				question(day.Add(25*time.Hour), "e3", "U2", "翌日の質問", "faq.2"),
 			}
@@ -62,19 +68,12 @@ func TestInsightCollections(t *testing.T) {
 				t.Fatalf("feedback: %+v %v %v (the first verdict stands)", q, found, err)
 			}
 
-			it := insight.Item{Key: qs[1].Key, Question: qs[1], Reasons: []string{insight.ReasonUnanswered}, Status: insight.StatusOpen, At: qs[1].At}
-			for range 2 {
-				if err := s.AddToReview(ctx, it); err != nil {
+			// The review inbox is kept on the questions: qs[1] came in as a miss; "not helpful" on
+			// qs[2] (twice: a step applied again) and on qs[1] add their reason once.
+			for _, k := range []string{qs[2].Key, qs[2].Key, qs[1].Key} {
+				if err := s.MarkForReview(ctx, k, insight.ReasonNotHelped); err != nil {
 					t.Fatal(err)
 				}
-			}
-			it.Reasons = []string{insight.ReasonNotHelped}
-			if err := s.AddToReview(ctx, it); err != nil {
-				t.Fatal(err)
-			}
-			it2 := insight.Item{Key: qs[2].Key, Question: qs[2], Reasons: []string{insight.ReasonNotHelped}, Status: insight.StatusOpen, At: qs[2].At}
-			if err := s.AddToReview(ctx, it2); err != nil {
-				t.Fatal(err)
 			}
 			open, err := s.ReviewItems(ctx, insight.StatusOpen, 10)
 			if err != nil {
@@ -142,13 +141,6 @@ func TestInsightCollections(t *testing.T) {
 			if len(left) != 3 || left[0].EventID != "e1" {
 				t.Fatalf("after the sweep (swept %d): %+v", n, left)
 			}
-			old := insight.Item{Key: qs[0].Key, Question: qs[0], Reasons: []string{insight.ReasonUnanswered}, Status: insight.StatusOpen, At: qs[0].At}
-			if err := s.AddToReview(ctx, old); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.Sweep(ctx, flows.DataTranscript, day); err != nil {
-				t.Fatal(err)
-			}
 			if open, _ := s.ReviewItems(ctx, insight.StatusOpen, 10); len(open) != 2 {
 				t.Fatalf("review after the sweep: %+v", open)
 			}
@@ -157,7 +149,7 @@ func TestInsightCollections(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if counts[colQuestions] != 2 || counts[colReview] != 1 {
+			if counts[colQuestions] != 2 {
 				t.Fatalf("erased: %v", counts)
 			}
 			if left, _ := s.Questions(ctx, day.Add(-48*time.Hour), day.Add(48*time.Hour)); len(left) != 1 || left[0].UserID != "U1" {
@@ -167,34 +159,52 @@ func TestInsightCollections(t *testing.T) {
 	}
 }
 
-// A customer's "not helpful" on an item staff ignored brings it back to the inbox; the same step
-// applied again (a redelivery) changes nothing, and a later reason without a verdict keeps it.
+// A customer's "not helpful" on a question staff ignored brings it back to the inbox; the same step
+// applied again (a redelivery) changes nothing; a question taught stays taught.
 func TestReviewItemReasons(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	at := time.Now().UTC().Add(-time.Hour)
 	q := question(at, "e1", "U1", "答えが違う", "faq.3")
-	unsure := insight.Item{Key: q.Key, Question: q, Reasons: []string{insight.ReasonUnsure}, Status: insight.StatusOpen, At: at}
-	if err := s.AddToReview(ctx, unsure); err != nil {
-		t.Fatal(err)
+	q.Confidence, q.Review, q.Reasons = 0.5, insight.StatusOpen, []string{insight.ReasonUnsure}
+	taught := question(at, "e2", "U1", "教えた質問", "none")
+	taught.Review, taught.Reasons, taught.TaughtID = insight.StatusTaught, []string{insight.ReasonUnanswered}, "t1"
+	for _, x := range []insight.Question{q, taught, q} {
+		if err := s.RecordQuestion(ctx, x); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n, err := s.DecideReview(ctx, []string{q.Key}, insight.Current{Status: insight.StatusOpen},
 		insight.Decision{Status: insight.StatusIgnored, By: "a@example.jp", At: at}); err != nil || n != 1 {
 		t.Fatalf("ignore: %d %v", n, err)
 	}
-	q.Feedback, q.FeedbackAt = insight.FeedbackNotHelped, at.Add(time.Minute)
-	unhelped := insight.Item{Key: q.Key, Question: q, Reasons: []string{insight.ReasonNotHelped}, Status: insight.StatusOpen, At: at}
 	for range 2 {
-		if err := s.AddToReview(ctx, unhelped); err != nil {
-			t.Fatal(err)
+		for _, k := range []string{q.Key, taught.Key} {
+			if err := s.MarkForReview(ctx, k, insight.ReasonNotHelped); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if err := s.AddToReview(ctx, unsure); err != nil { // the question's step applied again
+	it, found, err := s.ReviewItem(ctx, q.Key)
+	if err != nil || !found || it.Status != insight.StatusOpen || !slices.Equal(it.Reasons, []string{insight.ReasonUnsure, insight.ReasonNotHelped}) || it.By != "" {
+		t.Fatalf("item: %+v %v", it, err)
+	}
+	if it, _, _ := s.ReviewItem(ctx, taught.Key); it.Status != insight.StatusTaught || it.TaughtID != "t1" {
+		t.Fatalf("taught item: %+v", it)
+	}
+	// A question the bot answered surely is not in the inbox until a customer says it did not help.
+	sure := question(at, "e3", "U1", "確かな答え", "faq.1")
+	sure.Confidence = 0.95
+	if err := s.RecordQuestion(ctx, sure); err != nil {
 		t.Fatal(err)
 	}
-	it, _, err := s.ReviewItem(ctx, q.Key)
-	if err != nil || it.Status != insight.StatusOpen || it.Question.Feedback != insight.FeedbackNotHelped ||
-		!slices.Equal(it.Reasons, []string{insight.ReasonUnsure, insight.ReasonNotHelped}) || it.By != "" {
-		t.Fatalf("item: %+v %v", it, err)
+	if _, found, _ := s.ReviewItem(ctx, sure.Key); found {
+		t.Fatal("a sure answer is in the inbox")
+	}
+	if err := s.MarkForReview(ctx, sure.Key, insight.ReasonNotHelped); err != nil {
+		t.Fatal(err)
+	}
+	if it, found, _ := s.ReviewItem(ctx, sure.Key); !found || it.Status != insight.StatusOpen {
+		t.Fatalf("after 'not helpful': %+v", it)
 	}
 }

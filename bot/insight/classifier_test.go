@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/enemane/privacybot/bot/insight"
 	"github.com/enemane/privacybot/flows/nlu"
@@ -31,8 +32,10 @@ func TestTaughtPhrasesReachEveryInstance(t *testing.T) {
 	if r := two.Classify(phrase); r.Intent == "faq.13" {
 		t.Fatalf("the shipped model already answers %q", phrase)
 	}
-	q := insight.Question{Key: "20261205T000000.000/h1", EventID: "h1", UserID: "U1", Text: phrase, Intent: "none", Lang: "ja"}
-	if err := st.AddToReview(ctx, insight.Item{Key: q.Key, Question: q, Reasons: []string{insight.ReasonUnanswered}, Status: insight.StatusOpen}); err != nil {
+	at := time.Now().UTC()
+	q := insight.Question{Key: insight.QuestionKey(at, "h1"), EventID: "h1", UserID: "U1", At: at, Text: phrase, Intent: "none", Lang: "ja",
+		Review: insight.StatusOpen, Reasons: []string{insight.ReasonUnanswered}}
+	if err := st.RecordQuestion(ctx, q); err != nil {
 		t.Fatal(err)
 	}
 	inbox := &insight.Inbox{Store: st, Classifier: one}

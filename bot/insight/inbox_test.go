@@ -36,9 +36,10 @@ func inboxOn(t *testing.T, rs func(insight.ReviewStore) insight.ReviewStore, tex
 	}
 	var keys []string
 	for i, text := range texts {
-		at := time.Date(2026, 12, 5, 9, i, 0, 0, time.UTC)
-		q := insight.Question{Key: insight.QuestionKey(at, "h"+string(rune('a'+i))), UserID: "U1", At: at, Lang: "ja", Text: text, Intent: "none"}
-		if err := st.AddToReview(ctx, insight.Item{Key: q.Key, Question: q, Reasons: []string{insight.ReasonUnanswered}, Status: insight.StatusOpen, At: at}); err != nil {
+		at := time.Now().UTC().Add(time.Duration(i-len(texts)) * time.Minute)
+		q := insight.Question{Key: insight.QuestionKey(at, "h"+string(rune('a'+i))), UserID: "U1", At: at, Lang: "ja", Text: text, Intent: "none",
+			Review: insight.StatusOpen, Reasons: []string{insight.ReasonUnanswered}}
+		if err := st.RecordQuestion(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 		keys = append(keys, q.Key)

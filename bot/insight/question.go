@@ -40,6 +40,15 @@ type Question struct {
 	// Feedback is FeedbackHelped, FeedbackNotHelped or "" (not asked, or not tapped).
 	Feedback   string    `bson:"fb,omitempty"`
 	FeedbackAt time.Time `bson:"fbAt,omitzero"`
+
+	// The review inbox is kept on the question itself (one write per question, none more for a
+	// miss): Review is "" for a question nobody needs to look at, else its status in the inbox
+	// (StatusOpen, StatusTaught, StatusIgnored), Reasons why it is there, and the decision.
+	Review    string    `bson:"review,omitempty"`
+	Reasons   []string  `bson:"reasons,omitempty"`
+	TaughtID  string    `bson:"taught,omitempty"`
+	By        string    `bson:"by,omitempty"`
+	DecidedAt time.Time `bson:"decidedAt,omitzero"`
 }
 
 // Answered reports whether the bot gave an answer (anything but "none").

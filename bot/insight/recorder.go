@@ -13,8 +13,9 @@ const DefaultUnsure = 0.6
 
 // Recorder carries out the effects of the chat that feed the desk's insight: it records every typed
 // question (EffectQuestion) and the customer's verdict on an answer (EffectFeedback), and puts the
-// misses, the unsure answers and the unhelpful ones in the review inbox. It is a bot.EffectSink:
-// idempotent, because a question's key is its event's and the inbox adds a reason at most once.
+// misses, the unsure answers and the unhelpful ones in the review inbox (a miss is in it from the
+// question's one write). It is a bot.EffectSink: idempotent, because a question's key is its event's
+// and the inbox adds a reason at most once.
 type Recorder struct {
 	Questions QuestionStore
 	Review    ReviewStore
@@ -45,23 +46,20 @@ func (r *Recorder) question(ctx context.Context, st bot.Step, a flows.AskedQuest
 	q := Question{Key: a.Ref, EventID: st.EventID, UserID: st.UserID, At: st.EventAt, Lang: string(a.Lang),
 		Text: a.Text, Intent: a.Intent, Topic: a.Topic, Confidence: a.Confidence, Guess: a.Guess,
 		GuessConf: a.GuessConf, Answer: a.Answer}
-	if err := r.Questions.RecordQuestion(ctx, q); err != nil {
-		return fmt.Errorf("recording a question: %w", err)
-	}
 	unsure := r.Unsure
 	if unsure == 0 {
 		unsure = DefaultUnsure
 	}
-	reason := ""
 	switch {
 	case !q.Answered():
-		reason = ReasonUnanswered
+		q.Review, q.Reasons = StatusOpen, []string{ReasonUnanswered}
 	case q.Confidence < unsure:
-		reason = ReasonUnsure
-	default:
-		return nil
+		q.Review, q.Reasons = StatusOpen, []string{ReasonUnsure}
 	}
-	return r.Review.AddToReview(ctx, Item{Key: q.Key, Question: q, Reasons: []string{reason}, Status: StatusOpen, At: q.At})
+	if err := r.Questions.RecordQuestion(ctx, q); err != nil {
+		return fmt.Errorf("recording a question: %w", err)
+	}
+	return nil
 }
 
 func (r *Recorder) feedback(ctx context.Context, st bot.Step, f flows.AnswerFeedback) error {
@@ -82,6 +80,5 @@ func (r *Recorder) feedback(ctx context.Context, st bot.Step, f flows.AnswerFeed
 	if f.Helped || (q.Feedback != "" && q.Feedback != verdict) {
 		return nil // helped, or the first verdict (which stands) said so
 	}
-	q.Feedback, q.FeedbackAt = verdict, st.EventAt
-	return r.Review.AddToReview(ctx, Item{Key: q.Key, Question: q, Reasons: []string{ReasonNotHelped}, Status: StatusOpen, At: q.At})
+	return r.Review.MarkForReview(ctx, q.Key, ReasonNotHelped)
 }

@@ -20,17 +20,23 @@ const (
 	StatusIgnored = "ignored" // staff saw nothing to teach
 )
 
-// Item is a question in the review inbox.
+// Item is a question in the review inbox: the question, and its place in the inbox apart.
 type Item struct {
-	Key      string    `bson:"_id"` // the question's key
-	Question Question  `bson:"q"`
-	Reasons  []string  `bson:"reasons"`
-	Status   string    `bson:"status"`
-	At       time.Time `bson:"at"` // when it came into the inbox (its question's time)
+	Key      string
+	Question Question
+	Reasons  []string
+	Status   string
+	At       time.Time // the question's time
 	// TaughtID is the phrase taught from it (StatusTaught).
-	TaughtID  string    `bson:"taught,omitempty"`
-	By        string    `bson:"by,omitempty"` // who decided (staff ID)
-	DecidedAt time.Time `bson:"decidedAt,omitzero"`
+	TaughtID  string
+	By        string // who decided (staff ID)
+	DecidedAt time.Time
+}
+
+// ItemOf is the inbox's view of a question.
+func ItemOf(q Question) Item {
+	return Item{Key: q.Key, Question: q, Reasons: q.Reasons, Status: q.Review, At: q.At, TaughtID: q.TaughtID,
+		By: q.By, DecidedAt: q.DecidedAt}
 }
 
 // Taught is a phrase staff taught: training data from the next retraining on, until reverted.
@@ -65,13 +71,21 @@ type Current struct {
 	TaughtID string
 }
 
-// ReviewStore keeps the review inbox and the taught phrases (implemented by the store).
+// ReviewWindow is how far back the inbox looks: a question not decided within it leaves the inbox
+// (it stays in the dashboard's figures until the transcript's period ends).
+const ReviewWindow = 90 * 24 * time.Hour
+
+// ReviewStore keeps the review inbox (on the questions) and the taught phrases (implemented by the
+// store).
 type ReviewStore interface {
-	// AddToReview puts it in the inbox; when an item of its key is there, only the reason is added.
-	AddToReview(ctx context.Context, it Item) error
-	// ReviewItems returns the items of a status, newest first, at most limit.
+	// MarkForReview puts a recorded question in the inbox for reason, or back in it if staff had
+	// ignored it (new evidence); the reason is added once. A question taught already stays taught.
+	MarkForReview(ctx context.Context, key, reason string) error
+	// ReviewItems returns the items of a status asked within ReviewWindow, at most limit: open ones
+	// by the question's time, decided ones by the decision's, newest first.
 	ReviewItems(ctx context.Context, status string, limit int) ([]Item, error)
-	// ReviewItem loads one item; found is false when there is none.
+	// ReviewItem loads one item; found is false when there is none (or the question is not in the
+	// inbox).
 	ReviewItem(ctx context.Context, key string) (it Item, found bool, err error)
 	// DecideReview sets the decision on those items of keys that are as cur says, and returns how
 	// many it changed.
