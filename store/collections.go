@@ -58,7 +58,7 @@ func (s *Store) prepare(ctx context.Context, cfg Config) error {
 			known = append(known, n) // a collection of an older version, or one this list forgot
 		}
 	}
-	for _, p := range []*partitioned{s.steps, s.deliveries, s.questions} {
+	for _, p := range []*partitioned{s.steps, s.deliveries} {
 		for _, c := range p.colls() {
 			known = append(known, c.Name())
 		}

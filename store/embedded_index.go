@@ -72,7 +72,7 @@ func (x *lookupIndexer) ensure(ctx context.Context, collection string) error {
 // noLookups are the collections nothing is looked up in by _id: insert-only and read by other fields
 // or whole (an index would only cost every insert its upkeep).
 func noLookups(name string) bool {
-	return strings.HasPrefix(name, inboxPrefix) || strings.HasPrefix(name, colTranscript) ||
+	return strings.HasPrefix(name, inboxPrefix) || strings.HasPrefix(name, colTranscript) || strings.HasPrefix(name, colQuestions) ||
 		name == colAudit || name == colOutboxDelivered
 }
 

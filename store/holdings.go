@@ -200,6 +200,9 @@ func (s *Store) EraseCustomer(ctx context.Context, userID string) (map[string]in
 		return nil, errors.New("store: erasure needs a user ID")
 	}
 	counts := map[string]int64{}
+	if err := s.flushQuestions(ctx); err != nil { // queued questions are erased too
+		return counts, err
+	}
 	byUser := bson.D{{Key: "user", Value: userID}}
 	for _, p := range []*partitioned{s.transcript, s.steps, s.deliveries, s.questions} {
 		n, err := p.deleteMany(ctx, byUser)

@@ -49,6 +49,9 @@ func (c customer) seed(t *testing.T, s *Store, sl *request.Sealer, seq int64) {
 	if err := s.RecordQuestion(ctx, q); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.flushQuestions(ctx); err != nil { // queued on the embedded engine: written now, for holders
+		t.Fatal(err)
+	}
 	state := flows.State{Lang: flows.En, Flow: flows.FlowStaff,
 		Handoff: flows.HandoffState{Category: "data", Description: "漏えいの件 " + c.mark},
 		OptOut:  flows.OptOutData{Name: "岡山 花子 " + c.mark, Phone: "+819011112222", Email: "hanako@example.jp", Out: flows.ChanPhone}}

@@ -35,9 +35,15 @@ var (
 	_ insight.ReviewStore   = (*Store)(nil)
 )
 
-// RecordQuestion implements insight.QuestionStore (group-committed: one per typed question), in the
-// day of the question's time.
+// RecordQuestion implements insight.QuestionStore, in the day of the question's time: on MongoDB
+// group-committed, on the embedded engine queued and written once a second (insight_queue.go).
 func (s *Store) RecordQuestion(ctx context.Context, q insight.Question) error {
+	if s.questionQueue != nil { // the embedded engine: queued (insight_queue.go)
+		if full := s.questionQueue.add(q); full {
+			return s.flushQuestions(ctx)
+		}
+		return nil
+	}
 	errs, err := s.questions.insert(ctx, []time.Time{q.At}, q)
 	if err != nil {
 		return err
@@ -61,6 +67,9 @@ func (s *Store) questionColl(key string) *mongo.Collection {
 
 // Question implements insight.QuestionStore.
 func (s *Store) Question(ctx context.Context, key string) (insight.Question, bool, error) {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return insight.Question{}, false, err
+	}
 	var q insight.Question
 	err := s.questionColl(key).FindOne(ctx, byID(key)).Decode(&q)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -71,6 +80,9 @@ func (s *Store) Question(ctx context.Context, key string) (insight.Question, boo
 
 // SetFeedback implements insight.QuestionStore: the first verdict stands.
 func (s *Store) SetFeedback(ctx context.Context, key, feedback string, at time.Time) error {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return err
+	}
 	defer s.lockWrites()()
 	_, err := s.questionColl(key).UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: key}, {Key: "fb", Value: bson.D{{Key: "$exists", Value: false}}}},
@@ -82,6 +94,9 @@ func (s *Store) SetFeedback(ctx context.Context, key, feedback string, at time.T
 // the days it covers (the engine scans a collection for a range, so a day's is all it reads),
 // without the customers' words (the figures need none).
 func (s *Store) Questions(ctx context.Context, from, to time.Time) ([]insight.Question, error) {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return nil, err
+	}
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: insight.KeyAt(from)}, {Key: "$lt", Value: insight.KeyAt(to)}}}}
 	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "text", Value: 0}})
 	colls := s.questionColls(from, to)
@@ -134,6 +149,9 @@ func (s *Store) questionColls(from, to time.Time) []*mongo.Collection {
 // MarkForReview implements insight.ReviewStore: two conditional updates of the question (rare: a
 // customer's tap on 「役に立たなかった」).
 func (s *Store) MarkForReview(ctx context.Context, key, reason string) error {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return err
+	}
 	defer s.lockWrites()()
 	c := s.questionColl(key)
 	res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "reasons", Value: bson.D{{Key: "$ne", Value: reason}}}},
@@ -152,6 +170,9 @@ func (s *Store) MarkForReview(ctx context.Context, key, reason string) error {
 // newest first (a scan of each), open items stopping at limit; on MongoDB one query on the review
 // index.
 func (s *Store) ReviewItems(ctx context.Context, status string, limit int) ([]insight.Item, error) {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return nil, err
+	}
 	open := status == insight.StatusOpen
 	order := bson.D{{Key: "_id", Value: -1}} // open: the newest questions first
 	if !open {
@@ -199,6 +220,9 @@ func (s *Store) ReviewItem(ctx context.Context, key string) (insight.Item, bool,
 // MongoDB one, atomic per question, so of two staff deciding one question one wins; on the embedded
 // engine the write turn makes it so).
 func (s *Store) DecideReview(ctx context.Context, keys []string, cur insight.Current, d insight.Decision) (int, error) {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return 0, err
+	}
 	set := bson.D{{Key: "review", Value: d.Status}, {Key: "by", Value: d.By}, {Key: "decidedAt", Value: d.At}}
 	update := bson.D{{Key: "$set", Value: set}}
 	if d.TaughtID != "" {
@@ -273,5 +297,8 @@ func (s *Store) RevertTaught(ctx context.Context, id, by string, at time.Time) e
 // the review inbox with them. On the embedded engine a day of questions goes whole once it is wholly
 // past, as the transcript's days do.
 func (s *Store) sweepInsight(ctx context.Context, cutoff time.Time) (int64, error) {
+	if err := s.flushQuestions(ctx); err != nil { // this process sees its own questions
+		return 0, err
+	}
 	return s.questions.sweep(ctx, cutoff)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -206,5 +207,40 @@ func TestReviewItemReasons(t *testing.T) {
 	}
 	if it, found, _ := s.ReviewItem(ctx, sure.Key); !found || it.Status != insight.StatusOpen {
 		t.Fatalf("after 'not helpful': %+v", it)
+	}
+}
+
+// On the embedded engine questions are queued and written once a second: a read sees them at once,
+// and closing the store writes what is queued (a restart finds it).
+func TestQuestionQueue(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, Config{DataDir: dir, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Add(-time.Minute)
+	for i := range 3 {
+		if err := s.RecordQuestion(ctx, question(at.Add(time.Duration(i)*time.Second), fmt.Sprintf("q%d", i), "U1", "質問", "faq.1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.questionQueue == nil {
+		t.Fatal("no queue on the embedded engine")
+	}
+	if got, err := s.Questions(ctx, at.Add(-time.Hour), at.Add(time.Hour)); err != nil || len(got) != 3 {
+		t.Fatalf("read at once: %d %v", len(got), err)
+	}
+	if err := s.RecordQuestion(ctx, question(at.Add(10*time.Second), "q9", "U1", "閉じる前の質問", "none")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close(ctx)
+	s, err = Open(ctx, Config{DataDir: dir, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	if got, err := s.Questions(ctx, at.Add(-time.Hour), at.Add(time.Hour)); err != nil || len(got) != 4 {
+		t.Fatalf("after a restart: %d %v", len(got), err)
 	}
 }

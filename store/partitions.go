@@ -121,6 +121,23 @@ func (p *partitioned) appender(ctx context.Context, day int64) (*appender, error
 	if a := p.appenders[day]; a != nil {
 		return a, nil
 	}
+	coll, err := p.dayCollLocked(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	a := newAppender(coll, p.maxBatch, p.s.lockWrites)
+	p.appenders[day] = a
+	return a, nil
+}
+
+// dayColl returns a day's collection, creating it (and its lookup index) on first use.
+func (p *partitioned) dayColl(ctx context.Context, day int64) (*mongo.Collection, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dayCollLocked(ctx, day)
+}
+
+func (p *partitioned) dayCollLocked(ctx context.Context, day int64) (*mongo.Collection, error) {
 	coll := p.s.db.Collection(p.dayName(day))
 	if !p.days[day] {
 		if err := p.s.createCollection(ctx, coll.Name(), p.lookups); err != nil {
@@ -128,9 +145,7 @@ func (p *partitioned) appender(ctx context.Context, day int64) (*appender, error
 		}
 		p.days[day] = true
 	}
-	a := newAppender(coll, p.maxBatch, p.s.lockWrites)
-	p.appenders[day] = a
-	return a, nil
+	return coll, nil
 }
 
 // colls returns the collections that hold the logical collection, newest day first.

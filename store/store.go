@@ -59,6 +59,10 @@ type Store struct {
 	// questions (bot/insight) are partitioned like the journal: they grow with every typed question
 	// and go with the transcript's period.
 	questions *partitioned
+	// questionQueue holds questions not written yet (embedded engine: insight_queue.go), and
+	// queueCancel stops its writer.
+	questionQueue *questionQueue
+	queueCancel   context.CancelFunc
 	buckets   inboxBuckets
 	// groupCommits are the group-commit queues of whole collections on MongoDB (the shared inbox,
 	// the customers' leases: collAppender), by collection; guarded by buckets.mu.
@@ -142,7 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.steps = newPartitioned(s, colSteps, "eventAt", 1000, true)
 	s.deliveries = newPartitioned(s, colDeliveries, "at", 1000, true)
 	s.transcript = newPartitioned(s, colTranscript, "at", 2000, false)
-	s.questions = newPartitioned(s, colQuestions, "at", 1000, true)
+	s.questions = newPartitioned(s, colQuestions, "at", 1000, false)
 	if err := s.Ping(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, fmt.Errorf("store unreachable: %w", err)
@@ -155,6 +159,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if s.embedded != nil {
+		s.questionQueue = &questionQueue{}
+		qctx, cancelQueue := context.WithCancel(context.Background())
+		s.queueCancel = cancelQueue
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.runQuestionQueue(qctx)
+		}()
 		s.known = &knownConversations{ids: map[string]struct{}{}}
 		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		s.bgCancel = cancel
@@ -186,6 +198,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close(ctx context.Context) {
 	if s.bgCancel != nil {
 		s.bgCancel()
+	}
+	if s.queueCancel != nil {
+		s.queueCancel() // its writer writes the queue once more before it ends
 	}
 	s.bg.Wait()
 	s.closeInbox()
