@@ -63,7 +63,7 @@ type Store struct {
 	// queueCancel stops its writer.
 	questionQueue *questionQueue
 	queueCancel   context.CancelFunc
-	buckets   inboxBuckets
+	buckets       inboxBuckets
 	// groupCommits are the group-commit queues of whole collections on MongoDB (the shared inbox,
 	// the customers' leases: collAppender), by collection; guarded by buckets.mu.
 	groupCommits map[string]*appender
