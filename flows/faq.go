@@ -50,8 +50,8 @@ func FAQTopics() []FAQTopic {
 	return out
 }
 
-// faqTopic finds a topic by ID.
-func faqTopic(id string) (FAQTopic, bool) {
+// FAQTopicByID finds a topic of the knowledge base by ID.
+func FAQTopicByID(id string) (FAQTopic, bool) {
 	for _, t := range faqTopics {
 		if t.ID == id {
 			return t, true
@@ -60,8 +60,9 @@ func faqTopic(id string) (FAQTopic, bool) {
 	return FAQTopic{}, false
 }
 
-// faqDefault finds the default topic of a policy item.
-func faqDefault(item int) (FAQTopic, bool) {
+// FAQDefaultTopic finds the default topic of a policy item (the one that answers the item as a
+// whole).
+func FAQDefaultTopic(item int) (FAQTopic, bool) {
 	for _, t := range faqTopics {
 		if t.Item == item && t.Default {
 			return t, true
@@ -112,7 +113,7 @@ var faqFeature = &Feature{
 		if p.Topic == FAQMenuTopic {
 			return lblTopics, true
 		}
-		if t, ok := faqTopic(p.Topic); ok {
+		if t, ok := FAQTopicByID(p.Topic); ok {
 			return t.TitleID(), true
 		}
 		return "", false
@@ -153,15 +154,15 @@ func FAQReplies(in Input) (replies []Reply, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	t, found := faqTopic(in.Intent.Topic)
+	t, found := FAQTopicByID(in.Intent.Topic)
 	if !found || t.Item != item {
-		if t, found = faqDefault(item); !found {
+		if t, found = FAQDefaultTopic(item); !found {
 			return nil, false
 		}
 	}
 	topics := []FAQTopic{t}
 	for _, id := range in.Intent.Also {
-		a, found := faqTopic(id)
+		a, found := FAQTopicByID(id)
 		if !found || a.Item != item || slices.ContainsFunc(topics, func(o FAQTopic) bool { return o.ID == a.ID }) {
 			continue
 		}
@@ -192,7 +193,7 @@ func FAQTopicReplies(topicID string, in Input) ([]Reply, bool) {
 	if topicID == FAQMenuTopic {
 		return FAQMenuReplies(), true
 	}
-	t, ok := faqTopic(topicID)
+	t, ok := FAQTopicByID(topicID)
 	if !ok {
 		return nil, false
 	}
@@ -204,7 +205,7 @@ func FAQTopicReplies(topicID string, in Input) ([]Reply, bool) {
 func FAQMenuReplies() []Reply {
 	choices := make([]Choice, 0, faqItems)
 	for item := 1; item <= faqItems; item++ {
-		if t, ok := faqDefault(item); ok {
+		if t, ok := FAQDefaultTopic(item); ok {
 			choices = append(choices, Choice{LabelID: t.TitleID(), Postback: FAQPostback(t.ID)})
 		}
 	}
@@ -271,7 +272,7 @@ func retentionData(ps []Period) map[string]string {
 func topicReplies(t FAQTopic) []Reply {
 	choices := make([]Choice, 0, len(t.Related)+1)
 	for _, id := range t.Related {
-		if r, ok := faqTopic(id); ok {
+		if r, ok := FAQTopicByID(id); ok {
 			choices = append(choices, Choice{LabelID: r.TitleID(), Postback: FAQPostback(r.ID)})
 		}
 	}

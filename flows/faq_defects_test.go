@@ -144,7 +144,7 @@ func TestFAQRepliesAnswerAlso(t *testing.T) {
 	}
 	// One topic: exactly as before (the answer with all its related topics).
 	one, _ := FAQReplies(Input{Intent: Intent{Name: "faq.5", Topic: "5.fee"}})
-	tp, _ := faqTopic("5.fee")
+	tp, _ := FAQTopicByID("5.fee")
 	if len(one) != 1 || !slices.Equal(one[0].Choices, topicReplies(tp)[0].Choices) {
 		t.Errorf("single answer %+v", one)
 	}

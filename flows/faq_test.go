@@ -218,7 +218,7 @@ func TestFAQReplies(t *testing.T) {
 		if !ok {
 			continue
 		}
-		def, _ := faqDefault(item)
+		def, _ := FAQDefaultTopic(item)
 		if len(replies) != 1 || replies[0].ID != def.AnswerID() {
 			t.Errorf("FAQReplies(%s) = %+v, want the answer of %s", in, replies, def.ID)
 		}
@@ -294,7 +294,7 @@ func TestFAQMenuReplies(t *testing.T) {
 	}
 	for i, c := range r[0].Choices {
 		id, _ := ParseFAQPostback(c.Postback)
-		tp, ok := faqTopic(id)
+		tp, ok := FAQTopicByID(id)
 		if !ok || tp.Item != i+1 || !tp.Default {
 			t.Errorf("menu entry %d opens %q, want the default topic of item %d", i+1, id, i+1)
 		}

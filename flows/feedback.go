@@ -1,7 +1,5 @@
 package flows
 
-import "slices"
-
 // What the desk learns from the chat: every question the customer types outside a form is recorded
 // with how it was answered (EffectQuestion), and a policy answer to a typed question carries two
 // chips, 「役に立った」 and 「役に立たなかった」, whose tap is recorded too (EffectFeedback). Staff see
@@ -67,11 +65,8 @@ func recordQuestion(r Result, in Input) Result {
 	if in.Ref == "" || len(r.Replies) == 0 {
 		return r
 	}
-	intent, topic := in.Intent.Name, ""
-	if i := slices.IndexFunc(r.Replies, isPolicyAnswer); i >= 0 {
-		if t, ok := topicOfAnswer(r.Replies[i].ID); ok {
-			topic = t.ID
-		}
+	intent, topic := in.Intent.Name, policyTopic(r.Replies)
+	if topic != "" {
 		last := &r.Replies[len(r.Replies)-1]
 		chips := []Choice{
 			{LabelID: lblHelped, Postback: Postback{Do: ActFeedback, Ref: in.Ref, Helped: true}.Encode()},
@@ -87,18 +82,14 @@ func recordQuestion(r Result, in Input) Result {
 	return r
 }
 
-// isPolicyAnswer reports whether a reply is the answer of a knowledge-base topic.
-func isPolicyAnswer(r Reply) bool {
-	_, ok := topicOfAnswer(r.ID)
-	return ok
-}
-
-// topicOfAnswer finds the topic whose answer has catalog ID id.
-func topicOfAnswer(id string) (FAQTopic, bool) {
-	for _, t := range faqTopics {
-		if t.AnswerID() == id {
-			return t, true
+// policyTopic is the topic of the first policy answer among replies, "" when there is none.
+func policyTopic(replies []Reply) string {
+	for _, r := range replies {
+		for _, t := range faqTopics {
+			if t.AnswerID() == r.ID {
+				return t.ID
+			}
 		}
 	}
-	return FAQTopic{}, false
+	return ""
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/enemane/privacybot/bot/insight"
-	"github.com/enemane/privacybot/flows"
 )
 
 // The dashboard's words: periods, counts, shares and durations in the staff member's language.
@@ -110,12 +109,8 @@ func dashPlain(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // dashTopicName names a policy topic by its title in the customers' catalog (the ID when unknown).
 func (w *words) dashTopicName(id string) string {
-	for _, t := range flows.FAQTopics() {
-		if t.ID == id {
-			if s, ok := w.lookup(t.TitleID()); ok {
-				return s
-			}
-		}
+	if s, ok := w.topicTitle(id); ok {
+		return s
 	}
 	return id
 }

@@ -60,10 +60,8 @@ func (w *words) reviewTargets() []reviewTargetGroup {
 // topic's title), the catalog's words for the others.
 func (w *words) intentName(intent string) string {
 	if item, ok := flows.FAQItem(intent); ok {
-		for _, t := range flows.FAQTopics() {
-			if t.Item == item && t.Default {
-				return w.T("console.review.item", "N", item, "Title", w.T(t.TitleID()))
-			}
+		if t, ok := flows.FAQDefaultTopic(item); ok {
+			return w.T("console.review.item", "N", item, "Title", w.T(t.TitleID()))
 		}
 	}
 	if id, ok := reviewIntentIDs[intent]; ok {
@@ -72,17 +70,23 @@ func (w *words) intentName(intent string) string {
 	return intent
 }
 
-// topicName names a knowledge-base topic (its title), or "" for none or an unknown one.
+// topicName names a topic the bot answered (a knowledge-base topic's title, or the opt-out status),
+// or "" for none or an unknown one.
 func (w *words) topicName(id string) string {
 	if id == nlu.TopicOptStatus {
 		return w.T("console.review.topic_optout_status")
 	}
-	for _, t := range flows.FAQTopics() {
-		if t.ID == id {
-			return w.T(t.TitleID())
-		}
+	s, _ := w.topicTitle(id)
+	return s
+}
+
+// topicTitle is a knowledge-base topic's title in the customers' catalog; ok is false for an
+// unknown topic.
+func (w *words) topicTitle(id string) (string, bool) {
+	if t, ok := flows.FAQTopicByID(id); ok {
+		return w.lookup(t.TitleID())
 	}
-	return ""
+	return "", false
 }
 
 // reviewRow is one question as the inbox shows it.

@@ -240,12 +240,8 @@ func topicFits(intent, topic string) bool {
 	if !ok {
 		return false
 	}
-	for _, t := range flows.FAQTopics() {
-		if t.ID == topic {
-			return t.Item == item
-		}
-	}
-	return false
+	t, ok := flows.FAQTopicByID(topic)
+	return ok && t.Item == item
 }
 
 func newID() string {
