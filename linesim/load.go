@@ -66,6 +66,15 @@ type LoadConfig struct {
 	// RateLimits is passed to the fake API (nil: none; LINERateLimits():
 	// LINE's, so a bot exceeding them sees 429s as it would in production).
 	RateLimits map[string]int
+	// Redeliveries, when above 0, makes the tool act as LINE's webhook
+	// redelivery (switched on in the LINE Developers Console): an event no
+	// instance answered with 200 is sent again, marked as a redelivery with
+	// the same webhookEventId and reply token, up to this many times, the
+	// first after RedeliveryDelay (default 1 s), each later one after twice
+	// the wait before it. The report then counts an event as acknowledged
+	// when any attempt was, and its ack time runs to that attempt's answer.
+	Redeliveries    int
+	RedeliveryDelay time.Duration
 }
 
 // LoadReport is the outcome of RunLoad.
@@ -91,7 +100,9 @@ type LoadReport struct {
 	OutOfOrder int `json:"outOfOrder"`
 	// Failovers counts events sent again to the next instance after a
 	// transport error (BotURLs).
-	Failovers     int           `json:"failovers"`
+	Failovers int `json:"failovers"`
+	// Redelivered counts redeliveries sent (Redeliveries).
+	Redelivered   int           `json:"redelivered"`
 	Replies       int           `json:"replies"`
 	Pushes        int           `json:"pushes"`
 	InvalidTokens int           `json:"invalidReplyTokens"`
@@ -107,9 +118,10 @@ type loadEvent struct {
 	user      int
 	token     string
 	sentAt    time.Time
-	status    int
-	ack       time.Duration
+	status    int           // of the last attempt (0: a transport error)
+	ack       time.Duration // from sentAt to the last attempt's answer
 	failovers int
+	redeliver int // redeliveries sent
 }
 
 // IsLoopbackHost reports whether host (a name or IP, no port) is loopback.
@@ -151,6 +163,9 @@ func (c *LoadConfig) defaults() error {
 	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 1000
+	}
+	if c.RedeliveryDelay <= 0 {
+		c.RedeliveryDelay = time.Second
 	}
 	if c.AnswersPerEvent <= 0 {
 		c.AnswersPerEvent = 1
@@ -246,15 +261,7 @@ loop:
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			st, err := senders[first].Send(sendCtx, ev)
-			for k := 1; err != nil && k < len(senders) && sendCtx.Err() == nil; k++ {
-				le.failovers++ // the same event (same webhookEventId) to the next instance
-				st, err = senders[(first+k)%len(senders)].Send(sendCtx, ev)
-			}
-			le.ack = time.Since(le.sentAt)
-			if err == nil {
-				le.status = st
-			}
+			cfg.deliver(sendCtx, senders, first, ev, le)
 		}()
 	}
 	offerTime := time.Since(start)
@@ -270,6 +277,7 @@ loop:
 	acks := make([]time.Duration, 0, n)
 	for _, e := range events {
 		rep.Failovers += e.failovers
+		rep.Redelivered += e.redeliver
 		switch {
 		case e.status == 0:
 			rep.Errors++
@@ -299,6 +307,36 @@ loop:
 		return rep, ctx.Err()
 	}
 	return rep, nil
+}
+
+// deliver sends ev to the instance first, on a transport error to the next ones in turn (as a load
+// balancer retries), and, when no attempt was answered 200 and Redeliveries allow, again later as
+// LINE's redelivery would. le records the last attempt.
+func (c *LoadConfig) deliver(ctx context.Context, senders []*Sender, first int, ev Event, le *loadEvent) {
+	wait := c.RedeliveryDelay
+	for attempt := 0; ; attempt++ {
+		st, err := senders[first%len(senders)].Send(ctx, ev)
+		for k := 1; err != nil && k < len(senders) && ctx.Err() == nil; k++ {
+			le.failovers++ // the same event (same webhookEventId) to the next instance
+			st, err = senders[(first+k)%len(senders)].Send(ctx, ev)
+		}
+		le.ack = time.Since(le.sentAt)
+		le.status = 0
+		if err == nil {
+			le.status = st
+		}
+		if le.status == http.StatusOK || attempt >= c.Redeliveries {
+			return
+		}
+		sleepCtx(ctx, wait)
+		if ctx.Err() != nil {
+			return
+		}
+		wait *= 2
+		ev = ev.Redelivered()
+		le.redeliver++
+		first++ // the next attempt may reach another instance
+	}
 }
 
 // percentiles returns p50, p99 and max of ds (zeros when empty).

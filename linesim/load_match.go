@@ -57,16 +57,17 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 		rep.Doubled += len(ps) - k
 	}
 	// An answer is out of order when it came before the answer to an earlier event of the same
-	// user that was acknowledged before this one was sent: that one was stored first, so any bot
-	// must answer it first. (Events sent while an earlier one is still unacknowledged may be stored
-	// in either order: the webhook requests race.)
+	// user that was acknowledged (200) before this one was sent: that one was stored first, so any
+	// bot must answer it first. (Events sent while an earlier one is still unacknowledged may be
+	// stored in either order: the webhook requests race. So may one answered with an error: the bot
+	// may have stored it after all, while this one came in.)
 	for _, evs := range perUser {
 		for k, j := range evs {
 			if seqOf[j] == 0 {
 				continue // answered by push (matched in order) or not at all
 			}
 			for _, i := range evs[:k] {
-				if seqOf[i] > seqOf[j] && !events[i].sentAt.Add(events[i].ack).After(events[j].sentAt) {
+				if seqOf[i] > seqOf[j] && events[i].status == http.StatusOK && !events[i].sentAt.Add(events[i].ack).After(events[j].sentAt) {
 					rep.OutOfOrder++
 					break
 				}

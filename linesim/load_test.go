@@ -20,15 +20,47 @@ import (
 
 // stubBot verifies signatures, acknowledges, then answers each text event
 // asynchronously through the API: by reply, or by push for every pushEvery-th
-// event (0: never), or twice for event text equal to double.
+// event (0: never), or twice for event text equal to double. With failEvery,
+// the first delivery of every failEvery-th event is answered 503, and every
+// other one of those is answered all the same (stored after all, as a store
+// that answers past the deadline does); redeliveries of an event already
+// taken are acknowledged and not answered again.
 type stubBot struct {
-	t         *testing.T
-	api       *messaging_api.MessagingApiAPI
-	pushEvery int
-	double    string
-	wg        sync.WaitGroup
-	mu        sync.Mutex
-	n         int
+	t           *testing.T
+	api         *messaging_api.MessagingApiAPI
+	pushEvery   int
+	double      string
+	failEvery   int
+	wg          sync.WaitGroup
+	mu          sync.Mutex
+	n           int
+	taken       map[string]bool // webhookEventIds answered
+	redelivered int             // events that came marked as redeliveries
+}
+
+// admit decides what becomes of a delivery of me: whether to answer it, and the status to send.
+func (b *stubBot) admit(me webhook.MessageEvent) (answer bool, status int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.taken == nil {
+		b.taken = map[string]bool{}
+	}
+	if me.DeliveryContext.IsRedelivery {
+		b.redelivered++
+	}
+	if b.taken[me.WebhookEventId] {
+		return false, http.StatusOK
+	}
+	if !me.DeliveryContext.IsRedelivery {
+		b.n++
+	}
+	if b.failEvery > 0 && b.n%b.failEvery == 0 && !me.DeliveryContext.IsRedelivery {
+		storedAnyway := b.n%(2*b.failEvery) == 0
+		b.taken[me.WebhookEventId] = storedAnyway
+		return storedAnyway, http.StatusServiceUnavailable
+	}
+	b.taken[me.WebhookEventId] = true
+	return true, http.StatusOK
 }
 
 func (b *stubBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +69,7 @@ func (b *stubBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	status := http.StatusOK
 	for _, ev := range cb.Events {
 		me, ok := ev.(webhook.MessageEvent)
 		if !ok {
@@ -44,8 +77,14 @@ func (b *stubBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		tm := me.Message.(webhook.TextMessageContent)
 		user := me.Source.(webhook.UserSource).UserId
+		answer, st := b.admit(me)
+		if st != http.StatusOK {
+			status = st
+		}
+		if !answer {
+			continue
+		}
 		b.mu.Lock()
-		b.n++
 		push := b.pushEvery > 0 && b.n%b.pushEvery == 0
 		b.mu.Unlock()
 		b.wg.Add(1)
@@ -69,7 +108,7 @@ func (b *stubBot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}()
 	}
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 }
 
 func startStub(t *testing.T, pushEvery int, double string) (*stubBot, *httptest.Server, net.Listener) {
@@ -107,6 +146,46 @@ func TestRunLoadNoLossNoDoubles(t *testing.T) {
 	b, _ := json.Marshal(rep)
 	if err := json.Unmarshal(b, &js); err != nil || js["lost"] != float64(0) || js["statuses"].(map[string]any)["200"] != float64(120) {
 		t.Errorf("json %s %v", b, err)
+	}
+}
+
+// With Redeliveries, an event answered 503 is sent again as LINE's redelivery would, marked as one,
+// until it is acknowledged; whether the bot had taken it before or not, it is answered once.
+func TestRunLoadRedeliversRefusedEvents(t *testing.T) {
+	b, srv, ln := startStub(t, 0, "")
+	b.failEvery = 4
+	rep, err := RunLoad(context.Background(), LoadConfig{
+		BotURL: srv.URL, Secret: testSecret, Token: testToken, Listener: ln,
+		Rate: 400, Users: 5, MaxEvents: 40, Drain: 10 * time.Second,
+		Redeliveries: 3, RedeliveryDelay: 10 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Events != 40 || rep.Acked != 40 || rep.Non200 != 0 || rep.Redelivered != 10 || rep.Answered != 40 {
+		t.Errorf("report:\n%s", rep.Table())
+	}
+	if err := rep.Check(); err != nil {
+		t.Errorf("%v\n%s", err, rep.Table())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.redelivered != 10 {
+		t.Errorf("the bot saw %d events marked as redeliveries, want 10", b.redelivered)
+	}
+
+	// Without redelivery the refused ones stay refused, and are not counted lost.
+	b2, srv2, ln2 := startStub(t, 0, "")
+	b2.failEvery = 4
+	rep, err = RunLoad(context.Background(), LoadConfig{
+		BotURL: srv2.URL, Secret: testSecret, Token: testToken, Listener: ln2,
+		Rate: 400, Users: 5, MaxEvents: 40, Drain: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Acked != 30 || rep.Statuses[503] != 10 || rep.Redelivered != 0 || rep.Lost != 0 {
+		t.Errorf("no redelivery:\n%s", rep.Table())
 	}
 }
 
@@ -174,6 +253,41 @@ func TestMatchAnswersCountsExactly(t *testing.T) {
 	matchAnswers(&rep, events, users, api, 1)
 	if rep.Answered != 3 || rep.Lost != 1 || rep.Doubled != 1 || rep.Replies != 1 || rep.Pushes != 3 {
 		t.Errorf("%+v", rep)
+	}
+}
+
+// An answer that overtakes the answer to an earlier event of the same user is out of order only when
+// that earlier event was acknowledged with 200 before this one was sent.
+func TestMatchAnswersOrder(t *testing.T) {
+	api := NewAPI(APIOptions{AccessToken: testToken})
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	t0 := time.Now()
+	for _, tc := range []struct {
+		name       string
+		firstState int
+		want       int
+	}{
+		{"acknowledged first", http.StatusOK, 1},
+		{"refused first (may have been stored later)", http.StatusServiceUnavailable, 0},
+	} {
+		users := []string{"U" + tc.name}
+		first := &loadEvent{token: api.IssueReplyToken(users[0]), sentAt: t0, ack: time.Millisecond, status: tc.firstState}
+		second := &loadEvent{token: api.IssueReplyToken(users[0]), sentAt: t0.Add(time.Second), ack: time.Millisecond, status: http.StatusOK}
+		for _, tok := range []string{second.token, first.token} { // the later event's answer first
+			r, _ := http.NewRequest("POST", srv.URL+"/v2/bot/message/reply", strings.NewReader(`{"replyToken":"`+tok+`","messages":[{"type":"text","text":"x"}]}`))
+			r.Header.Set("Authorization", "Bearer "+testToken)
+			resp, err := http.DefaultClient.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		var rep LoadReport
+		matchAnswers(&rep, []*loadEvent{first, second}, users, api, 1)
+		if rep.OutOfOrder != tc.want {
+			t.Errorf("%s: %d out of order, want %d", tc.name, rep.OutOfOrder, tc.want)
+		}
 	}
 }
 

@@ -136,6 +136,7 @@ func load(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Drain, "drain", 15*time.Second, "how long to wait for answers afterwards")
 	fs.IntVar(&cfg.MaxInFlight, "inflight", 1000, "max concurrent webhook requests")
 	fs.IntVar(&cfg.AnswersPerEvent, "answers", 1, "deliveries the bot makes per event")
+	fs.IntVar(&cfg.Redeliveries, "redeliver", 0, "send an event answered with another status than 200 again, as LINE's webhook redelivery does, up to this many times (1 s, 2 s, 4 s… apart)")
 	limits := fs.Bool("line-limits", true, "enforce LINE's API rate limits (429 beyond them)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	_ = fs.Parse(args)

@@ -36,7 +36,9 @@ func clusterEnv(port int, id, uri, apiURL string) []string {
 // customer's events land on every instance in turn; an instance that is down is skipped), kills one
 // instance with SIGKILL a third of the way through and stops another with SIGTERM at two thirds. Every
 // acknowledged event must be answered exactly once, and each customer's answers must come in the order
-// of their events.
+// of their events. An event refused with 503 (the engine stalled past the bot's deadline, as it does
+// when the shared machine is busy) is sent again as LINE's webhook redelivery does: in the end every
+// event must be acknowledged.
 func TestThreeInstancesOnOneStore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three servers")
@@ -86,6 +88,9 @@ func TestThreeInstancesOnOneStore(t *testing.T) {
 	rep, err := linesim.RunLoad(ctx, linesim.LoadConfig{
 		BotURLs: urls, Secret: clusterSecret, Token: clusterToken, Listener: apiLn,
 		Rate: 60, Users: 40, MaxEvents: events, Duration: time.Minute, Drain: 60 * time.Second,
+		// LINE's webhook redelivery: when the shared machine stalls the engine past the bot's store
+		// deadline, the bot answers 503 and LINE sends the event again later.
+		Redeliveries: 5,
 		Progress: func(sent int) {
 			switch {
 			case sent == events/3:
@@ -102,7 +107,7 @@ func TestThreeInstancesOnOneStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Acked < events || rep.Non200 > 0 {
-		t.Fatalf("%d of %d events acknowledged, %d answered another status", rep.Acked, events, rep.Non200)
+		t.Fatalf("%d of %d events acknowledged (after up to 5 redeliveries), %d answered another status", rep.Acked, events, rep.Non200)
 	}
 	if err := rep.Check(); err != nil {
 		t.Fatal(err)
