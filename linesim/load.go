@@ -98,6 +98,9 @@ type LoadReport struct {
 	// OutOfOrder counts answers (by reply token) the API accepted before the
 	// answer to an earlier event of the same user.
 	OutOfOrder int `json:"outOfOrder"`
+	// Disorders describes the first out-of-order answers: which events, when each was sent, to which
+	// instance, acknowledged and answered (times from the first event).
+	Disorders []string `json:"disorders,omitempty"`
 	// Failovers counts events sent again to the next instance after a
 	// transport error (BotURLs).
 	Failovers int `json:"failovers"`
@@ -122,6 +125,7 @@ type loadEvent struct {
 	ack       time.Duration // from sentAt to the last attempt's answer
 	failovers int
 	redeliver int // redeliveries sent
+	via       int // the index in BotURLs of the instance that gave the last answer
 }
 
 // IsLoopbackHost reports whether host (a name or IP, no port) is loopback.
@@ -315,10 +319,12 @@ loop:
 func (c *LoadConfig) deliver(ctx context.Context, senders []*Sender, first int, ev Event, le *loadEvent) {
 	wait := c.RedeliveryDelay
 	for attempt := 0; ; attempt++ {
-		st, err := senders[first%len(senders)].Send(ctx, ev)
+		le.via = first % len(senders)
+		st, err := senders[le.via].Send(ctx, ev)
 		for k := 1; err != nil && k < len(senders) && ctx.Err() == nil; k++ {
 			le.failovers++ // the same event (same webhookEventId) to the next instance
-			st, err = senders[(first+k)%len(senders)].Send(ctx, ev)
+			le.via = (first + k) % len(senders)
+			st, err = senders[le.via].Send(ctx, ev)
 		}
 		le.ack = time.Since(le.sentAt)
 		le.status = 0

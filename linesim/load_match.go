@@ -1,6 +1,7 @@
 package linesim
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -30,13 +31,14 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 		userIdx[u] = i
 	}
 	seqOf := make([]uint64, len(events)) // the API's order of each event's reply
+	answeredAt := make([]time.Time, len(events))
 	for _, d := range api.Deliveries("") {
 		if d.Via == "reply" {
 			rep.Replies++
 			if i, ok := byToken[d.ReplyToken]; ok {
 				note(i, d.At)
 				if seqOf[i] == 0 {
-					seqOf[i] = d.Seq
+					seqOf[i], answeredAt[i] = d.Seq, d.At
 				}
 			}
 			continue
@@ -69,6 +71,10 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 			for _, i := range evs[:k] {
 				if seqOf[i] > seqOf[j] && events[i].status == http.StatusOK && !events[i].sentAt.Add(events[i].ack).After(events[j].sentAt) {
 					rep.OutOfOrder++
+					if len(rep.Disorders) < 10 {
+						rep.Disorders = append(rep.Disorders, fmt.Sprintf("user %d: %s answered before %s",
+							events[j].user, describe(events, j, answeredAt), describe(events, i, answeredAt)))
+					}
 					break
 				}
 			}
@@ -92,4 +98,14 @@ func matchAnswers(rep *LoadReport, events []*loadEvent, users []string, api *API
 	rep.RateLimited = st.RateLimited
 	rep.Loadings = st.LoadingStarts
 	rep.Faults = st.BadRequests + st.BlockedPushes + st.Unauthorized + st.NotFound + st.DuplicateRetryKeys
+}
+
+// describe tells of one event for a disorder: its index, and when (from the first event) it was sent,
+// to which instance, acknowledged and answered.
+func describe(events []*loadEvent, i int, answeredAt []time.Time) string {
+	t0 := events[0].sentAt
+	e := events[i]
+	ms := func(t time.Time) int64 { return t.Sub(t0).Milliseconds() }
+	return fmt.Sprintf("event %d (sent %d ms to instance %d, acknowledged %d ms with %d, answered %d ms)",
+		i, ms(e.sentAt), e.via, ms(e.sentAt.Add(e.ack)), e.status, ms(answeredAt[i]))
 }

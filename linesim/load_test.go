@@ -285,7 +285,7 @@ func TestMatchAnswersOrder(t *testing.T) {
 		}
 		var rep LoadReport
 		matchAnswers(&rep, []*loadEvent{first, second}, users, api, 1)
-		if rep.OutOfOrder != tc.want {
+		if rep.OutOfOrder != tc.want || len(rep.Disorders) != tc.want {
 			t.Errorf("%s: %d out of order, want %d", tc.name, rep.OutOfOrder, tc.want)
 		}
 	}

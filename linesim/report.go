@@ -23,7 +23,7 @@ func (r LoadReport) MarshalJSON() ([]byte, error) {
 		"events": r.Events, "acked": r.Acked, "non200": r.Non200, "errors": r.Errors, "statuses": st,
 		"ackP50Ms": ms(r.AckP50), "ackP99Ms": ms(r.AckP99), "ackMaxMs": ms(r.AckMax),
 		"answered": r.Answered, "answerP50Ms": ms(r.AnswerP50), "answerP99Ms": ms(r.AnswerP99), "answerMaxMs": ms(r.AnswerMax),
-		"lost": r.Lost, "doubled": r.Doubled, "outOfOrder": r.OutOfOrder, "failovers": r.Failovers, "redelivered": r.Redelivered, "replies": r.Replies, "pushes": r.Pushes,
+		"lost": r.Lost, "doubled": r.Doubled, "outOfOrder": r.OutOfOrder, "disorders": r.Disorders, "failovers": r.Failovers, "redelivered": r.Redelivered, "replies": r.Replies, "pushes": r.Pushes,
 		"invalidReplyTokens": r.InvalidTokens, "rateLimited": r.RateLimited, "loadings": r.Loadings, "apiErrors": r.Faults, "sendTimeMs": ms(r.SendTime), "drainTimeMs": ms(r.DrainTime),
 	})
 }
@@ -62,6 +62,9 @@ func (r LoadReport) Table() string {
 		{"failovers (instance down)", fmt.Sprint(r.Failovers)},
 		{"redeliveries (after non-200)", fmt.Sprint(r.Redelivered)},
 		{"send / drain time", fmt.Sprintf("%s / %s", r.SendTime.Round(time.Millisecond), r.DrainTime.Round(time.Millisecond))},
+	}
+	for _, d := range r.Disorders {
+		rows = append(rows, [2]string{"out of order", d})
 	}
 	for _, row := range rows {
 		fmt.Fprintf(w, "%s\t%s\n", row[0], row[1])
