@@ -57,14 +57,14 @@ type LeaseStore interface {
 	// since.
 	LiveLeases(ctx context.Context, users []string, since time.Time) ([]string, error)
 	// Nudge tells the holder of l that an event of its customer waits in the inbox (stored by an
-	// instance that could not take the customer); a nudge already there stays as it is.
+	// instance that could not take the customer). Every nudge is kept on its own until taken: one
+	// written while the holder deletes those it read (TakeNudges) must outlive that delete.
 	Nudge(ctx context.Context, l CustomerLease, at time.Time) error
 	// Nudges returns the nudges of holder (their keys and customers), and the keys of those older
 	// than staleBefore whatever their holder (it died); DropNudges deletes nudges by key.
 	Nudges(ctx context.Context, holder string, staleBefore time.Time) (ids, users []string, err error)
 	DropNudges(ctx context.Context, ids []string) error
-	// TakeNudge removes the nudge of one generation and reports whether there was one (a lookup by
-	// key when there is none).
+	// TakeNudge removes the nudges of one generation and reports whether there was any.
 	TakeNudge(ctx context.Context, id string) (bool, error)
 }
 

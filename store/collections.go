@@ -110,6 +110,7 @@ func (s *Store) ensureIndexes(ctx context.Context, policy []flows.Period) error 
 		idx[colInbox] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}, {Key: "ts", Value: 1}}},
 			{Keys: bson.D{{Key: "recv", Value: 1}}}}
 		idx[colCustomerLeases] = []mongo.IndexModel{{Keys: bson.D{{Key: "until", Value: 1}}}}
+		idx[colLeaseNudges] = []mongo.IndexModel{{Keys: bson.D{{Key: "lease", Value: 1}}}, {Keys: bson.D{{Key: "holder", Value: 1}}}}
 		idx[colDocuments] = append(idx[colDocuments], mongo.IndexModel{Keys: bson.D{{Key: "createdAt", Value: 1}}})
 		// The questions: a customer's erasure, the review inbox by status.
 		idx[colQuestions] = []mongo.IndexModel{{Keys: bson.D{{Key: "user", Value: 1}}},

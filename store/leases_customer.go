@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"time"
 
@@ -234,11 +235,17 @@ func (s *Store) LiveLeases(ctx context.Context, users []string, since time.Time)
 	return live, nil
 }
 
-// colLeaseNudges holds the nudges of holders (bot.LeaseStore.Nudge): one per lease generation.
+// colLeaseNudges holds the nudges of holders (bot.LeaseStore.Nudge): one document per nudge, keyed
+// "<generation>/<random>", with the generation in "lease". None is merged into one already there: the
+// holder's nudge loop reads its nudges, marks their customers and then deletes what it read, and a
+// nudge written in between must survive that delete (when it was taken as one already there, its
+// event could be stored after the holder's worker had read the inbox for the mark, and wait behind
+// the customer's later events). The collection holds only nudges not yet taken: a few.
 const colLeaseNudges = "lease_nudges"
 
 type nudgeDoc struct {
-	ID     string    `bson:"_id"` // the generation nudged
+	ID     string    `bson:"_id"`
+	Lease  string    `bson:"lease"` // the generation nudged
 	Holder string    `bson:"holder"`
 	User   string    `bson:"user"`
 	At     time.Time `bson:"at"`
@@ -246,14 +253,12 @@ type nudgeDoc struct {
 
 // Nudge implements bot.LeaseStore.
 func (s *Store) Nudge(ctx context.Context, l bot.CustomerLease, at time.Time) error {
-	_, err := s.db.Collection(colLeaseNudges).InsertOne(ctx, nudgeDoc{ID: l.ID(), Holder: l.Holder, User: l.User, At: at})
-	if mongo.IsDuplicateKeyError(err) {
-		return nil
-	}
+	_, err := s.db.Collection(colLeaseNudges).InsertOne(ctx, nudgeDoc{ID: l.ID() + "/" + rand.Text(), Lease: l.ID(),
+		Holder: l.Holder, User: l.User, At: at})
 	return err
 }
 
-// Nudges implements bot.LeaseStore. The collection holds only nudges not yet taken: a few.
+// Nudges implements bot.LeaseStore.
 func (s *Store) Nudges(ctx context.Context, holder string, staleBefore time.Time) ([]string, []string, error) {
 	cur, err := s.db.Collection(colLeaseNudges).Find(ctx, bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: "holder", Value: holder}},
@@ -282,11 +287,11 @@ func (s *Store) DropNudges(ctx context.Context, ids []string) error {
 	return err
 }
 
-// TakeNudge implements bot.LeaseStore.
+// TakeNudge implements bot.LeaseStore: every nudge of the generation, in one delete.
 func (s *Store) TakeNudge(ctx context.Context, id string) (bool, error) {
-	res, err := s.db.Collection(colLeaseNudges).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	res, err := s.db.Collection(colLeaseNudges).DeleteMany(ctx, bson.D{{Key: "lease", Value: id}})
 	if err != nil {
 		return false, err
 	}
-	return res.DeletedCount == 1, nil
+	return res.DeletedCount > 0, nil
 }

@@ -95,6 +95,52 @@ func TestCustomerLeaseIsHeldByOneInstance(t *testing.T) {
 	}
 }
 
+// TestNudgeWrittenWhileTheHolderTakesItsNudgesSurvives: the holder's nudge loop reads its nudges,
+// marks their customers (its worker may read the inbox for that mark at once) and deletes what it
+// read. A nudge written in between is for an event stored after that read of the inbox: it must
+// outlive the delete, or the event waits behind the customer's later events.
+func TestNudgeWrittenWhileTheHolderTakesItsNudgesSurvives(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	c := &clock{now: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+	a, b := instance(s, "a", c), instance(s, "b", c)
+	if take, err := a.Acquire(ctx, "U1"); err != nil || take != bot.TakeNew {
+		t.Fatalf("a takes U1: %v %v", take, err)
+	}
+	if take, err := b.Acquire(ctx, "U1"); err != nil || take != bot.TakeRefused { // event 1 at b: a nudged
+		t.Fatalf("b: %v %v", take, err)
+	}
+	var marked []string
+	err := a.TakeNudges(ctx, func(users []string) {
+		marked = users
+		// a's worker reads the inbox for this mark; then event 2 is stored at b, which nudges a.
+		if take, err := b.Acquire(ctx, "U1"); err != nil || take != bot.TakeRefused {
+			t.Errorf("b again: %v %v", take, err)
+		}
+	})
+	if err != nil || len(marked) != 1 || marked[0] != "U1" {
+		t.Fatalf("a's nudges: %v %v", marked, err)
+	}
+	if nudged, err := a.Nudged(ctx, "U1"); err != nil || !nudged {
+		t.Fatalf("the nudge for event 2 went with the one a had read: %v %v", nudged, err)
+	}
+	if nudged, _ := a.Nudged(ctx, "U1"); nudged {
+		t.Fatal("a nudge is taken once")
+	}
+	// Several nudges of one generation are taken together.
+	for range 3 {
+		if take, _ := b.Acquire(ctx, "U1"); take != bot.TakeRefused {
+			t.Fatal("b took a's customer")
+		}
+	}
+	if nudged, err := a.Nudged(ctx, "U1"); err != nil || !nudged {
+		t.Fatalf("three nudges, none taken: %v", err)
+	}
+	if nudged, _ := a.Nudged(ctx, "U1"); nudged {
+		t.Fatal("nudges of one generation left after it was taken")
+	}
+}
+
 // TestCustomerLeaseRaceHasOneWinner: three instances want the same customer at once (each with one
 // worker per customer, as the processor has), for many customers: one of them takes each.
 func TestCustomerLeaseRaceHasOneWinner(t *testing.T) {
