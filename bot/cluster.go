@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"slices"
 	"time"
@@ -44,9 +45,15 @@ func (p *Processor) acqLock(user string) func() {
 	return m.Unlock
 }
 
+// ErrNotPlaced is returned by Enqueue (several instances) when events were stored in the inbox but
+// their customer's lease could neither be taken nor its holder told (the store failed or stalled, or
+// this instance is stopping). Acknowledging them would let the customer's next event, sent to the
+// holder, be answered first: the webhook answers 503 instead, and LINE's redelivery places them.
+var ErrNotPlaced = errors.New("bot: events stored, but neither taken nor their customer's holder told")
+
 // enqueueShared takes the customers' leases for their events before they are acknowledged (see
 // above) and hands the events of those it holds to their workers.
-func (p *Processor) enqueueShared(evs []Event) {
+func (p *Processor) enqueueShared(evs []Event) error {
 	var users []string
 	byUser := map[string][]Event{}
 	for _, ev := range evs {
@@ -55,37 +62,45 @@ func (p *Processor) enqueueShared(evs []Event) {
 		}
 		byUser[ev.UserID] = append(byUser[ev.UserID], ev)
 	}
+	placed := true
 	for _, u := range users {
-		p.take(u, byUser[u], false)
+		placed = p.take(u, byUser[u], false) && placed
 	}
+	if !placed {
+		return ErrNotPlaced
+	}
+	return nil
 }
 
 // take acquires the customer's lease (unless a worker holding it runs) and, held, queues evs and
 // makes sure a worker runs; reload asks the worker to read the customer's events from the inbox.
-func (p *Processor) take(user string, evs []Event, reload bool) {
+// It reports whether the events are placed: queued here, or their holder told.
+func (p *Processor) take(user string, evs []Event, reload bool) bool {
 	unlock := p.acqLock(user)
 	defer unlock()
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
-		return
+		return false
 	}
-	if q := p.queues[user]; q != nil {
+	if q := p.queues[user]; q != nil && p.cfg.Leases.Valid(user) {
 		p.queueLocked(q, evs, reload)
 		p.mu.Unlock()
-		return
+		return true
 	}
+	// No worker, or one whose lease lapsed while it was busy (another instance may hold the customer
+	// now, and must be told of these events): the lease is asked for.
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(p.runCtx, 3*time.Second)
 	defer cancel()
 	take, err := p.cfg.Leases.Acquire(ctx, user)
 	switch {
 	case err != nil:
-		p.log.Warn("customer lease not taken; the event waits in the inbox for the scan", "err", err)
-		return
+		p.log.Warn("customer lease not taken nor its holder told; the event waits in the inbox", "err", err)
+		return false
 	case !take.Held():
 		p.metrics.lease(leaseRefused, false)
-		return
+		return true
 	}
 	p.metrics.lease(leaseTaken, take.Fresh())
 	p.mu.Lock()
@@ -94,7 +109,7 @@ func (p *Processor) take(user string, evs []Event, reload bool) {
 		// on p.mu is held until the worker exists, so releaseIdle cannot let it go again.
 		p.mu.Unlock()
 		if take, err = p.cfg.Leases.Acquire(ctx, user); err != nil || !take.Held() {
-			return
+			return err == nil
 		}
 		p.mu.Lock()
 	}
@@ -106,7 +121,7 @@ func (p *Processor) take(user string, evs []Event, reload bool) {
 		_ = p.cfg.Leases.Release(rctx, []string{user})
 		cancel()
 		p.mu.Lock()
-		return
+		return false
 	}
 	q := p.queues[user]
 	if q == nil {
@@ -121,6 +136,7 @@ func (p *Processor) take(user string, evs []Event, reload bool) {
 	// another instance is storing now nudges this one when its attempt is refused).
 	q.fresh = q.fresh || take.Fresh()
 	p.queueLocked(q, evs, reload || take == TakeClean || take == TakeOver)
+	return true
 }
 
 // queueLocked adds the events this instance does not have yet.
@@ -176,8 +192,10 @@ func (p *Processor) workShared(user string) {
 				q.reload = true
 				p.mu.Unlock()
 				if p.runCtx.Err() != nil || !p.cfg.Leases.Valid(user) || !p.sleep(backoff(p.cfg.RetryBase, p.cfg.RetryMax, attempt, 0)) {
-					p.abandon(user)
-					return
+					if p.abandon(user) {
+						return
+					}
+					continue
 				}
 				attempt++
 				p.log.Warn("customer's inbox not read; retrying", "err", err)
@@ -186,21 +204,18 @@ func (p *Processor) workShared(user string) {
 		}
 		attempt = 0
 		p.mu.Lock()
-		if reload || q.gen != gen {
-			// The inbox was read, or an event was handed over since the nudge was looked for: its
+		if _, marked := p.nudged[user]; reload || q.gen != gen || q.reload || q.fresh || marked {
+			// The inbox was read, or an event was handed over since the nudge was looked for (its
 			// sender may have been acknowledged after an event stored elsewhere and nudged for
-			// after the look. Look again before taking the next event.
+			// after the look): look again before taking the next event. Or the nudge loop marked
+			// the customer: it deleted the nudge this worker looked for, so the look missed it.
 			p.mu.Unlock()
 			continue
 		}
-		if _, marked := p.nudged[user]; len(q.pending) == 0 && !q.reload && !marked {
+		if len(q.pending) == 0 {
 			delete(p.queues, user)
 			p.mu.Unlock()
 			return
-		}
-		if len(q.pending) == 0 {
-			p.mu.Unlock()
-			continue // nudged meanwhile: read again
 		}
 		ev := q.pending[0]
 		q.pending = q.pending[1:]
@@ -213,8 +228,9 @@ func (p *Processor) workShared(user string) {
 			p.mu.Lock()
 			delete(p.known, ev.ID) // left in the inbox for whoever holds the customer next
 			p.mu.Unlock()
-			p.abandon(user)
-			return
+			if p.abandon(user) {
+				return
+			}
 		}
 	}
 }
@@ -245,16 +261,24 @@ func (p *Processor) readInbox(user string, fresh bool) error {
 	return nil
 }
 
-// abandon drops the customer's worker and queue: the events stay in the inbox for the holder.
-func (p *Processor) abandon(user string) {
+// abandon drops the customer's worker and queue: the events stay in the inbox for the holder. It
+// reports false, and drops nothing, when the customer was taken afresh meanwhile (take found the
+// lease lapsed and took it again for an event it queued here): the worker goes on, reading the inbox
+// first.
+func (p *Processor) abandon(user string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if q := p.queues[user]; q != nil {
+	q := p.queues[user]
+	if q != nil && q.fresh && !p.stopped && p.runCtx.Err() == nil && p.cfg.Leases.Valid(user) {
+		return false
+	}
+	if q != nil {
 		for _, ev := range q.pending {
 			delete(p.known, ev.ID)
 		}
 	}
 	delete(p.queues, user)
+	return true
 }
 
 // endWorker removes the customer's worker.

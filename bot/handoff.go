@@ -20,9 +20,10 @@ type StaffLINE interface {
 	MarkAsRead(ctx context.Context, token string) error
 }
 
-// Enqueuer takes events for processing (the Processor).
+// Enqueuer takes events for processing (the Processor); an error means they were not placed (see
+// ErrNotPlaced) and are to be handed over again.
 type Enqueuer interface {
-	Enqueue(events []Event)
+	Enqueue(events []Event) error
 }
 
 // HandoffConfig wires a Handoffs manager.
@@ -172,7 +173,7 @@ func (h *Handoffs) TranscriptGrew(userID string) {
 // Tap wraps the processor's Enqueue: it keeps the latest markAsReadToken of customers with an open
 // escalation, so that staff opening the chat mark the customer's messages as read.
 func (h *Handoffs) Tap(next Enqueuer) Enqueuer {
-	return enqueueFunc(func(evs []Event) {
+	return enqueueFunc(func(evs []Event) error {
 		h.mu.Lock()
 		for _, ev := range evs {
 			if ev.MarkAsReadToken != "" && h.open[ev.UserID] != nil && !h.read[ev.UserID].at.After(ev.Timestamp) {
@@ -180,13 +181,13 @@ func (h *Handoffs) Tap(next Enqueuer) Enqueuer {
 			}
 		}
 		h.mu.Unlock()
-		next.Enqueue(evs)
+		return next.Enqueue(evs)
 	})
 }
 
-type enqueueFunc func([]Event)
+type enqueueFunc func([]Event) error
 
-func (f enqueueFunc) Enqueue(evs []Event) { f(evs) }
+func (f enqueueFunc) Enqueue(evs []Event) error { return f(evs) }
 
 // Apply implements EffectSink. Each effect is idempotent: the escalation's ID derives from the event
 // and the effect's index. What the customer is told (queued, joined, closed) is decided by the flows

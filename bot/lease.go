@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -130,8 +131,8 @@ const (
 func (t Take) Held() bool  { return t != TakeRefused }
 func (t Take) Fresh() bool { return t >= TakeNew }
 
-// Acquire takes the customer's lease for this instance. One caller per customer at a time (the
-// processor serialises them).
+// Acquire takes the customer's lease for this instance, or, refused, tells the holder (a nudge). An
+// error means neither happened. One caller per customer at a time (the processor serialises them).
 func (l *Leases) Acquire(ctx context.Context, user string) (Take, error) {
 	now := l.cfg.Now()
 	l.mu.Lock()
@@ -151,10 +152,10 @@ func (l *Leases) Acquire(ctx context.Context, user string) (Take, error) {
 		// A live generation of this instance's own name is its own (one it let lapse, or one of a
 		// previous run under the same INSTANCE_ID, which is dead): taken again at once.
 		if !cur.Released && now.Before(cur.Until.Add(l.cfg.Skew)) && cur.Holder != l.cfg.Holder {
-			// The holder takes the event from the inbox; it is told so, not to wait for its next
-			// look at the inbox.
+			// The holder takes the event from the inbox once told: untold, it could answer the
+			// customer's next event first, so a failed nudge fails the attempt.
 			if err := l.cfg.Store.Nudge(ctx, cur, now); err != nil {
-				l.cfg.Log.Warn("holder of a customer not nudged; it finds the event when it lets the customer go", "err", err)
+				return TakeRefused, fmt.Errorf("nudge the holder: %w", err)
 			}
 			return TakeRefused, nil
 		}
@@ -168,9 +169,13 @@ func (l *Leases) Acquire(ctx context.Context, user string) (Take, error) {
 	if err := l.cfg.Store.InsertLease(ctx, lease); err != nil {
 		if err == ErrDuplicate {
 			// Another instance took this generation a moment ago: it is told of the event too.
-			if won, ok, err := l.cfg.Store.LatestLease(ctx, user); err == nil && ok && won.Holder != l.cfg.Holder {
+			won, ok, err := l.cfg.Store.LatestLease(ctx, user)
+			if err != nil {
+				return TakeRefused, err
+			}
+			if ok && won.Holder != l.cfg.Holder {
 				if err := l.cfg.Store.Nudge(ctx, won, now); err != nil {
-					l.cfg.Log.Warn("holder of a customer not nudged; it finds the event when it lets the customer go", "err", err)
+					return TakeRefused, fmt.Errorf("nudge the holder: %w", err)
 				}
 			}
 			return TakeRefused, nil

@@ -115,16 +115,17 @@ func (p *Processor) Start(ctx context.Context) error {
 
 // Enqueue schedules events for processing. Events of one customer are processed in timestamp order.
 // An event the processor already has (queued, running, or handled but still in the inbox) is ignored,
-// so the inbox may hand an event over again whenever it cannot tell whether it was dispatched.
-func (p *Processor) Enqueue(evs []Event) {
+// so the inbox may hand an event over again whenever it cannot tell whether it was dispatched. With
+// several instances, it returns ErrNotPlaced when a customer's events could neither be taken here nor
+// their holder told: they must not be acknowledged.
+func (p *Processor) Enqueue(evs []Event) error {
 	if p.shared() {
-		p.enqueueShared(evs) // takes leases (store calls, outside p.mu); checks stopped itself
-		return
+		return p.enqueueShared(evs) // takes leases (store calls, outside p.mu); checks stopped itself
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
-		return // they are in the inbox and resume at the next start
+		return nil // they are in the inbox and resume at the next start
 	}
 	for _, ev := range evs {
 		if _, ok := p.known[ev.ID]; ok {
@@ -143,6 +144,7 @@ func (p *Processor) Enqueue(evs []Event) {
 			go p.work(ev.UserID)
 		}
 	}
+	return nil
 }
 
 func (p *Processor) work(user string) {

@@ -41,15 +41,17 @@ func (r *Raiser) Raise(ctx context.Context, userID, id, data string) error {
 		fresh, err := r.Inbox.AddToInbox(ctx, []Event{ev})
 		if err == nil {
 			if d := r.disp.Load(); d != nil {
-				(*d).Enqueue(fresh)
+				err = (*d).Enqueue(fresh) // not placed: stored again (a no-op) and handed on again
 			}
-			return nil
+			if err == nil {
+				return nil
+			}
 		}
 		t := time.NewTimer(backoff(100*time.Millisecond, 2*time.Second, attempt, 0))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			r.Log.Error("internal event not stored; the customer is not told", "event", id, "err", err)
+			r.Log.Error("internal event not stored or not placed; the customer is not told", "event", id, "err", err)
 			return err
 		case <-t.C:
 		}

@@ -24,9 +24,11 @@ type Inbox interface {
 	AddToInbox(ctx context.Context, events []bot.Event) ([]bot.Event, error)
 }
 
-// Dispatcher takes stored events for processing after the acknowledgement.
+// Dispatcher takes stored events for processing after the acknowledgement; an error means they
+// were stored but could not be placed (several instances: bot.ErrNotPlaced), so they are not
+// acknowledged.
 type Dispatcher interface {
-	Enqueue(events []bot.Event)
+	Enqueue(events []bot.Event) error
 }
 
 // Callback is the LINE webhook endpoint.
@@ -41,8 +43,9 @@ type Callback struct {
 }
 
 // Handle answers POST /callback: 413 for a body over 1 MiB, 400 for a missing or wrong signature or a
-// body that is not a webhook, 503 when the events cannot be stored (LINE redelivers), and 200 once
-// every event is durably in the inbox. Nothing of the body is logged.
+// body that is not a webhook, 503 when the events cannot be stored or (several instances) handed to
+// the instance holding their customer (LINE redelivers), and 200 once every event is durably in the
+// inbox and placed. Nothing of the body is logged.
 func (h *Callback) Handle(c *gin.Context) {
 	arrived := time.Now() // the ack latency is measured on the monotonic clock, whatever Now says
 	start := h.Now()
@@ -95,7 +98,14 @@ func (h *Callback) Handle(c *gin.Context) {
 		fail(c, http.StatusServiceUnavailable, "store_unavailable", "events could not be stored; please redeliver", err)
 		return
 	}
-	h.Dispatch.Enqueue(fresh)
+	if err := h.Dispatch.Enqueue(fresh); err != nil {
+		// Stored, but neither taken by this instance nor their customer's holder told: acknowledged,
+		// the customer's next event could be answered first. LINE's redelivery places them (the
+		// inbox keeps each event once).
+		c.Header("Retry-After", "5")
+		fail(c, http.StatusServiceUnavailable, "not_placed", "events stored but not handed to an instance; please redeliver", err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{})
 	h.Metrics.acknowledged(events, time.Since(arrived))
 	h.Log.Info("webhook acknowledged", "events", len(events), "new", len(fresh),

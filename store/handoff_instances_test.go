@@ -39,7 +39,7 @@ func (f *staffSide) AddToInbox(_ context.Context, evs []bot.Event) ([]bot.Event,
 	return evs, nil
 }
 
-func (f *staffSide) Enqueue([]bot.Event) {}
+func (f *staffSide) Enqueue([]bot.Event) error { return nil }
 
 func openHandoffs(t *testing.T, st bot.EscalationStore) (*bot.Handoffs, *staffSide) {
 	t.Helper()
