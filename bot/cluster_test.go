@@ -281,9 +281,10 @@ func TestWorkerSeesTheMarkOfANudgeTheLoopTook(t *testing.T) {
 	}
 }
 
-// A worker busy with one event while its lease lapses (a stalled store) must not take an event for
-// itself: the customer may be another instance's now, and that one must be told of it.
-func TestEventForALapsedWorkerTellsTheNewHolder(t *testing.T) {
+// lapsedWhileReplying is instance X with customer U's event D taken and its reply hanging, its clock
+// then moved two hours on: X's lease of U lapsed by its own reckoning while its worker was busy.
+func lapsedWhileReplying(t *testing.T) (*sharedFixture, *leaseBook) {
+	t.Helper()
 	book := newLeaseBook()
 	var mu sync.Mutex
 	ahead := time.Duration(0)
@@ -294,8 +295,15 @@ func TestEventForALapsedWorkerTellsTheNewHolder(t *testing.T) {
 	}
 	<-f.replies.entered
 	mu.Lock()
-	ahead = 2 * time.Hour // X's lease lapsed by its own clock, while D's reply hangs
+	ahead = 2 * time.Hour
 	mu.Unlock()
+	return f, book
+}
+
+// A worker busy with one event while its lease lapses (a stalled store) must not take an event for
+// itself: the customer may be another instance's now, and that one must be told of it.
+func TestEventForALapsedWorkerTellsTheNewHolder(t *testing.T) {
+	f, book := lapsedWhileReplying(t)
 	z := NewLeases(LeaseConfig{Store: book, Holder: "Z", TTL: time.Hour, Skew: time.Second,
 		Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
 	if take, err := z.Acquire(context.Background(), "U"); err != nil || take != TakeOver {
@@ -320,18 +328,7 @@ func TestEventForALapsedWorkerTellsTheNewHolder(t *testing.T) {
 // The same lapse with nobody else taking the customer: the event takes the lease again, and the worker
 // goes on with it after the event it was busy with.
 func TestEventForALapsedWorkerTakesTheCustomerAgain(t *testing.T) {
-	book := newLeaseBook()
-	var mu sync.Mutex
-	ahead := time.Duration(0)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(ahead) }
-	f := newSharedFixture(t, book, clock)
-	if err := f.arrive(t, "D", 0); err != nil {
-		t.Fatal(err)
-	}
-	<-f.replies.entered
-	mu.Lock()
-	ahead = 2 * time.Hour
-	mu.Unlock()
+	f, book := lapsedWhileReplying(t)
 	if err := f.arrive(t, "B", 1); err != nil {
 		t.Fatal(err)
 	}
