@@ -33,17 +33,7 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 	defer st.Close(ctx)
 	seedBusyYear(b, st)
-	cons, err := consent.Open(ctx, st, consent.Options{Log: quietLog()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	reqs := request.New(request.Config{Store: st, Location: jstLoc, Now: func() time.Time { return dashNow }, Log: quietLog()})
-	if err := reqs.Open(ctx); err != nil {
-		b.Fatal(err)
-	}
-	hours, _ := bot.ParseBusinessHours(dashHoursSpec, jstLoc, nil)
-	dash := &handlers.Dashboard{Source: handlers.DashboardStores{Questions: st, Escalations: st, Consents: cons, Requests: reqs},
-		Hours: hours, HoursSpec: dashHoursSpec, Now: func() time.Time { return dashNow }}
+	dash := storeDashboard(b, st)
 	con := &handlers.Console{Log: quietLog(), HashCost: 4, Dashboard: dash}
 	con.UseBackend(st)
 	srv := httptest.NewServer(handlers.NewRouter(quietLog(), handlers.Routes{Console: con}))
@@ -52,7 +42,7 @@ func BenchmarkDashboard(b *testing.B) {
 	if err := st.AddStaff(ctx, account.Staff{Email: "admin@x.example", Role: account.RoleAdmin, Hash: hash, CreatedAt: time.Now()}); err != nil {
 		b.Fatal(err)
 	}
-	admin := loginAt(&testing.T{}, srv.URL, "admin@x.example") // the harness's login takes a *testing.T; it fails loudly enough
+	admin := loginAt(b, srv.URL, "admin@x.example")
 
 	for _, by := range []string{"day", "week", "month"} {
 		b.Run(by+"/uncached", func(b *testing.B) {

@@ -138,6 +138,27 @@ func seedEscalation(t *testing.T, st *store.Store, id, reason string, at time.Ti
 	}
 }
 
+// storeDashboard is the dashboard reading st as the server does (the store, the consent history and
+// the request service opened on it), with the clock at dashNow and the desk's hours.
+func storeDashboard(tb testing.TB, st *store.Store) *handlers.Dashboard {
+	tb.Helper()
+	ctx := context.Background()
+	cons, err := consent.Open(ctx, st, consent.Options{Log: quietLog()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reqs := request.New(request.Config{Store: st, Location: jstLoc, Now: func() time.Time { return dashNow }, Log: quietLog()})
+	if err := reqs.Open(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	hours, err := bot.ParseBusinessHours(dashHoursSpec, jstLoc, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &handlers.Dashboard{Source: handlers.DashboardStores{Questions: st, Escalations: st, Consents: cons, Requests: reqs},
+		Hours: hours, HoursSpec: dashHoursSpec, Now: func() time.Time { return dashNow }}
+}
+
 // newDashboardConsole is the console on a database of its own, seeded by seed (nil: empty), with the
 // dashboard reading it as the server does (the store, the consent history and the request service
 // opened on it), the clock at dashNow, and an account of each role (admin-en speaks English). tweak
@@ -152,20 +173,7 @@ func newDashboardConsole(t *testing.T, seed func(*testing.T, *store.Store), twea
 	if seed != nil {
 		seed(t, st)
 	}
-	cons, err := consent.Open(ctx, st, consent.Options{Log: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs := request.New(request.Config{Store: st, Location: jstLoc, Now: func() time.Time { return dashNow }, Log: quietLog()})
-	if err := reqs.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	hours, err := bot.ParseBusinessHours(dashHoursSpec, jstLoc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dash := &handlers.Dashboard{Source: handlers.DashboardStores{Questions: st, Escalations: st, Consents: cons, Requests: reqs},
-		Hours: hours, HoursSpec: dashHoursSpec, Now: func() time.Time { return dashNow }}
+	dash := storeDashboard(t, st)
 	for _, f := range tweak {
 		f(dash)
 	}

@@ -111,7 +111,7 @@ func (h *consoleHarness) addStaffLang(email, name, role, lang string) {
 
 // staffClient is a logged-in browser-like client (cookie jar, no redirects followed).
 type staffClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
@@ -125,7 +125,7 @@ func (h *consoleHarness) login(email string) *staffClient {
 }
 
 // loginAt logs in to the console served at base.
-func loginAt(t *testing.T, base, email string) *staffClient {
+func loginAt(t testing.TB, base, email string) *staffClient {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	s := &staffClient{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
