@@ -130,12 +130,22 @@ type dashPanelView struct {
 	Attention            bool
 }
 
-func (h *Console) dashboardPage(c *gin.Context) {
-	w := h.words(c)
-	p := dashPeriod(c)
+// dashFigures are the figures of period p for the page or a CSV; false when the records could not be
+// read (the error is answered).
+func (h *Console) dashFigures(c *gin.Context, p insight.Period) (insight.Figures, bool) {
 	f, err := h.Dashboard.figures(c.Request.Context(), p, h.dashNow())
 	if err != nil {
 		internalError(c, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "dashboard records not read", Err: err})
+		return f, false
+	}
+	return f, true
+}
+
+func (h *Console) dashboardPage(c *gin.Context) {
+	w := h.words(c)
+	p := dashPeriod(c)
+	f, ok := h.dashFigures(c, p)
+	if !ok {
 		return
 	}
 	var periods []dashPeriodLink

@@ -20,9 +20,8 @@ func (h *Console) dashboardCSV(c *gin.Context) {
 	}
 	w := h.words(c)
 	p := dashPeriod(c)
-	f, err := h.Dashboard.figures(c.Request.Context(), p, h.dashNow())
-	if err != nil {
-		internalError(c, &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "dashboard records not read", Err: err})
+	f, ok := h.dashFigures(c, p)
+	if !ok {
 		return
 	}
 	for _, pn := range w.dashPanels(f) {
